@@ -1,0 +1,50 @@
+// Package storage is the filesystem the loader writes to: the local filesystem or HDFS, behind one
+// small os-shaped interface. Everything above it (writer, offsets, audit) speaks only FS, so the
+// commit protocol is the same code on both.
+package storage
+
+import (
+	"context"
+	"io"
+	"io/fs"
+)
+
+// FS is the subset of a filesystem the loader needs. Paths are slash-separated and absolute within
+// the filesystem. Implementations must be safe for concurrent use, and must report a missing path
+// with an error for which errors.Is(err, fs.ErrNotExist) is true, an existing one with fs.ErrExist.
+type FS interface {
+	// Create creates name for writing; it fails with fs.ErrExist if name exists. The parent
+	// directory must exist. Data is durable only once Close returned nil.
+	Create(ctx context.Context, name string) (File, error)
+	// Open opens name for reading.
+	Open(ctx context.Context, name string) (ReadFile, error)
+	// Rename moves oldpath to newpath, replacing newpath if it exists (HDFS through colinmarc/hdfs
+	// and POSIX both do); callers that must not clobber check first.
+	Rename(ctx context.Context, oldpath, newpath string) error
+	// Remove removes a file or an empty directory.
+	Remove(ctx context.Context, name string) error
+	// MkdirAll creates dir and its parents; an existing directory is fine.
+	MkdirAll(ctx context.Context, dir string) error
+	// Stat describes name.
+	Stat(ctx context.Context, name string) (fs.FileInfo, error)
+	// ReadDir lists dir sorted by name.
+	ReadDir(ctx context.Context, dir string) ([]fs.FileInfo, error)
+}
+
+// File is a file open for writing.
+type File interface {
+	io.Writer
+	// Close flushes and closes the file. Its error must be checked: only a nil return means the
+	// bytes are durable. An implementation retries what its backend says is retryable.
+	Close() error
+	// Abort closes the file without making it durable, for a write that will be thrown away.
+	Abort() error
+}
+
+// ReadFile is a file open for reading.
+type ReadFile interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
+	Size() int64
+}
