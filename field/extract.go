@@ -1,18 +1,109 @@
 package field
 
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth bounds nesting so a hostile record cannot drive the recursive scanner into a huge stack;
+// real events nest a handful of levels.
+const maxDepth = 1000
+
+// kindEscaped marks, during a scan only, a string value whose Bytes still hold the raw escaped text.
+// Unescaping waits until the scan is over: a duplicate key may replace the value, and scratch can
+// then be grown once so no returned Value points into a backing array that append later abandoned.
+const kindEscaped Kind = 0xff
+
 // Extractor reads a fixed set of JSON paths out of a document in one pass, without building a tree.
 // Build it once per topic with NewExtractor and reuse it; it is safe for concurrent use because it
 // keeps no per-call state.
 type Extractor struct {
 	paths []Path
-	// IMPLEMENTED BY HELPER: compiled trie etc.
+	// nodes is a trie of path segments; nodes[0] stands for the top-level object.
+	nodes []node
+	// outs lists out indices so that each node's subtree owns the contiguous run outs[lo:hi], its own
+	// indices first: a repeated key can then reset everything below it without walking the trie.
+	outs []int32
+	// first[i] is the lowest index of a path equal to paths[i], so duplicates are unescaped once.
+	first []int32
+}
+
+type node struct {
+	kids []kid
+	// lens has bit min(len(key), 63) set for each kid: most keys of a busy object match no kid, and
+	// their length alone usually says so.
+	lens uint64
+	// outs[lo:lo+own] end at this node; outs[lo+own:hi] end below it.
+	lo, own, hi int32
+}
+
+type kid struct {
+	key  string
+	node int32
 }
 
 // NewExtractor compiles paths. Paths may share prefixes and one may be a prefix of another ("a" and
 // "a.b"): then "a" receives the raw object text and "a.b" the nested value. Duplicate paths are allowed
 // and receive the same value.
 func NewExtractor(paths []Path) (*Extractor, error) {
-	panic("not implemented")
+	e := &Extractor{
+		paths: make([]Path, len(paths)),
+		nodes: []node{{}},
+		first: make([]int32, len(paths)),
+	}
+	ends := [][]int32{nil} // per node, the out indices ending there, until the layout pass
+	for i, p := range paths {
+		if len(p) == 0 {
+			return nil, fmt.Errorf("field path %d is empty", i)
+		}
+		// A copy keeps the trie and Paths in step even if the caller reuses its slices.
+		e.paths[i] = slices.Clone(p)
+		n := int32(0)
+		for _, seg := range p {
+			if seg == "" {
+				return nil, fmt.Errorf("field path %q has an empty segment", p.String())
+			}
+			next := int32(-1)
+			for _, k := range e.nodes[n].kids {
+				if k.key == seg {
+					next = k.node
+					break
+				}
+			}
+			if next < 0 {
+				next = int32(len(e.nodes))
+				e.nodes = append(e.nodes, node{})
+				ends = append(ends, nil)
+				e.nodes[n].kids = append(e.nodes[n].kids, kid{key: seg, node: next})
+				e.nodes[n].lens |= 1 << min(len(seg), 63)
+			}
+			n = next
+		}
+		e.first[i] = int32(i)
+		if len(ends[n]) > 0 {
+			e.first[i] = ends[n][0]
+		}
+		ends[n] = append(ends[n], int32(i))
+	}
+	var layout func(n int32)
+	layout = func(n int32) {
+		nd := &e.nodes[n]
+		nd.lo = int32(len(e.outs))
+		nd.own = int32(len(ends[n]))
+		e.outs = append(e.outs, ends[n]...)
+		for _, k := range nd.kids {
+			layout(k.node)
+		}
+		e.nodes[n].hi = int32(len(e.outs))
+	}
+	layout(0)
+	return e, nil
 }
 
 // Paths returns the paths in the order Extract fills out.
@@ -21,8 +112,566 @@ func (e *Extractor) Paths() []Path { return e.paths }
 // Extract validates doc strictly and stores the value of path i in out[i] (len(out) must be
 // len(e.Paths())); paths not present are Missing. Escaped strings are unescaped into scratch,
 // which is returned grown; other values alias doc. Errors are *SyntaxError.
+//
+// Validation follows RFC 8259 and covers the whole document, including parts no path reads: doc must
+// hold exactly one JSON object, optionally surrounded by whitespace, nested at most 1000 deep. It
+// accepts what encoding/json.Valid accepts for such documents, except that it also rejects invalid
+// UTF-8 inside strings, which encoding/json lets through and silently replaces with U+FFFD: a record
+// whose bytes are not text goes to the dead letters rather than to Parquet with altered content.
+// Escaped lone surrogates (\ud800) do become U+FFFD, as in encoding/json.
+//
+// A key that occurs more than once in an object takes its last value, as with encoding/json decoding
+// into a map: an earlier object under that key no longer feeds paths below it. A path that runs
+// through a value that is not an object (a string, an array) is Missing.
+//
+// On error out is all Missing and scratch is returned as passed. Returned Bytes are capped at their
+// length, so appending to one copies rather than overwriting the document or a neighbouring value.
 func (e *Extractor) Extract(doc []byte, out []Value, scratch []byte) ([]byte, error) {
-	panic("not implemented")
+	if len(out) != len(e.paths) {
+		panic("field: Extract got " + strconv.Itoa(len(out)) + " out values for " + strconv.Itoa(len(e.paths)) + " paths")
+	}
+	clear(out)
+	p := parser{doc: doc, e: e, out: out}
+	if err := p.document(); err != nil {
+		clear(out)
+		return scratch, err
+	}
+	if p.escaped {
+		scratch = e.unescapeAll(out, scratch)
+	}
+	return scratch, nil
+}
+
+// unescapeAll replaces the raw text of every kindEscaped value with its unescaped form in scratch.
+func (e *Extractor) unescapeAll(out []Value, scratch []byte) []byte {
+	// Unescaping never lengthens a string, so one grow up front fixes the backing array for good.
+	need := 0
+	for i, v := range out {
+		if v.Kind == kindEscaped && e.first[i] == int32(i) {
+			need += len(v.Bytes)
+		}
+	}
+	scratch = slices.Grow(scratch, need)
+	for i, v := range out {
+		if v.Kind != kindEscaped {
+			continue
+		}
+		if f := e.first[i]; f != int32(i) {
+			out[i] = out[f]
+			continue
+		}
+		start := len(scratch)
+		scratch = unescape(scratch, v.Bytes)
+		out[i] = Value{Kind: String, Bytes: scratch[start:len(scratch):len(scratch)]}
+	}
+	return scratch
+}
+
+// parser is the state of one Extract call; it lives on the caller's stack.
+type parser struct {
+	doc     []byte
+	e       *Extractor
+	out     []Value
+	escaped bool // some out value is kindEscaped
+}
+
+func (p *parser) document() error {
+	doc := p.doc
+	i := skipSpace(doc, 0)
+	if i >= len(doc) {
+		return p.eof()
+	}
+	if c := doc[i]; c != '{' {
+		switch {
+		case c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || isDigit(c):
+			return &SyntaxError{Offset: i, Msg: "top-level value is not an object"}
+		}
+		return p.invalid(i, "looking for beginning of value")
+	}
+	i, err := p.object(i, 0, 1)
+	if err != nil {
+		return err
+	}
+	if i = skipSpace(doc, i); i < len(doc) {
+		return p.invalid(i, "after top-level value")
+	}
+	return nil
+}
+
+// value scans the value starting at doc[i] (not whitespace) inside a container at depth and returns
+// the index just past it. When n >= 0 the value is the one trie node n stands for.
+func (p *parser) value(i int, n int32, depth int) (int, error) {
+	doc := p.doc
+	if i >= len(doc) {
+		return i, p.eof()
+	}
+	var (
+		kind Kind
+		j    int
+		err  error
+	)
+	switch c := doc[i]; c {
+	case '"':
+		kind = String
+		if j = shortString(doc, i); j < 0 {
+			var esc bool
+			j, esc, err = p.str(i)
+			if esc {
+				kind = kindEscaped
+			}
+		}
+	case '{':
+		kind = Object
+		j, err = p.object(i, n, depth+1)
+	case '[':
+		kind = Array
+		j, err = p.array(i, depth+1)
+	case 't':
+		kind = Bool
+		j, err = p.literal(i, "true")
+	case 'f':
+		kind = Bool
+		j, err = p.literal(i, "false")
+	case 'n':
+		kind = Null
+		j, err = p.literal(i, "null")
+	default:
+		if c != '-' && !isDigit(c) {
+			return i, p.invalid(i, "looking for beginning of value")
+		}
+		kind = Number
+		j, err = p.number(i)
+	}
+	if err != nil {
+		return j, err
+	}
+	if n >= 0 {
+		p.set(n, kind, i, j)
+	}
+	return j, nil
+}
+
+// set stores the value of kind at doc[i:j] in the outs of node n.
+func (p *parser) set(n int32, kind Kind, i, j int) {
+	nd := &p.e.nodes[n]
+	if nd.own == 0 {
+		return
+	}
+	v := Value{Kind: kind}
+	switch kind {
+	case String:
+		v.Bytes = p.doc[i+1 : j-1 : j-1]
+	case kindEscaped:
+		v.Bytes = p.doc[i+1 : j-1 : j-1]
+		p.escaped = true
+	case Null:
+	default:
+		v.Bytes = p.doc[i:j:j]
+	}
+	for _, o := range p.e.outs[nd.lo : nd.lo+nd.own] {
+		p.out[o] = v
+	}
+}
+
+// object scans the object starting at doc[i] == '{' and returns the index just past it. When n >= 0
+// its members are looked up among the kids of trie node n.
+func (p *parser) object(i int, n int32, depth int) (int, error) {
+	if depth > maxDepth {
+		return i, &SyntaxError{Offset: i, Msg: "exceeded max depth"}
+	}
+	doc := p.doc
+	var (
+		kids []kid
+		lens uint64
+	)
+	if n >= 0 {
+		kids, lens = p.e.nodes[n].kids, p.e.nodes[n].lens
+	}
+	i = skipSpace(doc, i+1)
+	if i >= len(doc) {
+		return i, p.eof()
+	}
+	if doc[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if doc[i] != '"' {
+			return i, p.invalid(i, "looking for beginning of object key string")
+		}
+		j, esc := shortString(doc, i), false
+		if j < 0 {
+			var err error
+			if j, esc, err = p.str(i); err != nil {
+				return j, err
+			}
+		}
+		k := int32(-1)
+		if key := doc[i+1 : j-1]; esc {
+			if len(kids) > 0 {
+				k = lookupEscaped(kids, key)
+			}
+		} else if lens&(1<<min(len(key), 63)) != 0 {
+			for _, kd := range kids {
+				if kd.key == string(key) {
+					k = kd.node
+					break
+				}
+			}
+		}
+		i = skipSpace(doc, j)
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		if doc[i] != ':' {
+			return i, p.invalid(i, "after object key")
+		}
+		i = skipSpace(doc, i+1)
+		if k >= 0 {
+			// Last wins: whatever an earlier member with this key left below it is gone.
+			nd := &p.e.nodes[k]
+			for _, o := range p.e.outs[nd.lo+nd.own : nd.hi] {
+				p.out[o] = Value{}
+			}
+		}
+		var err error
+		if i, err = p.value(i, k, depth); err != nil {
+			return i, err
+		}
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		switch doc[i] {
+		case ',':
+			i = skipSpace(doc, i+1)
+			if i >= len(doc) {
+				return i, p.eof()
+			}
+		case '}':
+			return i + 1, nil
+		default:
+			return i, p.invalid(i, "after object key:value pair")
+		}
+	}
+}
+
+// array scans the array starting at doc[i] == '[' and returns the index just past it. Paths do not
+// index into arrays, so its elements feed no trie node.
+func (p *parser) array(i int, depth int) (int, error) {
+	if depth > maxDepth {
+		return i, &SyntaxError{Offset: i, Msg: "exceeded max depth"}
+	}
+	doc := p.doc
+	i = skipSpace(doc, i+1)
+	if i >= len(doc) {
+		return i, p.eof()
+	}
+	if doc[i] == ']' {
+		return i + 1, nil
+	}
+	for {
+		var err error
+		if i, err = p.value(i, -1, depth); err != nil {
+			return i, err
+		}
+		i = skipSpace(doc, i)
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		switch doc[i] {
+		case ',':
+			i = skipSpace(doc, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return i, p.invalid(i, "after array element")
+		}
+	}
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// shortString returns the index just past the string starting at doc[i] == '"' when it is plain
+// ASCII closing within the next eight bytes, else -1: most keys and many values are that short, and
+// this way they cost no call.
+func shortString(doc []byte, i int) int {
+	if i+9 > len(doc) {
+		return -1
+	}
+	m := special(binary.LittleEndian.Uint64(doc[i+1:]))
+	k := i + 1 + bits.TrailingZeros64(m)>>3
+	if m == 0 || doc[k] != '"' {
+		return -1
+	}
+	return k + 1
+}
+
+// special flags, in the top bit of each byte of the little-endian word x, the bytes that are '"',
+// '\\', < 0x20 or >= 0x80. A subtraction borrow can flag a byte after the first flagged one, never
+// before it, so the lowest flag is always exact.
+func special(x uint64) uint64 {
+	q, b := x^(lsb*'"'), x^(lsb*'\\')
+	return ((q - lsb) | (b - lsb) | (x - lsb*0x20) | x) & msb
+}
+
+// str scans the string starting at doc[i] == '"' and returns the index just past the closing quote
+// and whether the string holds escapes.
+func (p *parser) str(i int) (int, bool, error) {
+	doc := p.doc
+	esc := false
+	i++
+	for {
+		// Most string bytes are plain ASCII: skip them eight at a time.
+		for i+8 <= len(doc) {
+			if m := special(binary.LittleEndian.Uint64(doc[i:])); m != 0 {
+				i += bits.TrailingZeros64(m) >> 3
+				break
+			}
+			i += 8
+		}
+		if i >= len(doc) {
+			return i, esc, p.eof()
+		}
+		switch c := doc[i]; {
+		case c == '"':
+			return i + 1, esc, nil
+		case c == '\\':
+			esc = true
+			if i+1 >= len(doc) {
+				return len(doc), esc, p.eof()
+			}
+			switch doc[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				for k := i + 2; k < i+6; k++ {
+					if k >= len(doc) {
+						return k, esc, p.eof()
+					}
+					if !isHex(doc[k]) {
+						return k, esc, p.invalid(k, "in \\u hexadecimal character escape")
+					}
+				}
+				i += 6
+			default:
+				return i + 1, esc, p.invalid(i+1, "in string escape code")
+			}
+		case c < 0x20:
+			return i, esc, p.invalid(i, "in string literal")
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(doc[i:])
+			if r == utf8.RuneError && size == 1 {
+				return i, esc, &SyntaxError{Offset: i, Msg: "invalid UTF-8 in string"}
+			}
+			i += size
+		}
+	}
+}
+
+// number scans the number starting at doc[i] ('-' or a digit) and returns the index just past it.
+// What may follow a number is the caller's business, which is how "01" fails after the "0".
+func (p *parser) number(i int) (int, error) {
+	doc := p.doc
+	if doc[i] == '-' {
+		i++
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		if !isDigit(doc[i]) {
+			return i, p.invalid(i, "in numeric literal")
+		}
+	}
+	if doc[i] == '0' {
+		i++
+	} else {
+		for i++; i < len(doc) && isDigit(doc[i]); i++ {
+		}
+	}
+	if i < len(doc) && doc[i] == '.' {
+		i++
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		if !isDigit(doc[i]) {
+			return i, p.invalid(i, "after decimal point in numeric literal")
+		}
+		for i++; i < len(doc) && isDigit(doc[i]); i++ {
+		}
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		if i >= len(doc) {
+			return i, p.eof()
+		}
+		if !isDigit(doc[i]) {
+			return i, p.invalid(i, "in exponent of numeric literal")
+		}
+		for i++; i < len(doc) && isDigit(doc[i]); i++ {
+		}
+	}
+	return i, nil
+}
+
+// literal scans word (true, false or null), whose first byte is already known to be at doc[i].
+func (p *parser) literal(i int, word string) (int, error) {
+	doc := p.doc
+	if i+len(word) <= len(doc) && string(doc[i:i+len(word)]) == word {
+		return i + len(word), nil
+	}
+	for k := 1; k < len(word); k++ {
+		if i+k >= len(doc) {
+			return i + k, p.eof()
+		}
+		if doc[i+k] != word[k] {
+			return i + k, p.invalid(i+k, "in literal "+word+" (expecting "+quoteChar(word[k])+")")
+		}
+	}
+	return i + len(word), nil // unreachable: the fast path matched
+}
+
+// The error constructors stay out of line so the scanning loops keep small bodies.
+//
+//go:noinline
+func (p *parser) eof() error {
+	return &SyntaxError{Offset: len(p.doc), Msg: "unexpected end of JSON input"}
+}
+
+//go:noinline
+func (p *parser) invalid(i int, context string) error {
+	return &SyntaxError{Offset: i, Msg: "invalid character " + quoteChar(p.doc[i]) + " " + context}
+}
+
+// quoteChar formats c the way encoding/json's error messages do.
+func quoteChar(c byte) string {
+	switch c {
+	case '\'':
+		return `'\''`
+	case '"':
+		return `'"'`
+	}
+	s := strconv.Quote(string(rune(c)))
+	return "'" + s[1:len(s)-1] + "'"
+}
+
+func skipSpace(doc []byte, i int) int {
+	for ; i < len(doc); i++ {
+		if c := doc[i]; c > ' ' || (c != ' ' && c != '\n' && c != '\t' && c != '\r') {
+			return i
+		}
+	}
+	return i
+}
+
+func isDigit(c byte) bool { return c-'0' < 10 }
+
+func isHex(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 6 }
+
+// lookupEscaped finds the kid whose key equals the raw key text, which holds escapes, or returns -1.
+func lookupEscaped(kids []kid, key []byte) int32 {
+	for _, k := range kids {
+		if escapedEqual(key, k.key) {
+			return k.node
+		}
+	}
+	return -1
+}
+
+// escapedEqual reports whether the validated raw string text unescapes to seg, without needing a
+// buffer for the unescaped key.
+func escapedEqual(raw []byte, seg string) bool {
+	var u [utf8.UTFMax]byte
+	j := 0
+	for i := 0; i < len(raw); {
+		if raw[i] != '\\' {
+			if j >= len(seg) || seg[j] != raw[i] {
+				return false
+			}
+			i++
+			j++
+			continue
+		}
+		r, n := unescapeOne(raw[i:])
+		i += n
+		w := utf8.EncodeRune(u[:], r)
+		if len(seg)-j < w || seg[j:j+w] != string(u[:w]) {
+			return false
+		}
+		j += w
+	}
+	return j == len(seg)
+}
+
+// unescape appends the unescaped form of the validated raw string text s to dst.
+func unescape(dst, s []byte) []byte {
+	for i := 0; i < len(s); {
+		if s[i] != '\\' {
+			j := bytes.IndexByte(s[i:], '\\')
+			if j < 0 {
+				return append(dst, s[i:]...)
+			}
+			dst = append(dst, s[i:i+j]...)
+			i += j
+			continue
+		}
+		r, n := unescapeOne(s[i:])
+		i += n
+		dst = utf8.AppendRune(dst, r)
+	}
+	return dst
+}
+
+// unescapeOne decodes the escape sequence at the start of the validated s and returns the rune and
+// the number of bytes it took. Surrogates follow encoding/json: a valid pair makes one rune, anything
+// else U+FFFD, leaving a following escape to be read on its own.
+func unescapeOne(s []byte) (rune, int) {
+	switch s[1] {
+	case 'u':
+		r := hex4(s[2:6])
+		if !utf16.IsSurrogate(r) {
+			return r, 6
+		}
+		if len(s) >= 12 && s[6] == '\\' && s[7] == 'u' {
+			if d := utf16.DecodeRune(r, hex4(s[8:12])); d != utf8.RuneError {
+				return d, 12
+			}
+		}
+		return utf8.RuneError, 6
+	case 'b':
+		return '\b', 2
+	case 'f':
+		return '\f', 2
+	case 'n':
+		return '\n', 2
+	case 'r':
+		return '\r', 2
+	case 't':
+		return '\t', 2
+	}
+	return rune(s[1]), 2
+}
+
+func hex4(s []byte) rune {
+	var r rune
+	for _, c := range s[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		r = r<<4 | rune(c)
+	}
+	return r
 }
 
 // SyntaxError describes why a document was rejected.
@@ -31,26 +680,6 @@ type SyntaxError struct {
 	Msg    string // what is wrong, e.g. "invalid character 'x' looking for beginning of value"
 }
 
-func (e *SyntaxError) Error() string { return "invalid JSON at byte " + itoa(e.Offset) + ": " + e.Msg }
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
+func (e *SyntaxError) Error() string {
+	return "invalid JSON at byte " + strconv.Itoa(e.Offset) + ": " + e.Msg
 }

@@ -75,7 +75,9 @@ func (f TimeFormat) String() string {
 var ErrNoTime = errors.New("no time value")
 
 // Parse reads v as an instant. Epoch formats accept a JSON number or a string holding one; a
-// fraction is allowed for epoch_seconds and epoch_millis. RFC3339 and layouts need a string.
+// fraction is allowed for epoch_seconds and epoch_millis (rounded to the nearest nanosecond, half
+// away from zero), epoch_micros and epoch_nanos need a whole number, though it may be written
+// 1.7e15 or 1700000000000000.0. RFC3339 and layouts need a string.
 func (f TimeFormat) Parse(v Value) (time.Time, error) {
 	if v.IsAbsent() {
 		return time.Time{}, ErrNoTime
@@ -119,22 +121,126 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 			return time.Unix(0, n).UTC(), nil
 		}
 	}
-	x, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsInf(x, 0) || math.IsNaN(x) {
-		return time.Time{}, fmt.Errorf("not an epoch number: %q", s)
-	}
-	var unit float64
+	// Exact decimal arithmetic, not float64: 1700000000.123 seconds as a float64 times 1e9 comes to
+	// ...122999808 ns, which a millisecond column then truncates to .122.
+	var shift int
 	switch f.kind {
 	case timeEpochSeconds:
-		unit = 1e9
+		shift = 9
 	case timeEpochMillis:
-		unit = 1e6
-	default:
-		return time.Time{}, fmt.Errorf("%s must be an integer, got %q", f, s)
+		shift = 6
+	case timeEpochMicros:
+		shift = 3
 	}
-	ns := x * unit
-	if ns > math.MaxInt64 || ns < math.MinInt64 {
+	if f.kind == timeEpochMicros || f.kind == timeEpochNanos {
+		if _, whole, err := scaleDecimal(s, 0); err == nil && !whole {
+			return time.Time{}, fmt.Errorf("%s must be an integer, got %q", f, s)
+		}
+	}
+	ns, _, err := scaleDecimal(s, shift)
+	switch {
+	case err == errNotDecimal:
+		return time.Time{}, fmt.Errorf("not an epoch number: %q", s)
+	case err != nil:
 		return time.Time{}, fmt.Errorf("epoch %q out of range", s)
 	}
-	return time.Unix(0, int64(math.Round(ns))).UTC(), nil
+	return time.Unix(0, ns).UTC(), nil
+}
+
+var (
+	errNotDecimal = errors.New("not a decimal number")
+	errOutOfRange = errors.New("out of range")
+)
+
+// scaleDecimal returns the decimal number s ("-12.5", "1.7e9") times 10^shift, rounded half away
+// from zero, and whether no non-zero digit was rounded off. It reads the digits where they are in s,
+// so it does not allocate, and is exact where float64 is not.
+func scaleDecimal(s string, shift int) (n int64, exact bool, err error) {
+	i := 0
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	intStart := i
+	for i < len(s) && s[i]-'0' < 10 {
+		i++
+	}
+	intEnd, fracStart := i, i
+	if i < len(s) && s[i] == '.' {
+		i++
+		fracStart = i
+		for i < len(s) && s[i]-'0' < 10 {
+			i++
+		}
+	}
+	fracEnd := i
+	nd := intEnd - intStart + fracEnd - fracStart
+	if nd == 0 {
+		return 0, false, errNotDecimal
+	}
+	exp := 0
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		expNeg := false
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			expNeg = s[i] == '-'
+			i++
+		}
+		if i == len(s) {
+			return 0, false, errNotDecimal
+		}
+		for ; i < len(s) && s[i]-'0' < 10; i++ {
+			if exp < 1e6 { // beyond this every result is 0 or out of range anyway
+				exp = exp*10 + int(s[i]-'0')
+			}
+		}
+		if expNeg {
+			exp = -exp
+		}
+	}
+	if i != len(s) {
+		return 0, false, errNotDecimal
+	}
+	digit := func(k int) uint64 {
+		if k < intEnd-intStart {
+			return uint64(s[intStart+k] - '0')
+		}
+		return uint64(s[fracStart+k-(intEnd-intStart)] - '0')
+	}
+	// Digits before point form the integer result, digit point decides the rounding.
+	// Twenty zeros past the last digit overflow any non-zero value; capping there keeps "0e999999" cheap.
+	point := min(intEnd-intStart+exp+shift, nd+20)
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var mag uint64
+	for k := 0; k < point; k++ {
+		d := uint64(0)
+		if k < nd {
+			d = digit(k)
+		}
+		if mag > (limit-d)/10 {
+			return 0, false, errOutOfRange
+		}
+		mag = mag*10 + d
+	}
+	exact = true
+	for k := max(point, 0); k < nd; k++ {
+		if digit(k) != 0 {
+			exact = false
+			break
+		}
+	}
+	if point >= 0 && point < nd && digit(point) >= 5 {
+		if mag == limit {
+			return 0, false, errOutOfRange
+		}
+		mag++
+	}
+	if neg {
+		return int64(-mag), exact, nil
+	}
+	return int64(mag), exact, nil
 }

@@ -75,8 +75,8 @@ type Config struct {
 	IfMissing string `yaml:"if_missing,omitempty"`
 }
 
-// Env is what building an interceptor may need from outside: the topic's layout, and the time zone
-// for time layouts without a zone.
+// Env is what building an interceptor may need from outside: the topic's layout and the host name.
+// Time layouts without a zone are read and written in UTC.
 type Env struct {
 	Layout *record.Layout
 	// Hostname is used by add_field source: hostname; set by the caller so tests are repeatable.
@@ -87,7 +87,13 @@ type builder func(c Config, env Env) (Interceptor, error)
 
 // builders holds every interceptor kind by its config name.
 var builders = map[string]builder{
-	// IMPLEMENTED BY HELPER: "filter", "drop_fields", "rename_field", "mask", "add_field", "timestamp", "extract".
+	"filter":       buildFilter,
+	"drop_fields":  buildDropFields,
+	"rename_field": buildRenameField,
+	"mask":         buildMask,
+	"add_field":    buildAddField,
+	"timestamp":    buildTimestamp,
+	"extract":      buildExtract,
 }
 
 // Kinds lists the interceptor types, sorted.
@@ -131,7 +137,14 @@ func BuildChain(cs []Config, env Env) (Chain, error) {
 	for i, c := range cs {
 		ic, err := Build(c, env)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("interceptors[%d] (%s): %w", i, c.Type, err))
+			// Each problem gets the prefix, not only the first line of a joined error.
+			leaves := []error{err}
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				leaves = j.Unwrap()
+			}
+			for _, e := range leaves {
+				errs = append(errs, fmt.Errorf("interceptors[%d] (%s): %w", i, c.Type, e))
+			}
 			continue
 		}
 		chain = append(chain, ic)

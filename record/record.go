@@ -8,6 +8,7 @@ package record
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -100,6 +101,7 @@ func (l *Layout) add(s source) Slot {
 // Names resolve by their longest prefix that was renamed, dropped or defined, so after renaming
 // "user" to "customer", "customer.id" reads the JSON path user.id and "user.id" is Missing.
 func (l *Layout) Read(name string) (Slot, error) {
+	name = canon(name)
 	if s, ok := l.names[name]; ok {
 		return s, nil
 	}
@@ -147,6 +149,7 @@ func (l *Layout) bind(name string, s source) Slot {
 
 // Define gives name a new slot that an interceptor writes; it shadows whatever name read before.
 func (l *Layout) Define(name string) (Slot, error) {
+	name = canon(name)
 	if name == "" || strings.HasPrefix(name, "@") {
 		return 0, fmt.Errorf("field %q: a written field needs a plain name, not empty or starting with @", name)
 	}
@@ -154,17 +157,29 @@ func (l *Layout) Define(name string) (Slot, error) {
 	return l.bind(name, source{kind: srcDefined}), nil
 }
 
-// Rename makes to read what from holds and from read Missing.
+// Rename makes to read what from holds and from read Missing. Bindings under from move with it, so a
+// field dropped or masked under from stays dropped or masked under to.
 func (l *Layout) Rename(from, to string) error {
+	from, to = canon(from), canon(to)
+	if to == "" || strings.HasPrefix(to, "@") {
+		return fmt.Errorf("rename %q to %q: the new name must be plain, not empty or starting with @", from, to)
+	}
+	if to == from || strings.HasPrefix(to, from+".") || strings.HasPrefix(from, to+".") {
+		return fmt.Errorf("rename %q to %q: one name contains the other; rename to a separate name", from, to)
+	}
 	s, err := l.Read(from)
 	if err != nil {
 		return err
 	}
-	if to == "" || strings.HasPrefix(to, "@") {
-		return fmt.Errorf("rename %q to %q: the new name must be plain, not empty or starting with @", from, to)
-	}
 	l.unbindChildren(to)
+	moved := map[string]Slot{}
+	for n, slot := range l.names {
+		if rest, ok := strings.CutPrefix(n, from+"."); ok {
+			moved[to+"."+rest] = slot
+		}
+	}
 	l.names[to] = s
+	maps.Copy(l.names, moved)
 	l.unbindChildren(from)
 	l.names[from] = l.dead
 	return nil
@@ -172,8 +187,22 @@ func (l *Layout) Rename(from, to string) error {
 
 // Drop makes name, and every path under it, read Missing from here on.
 func (l *Layout) Drop(name string) {
+	name = canon(name)
 	l.unbindChildren(name)
 	l.names[name] = l.dead
+}
+
+// canon writes a JSON field name the way Path.String does, so that a name and the prefixes Read
+// derives from longer names compare equal. Special names and unparsable ones stay as they are.
+func canon(name string) string {
+	if strings.HasPrefix(name, "@") {
+		return name
+	}
+	p, err := field.ParsePath(name)
+	if err != nil {
+		return name
+	}
+	return p.String()
 }
 
 // unbindChildren forgets names under prefix, so they resolve again through the new binding of prefix.

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/urfave/cli/v2"
+
+	"github.com/kafka2hdfs/kafka2hdfs/config"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+)
+
+// demoMarker marks a folder as demo output, so demo may clear it on the next run and nothing else.
+const demoMarker = ".kafka2hdfs-demo"
+
+func demoCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "demo",
+		Usage: "load sample clickstream data from an embedded Kafka into a local folder; needs nothing installed",
+		Description: `Starts an in-process Kafka cluster (kfake) with a 6-partition topic of clickstream JSON events
+spread over several hours, some of them malformed, runs the loader in batch mode into --output,
+checks that the Parquet row count equals the good records, and prints a summary and the tree.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "kafka2hdfs-demo", Usage: "output folder (cleared first if it holds an earlier demo)"},
+			&cli.IntFlag{Name: "records", Value: 120_000, Usage: "records to produce"},
+			&cli.IntFlag{Name: "partitions", Value: 6, Usage: "partitions of the topic"},
+			&cli.DurationFlag{Name: "span", Value: 6 * time.Hour, Usage: "event times spread over this span, ending at the current hour"},
+			&cli.IntFlag{Name: "bad-every", Value: 2000, Usage: "every n-th record is malformed (0: none)"},
+			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "loader log level"},
+		},
+		Action: demo,
+	}
+}
+
+func demo(c *cli.Context) error {
+	out, err := filepath.Abs(c.String("output"))
+	if err != nil {
+		return err
+	}
+	if err := prepareDemoDir(out); err != nil {
+		return configError{err}
+	}
+	w := c.App.Writer
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), "clicks"),
+		kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		return fmt.Errorf("start embedded kafka: %w", err)
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()
+	fmt.Fprintf(w, "embedded Kafka at %s; producing %d clickstream events to topic clicks (%d partitions)...\n",
+		strings.Join(brokers, ","), c.Int("records"), c.Int("partitions"))
+	produced, err := sample.Produce(c.Context, brokers, sample.Options{
+		Topic: "clicks", Records: c.Int("records"), Span: c.Duration("span"), BadEvery: c.Int("bad-every"), Seed: 42,
+	})
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Parse([]byte(DemoConfig(brokers, out, c.String("log-level"))))
+	if err != nil {
+		return err
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return fmt.Errorf("demo config: %w", err)
+	}
+	fmt.Fprintf(w, "loading into %s (batch mode: up to the high watermarks at start)...\n\n", out)
+	start := time.Now()
+	sum, err := load(c.Context, cfg, true, newLogger(cfg, stderr))
+	took := time.Since(start)
+	if err != nil {
+		return err
+	}
+	printSummary(w, sum, took)
+	rows, files, err := countRows(out, false)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	deadRows, deadFiles, err := countRows(out, true)
+	if err != nil {
+		return fmt.Errorf("read back dead letters: %w", err)
+	}
+	good := int64(produced.Total) - sum.Bad - sum.Filtered
+	fmt.Fprintf(w, "read back:        %d rows in %d data files, %d dead letters in %d files under _errors\n", rows, files, deadRows, deadFiles)
+	// Some malformed records are of a filtered type and never reach the schema, so dead letters
+	// can be fewer than malformed records; every record must be in exactly one place.
+	if sum.Consumed != int64(produced.Total) || rows != good || deadRows != sum.Bad || sum.Bad > int64(produced.BadCount()) {
+		return fmt.Errorf("demo check failed: %d produced, %d consumed; %d rows read back, want %d (= produced - %d dead letters - %d filtered); %d dead-letter rows read back",
+			produced.Total, sum.Consumed, rows, good, sum.Bad, sum.Filtered, deadRows)
+	}
+	fmt.Fprintf(w, "check:            %d produced = %d rows + %d dead letters + %d filtered: OK\n\n", produced.Total, rows, deadRows, sum.Filtered)
+	return printTree(w, out)
+}
+
+// DemoConfig is the configuration the demo runs with: a realistic topic with every kind of stage.
+func DemoConfig(brokers []string, out, logLevel string) string {
+	return fmt.Sprintf(`kafka:
+  brokers: [%s]
+  group: kafka2hdfs-demo
+  session_timeout: 10s
+output:
+  root: %s
+  compression: snappy
+rotation:
+  max_records: 100000
+  allowed_lateness: 5m
+log:
+  level: %s
+topics:
+  - name: clicks
+    format: json
+    interceptors:
+      - {type: filter, field: type, values: [search], action: drop}
+      - {type: mask, field: user.email, method: sha256, salt: demo-salt}
+      - {type: timestamp, field: ts, format: rfc3339}
+      - {type: add_field, field: ingested_by, source: hostname}
+    partitioner:
+      time: {source: event}
+      granularity: hour
+      path: dt=2006-01-02/hour=15
+    schema:%s
+`, strings.Join(brokers, ", "), out, logLevel, sample.Schema)
+}
+
+func prepareDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	case len(entries) > 0:
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return fmt.Errorf("--output %s is not empty and holds no earlier demo; pick another folder", dir)
+		}
+		if err := os.RemoveAll(dir); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("output of kafka2hdfs demo; removed by the next demo run\n"), 0o644)
+}
+
+// countRows reads the footer of every published data file (dead: dead-letter file), the way any
+// Parquet reader would. Staging files are never counted.
+func countRows(root string, dead bool) (rows int64, files int, err error) {
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		top := strings.Split(filepath.ToSlash(rel), "/")[0]
+		if d.IsDir() && top == offsets.StagingDir || d.IsDir() && dead == false && top == offsets.ErrorsDir {
+			return fs.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".parquet") || dead && top != offsets.ErrorsDir {
+			return nil
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		st, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		pf, err := parquet.OpenFile(f, st.Size())
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		rows += pf.NumRows()
+		files++
+		return nil
+	})
+	return rows, files, err
+}
+
+// printTree prints the output folder, a few files per directory.
+func printTree(w io.Writer, root string) error {
+	fmt.Fprintf(w, "%s\n", root)
+	type dirInfo struct {
+		files []string
+		bytes int64
+	}
+	dirs := map[string]*dirInfo{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		rel, _ := filepath.Rel(root, filepath.Dir(p))
+		di := dirs[rel]
+		if di == nil {
+			di = &dirInfo{}
+			dirs[rel] = di
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		di.bytes += info.Size()
+		name := d.Name()
+		if _, s, e, ok := offsets.ParseFileName(name); ok {
+			name = fmt.Sprintf("%s  (offsets %d-%d, %.1f KB)", name, s, e, float64(info.Size())/1e3)
+		}
+		di.files = append(di.files, name)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(dirs))
+	for k := range dirs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		di := dirs[k]
+		fmt.Fprintf(w, "  %s/  (%d files, %.1f KB)\n", k, len(di.files), float64(di.bytes)/1e3)
+		for i, f := range di.files {
+			if i == 2 && len(di.files) > 3 {
+				fmt.Fprintf(w, "      ... %d more\n", len(di.files)-2)
+				break
+			}
+			fmt.Fprintf(w, "      %s\n", f)
+		}
+	}
+	return nil
+}

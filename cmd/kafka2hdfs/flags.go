@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/IBM/sarama"
+	"github.com/urfave/cli/v2"
+
+	"github.com/kafka2hdfs/kafka2hdfs/config"
+)
+
+// commonFlags are the settings every loading command accepts; each overrides the config file and
+// has a KAFKA2HDFS_* variable.
+func commonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "config", Aliases: []string{"c"}, EnvVars: []string{"KAFKA2HDFS_CONFIG"}, Usage: "YAML config file"},
+		&cli.StringFlag{Name: "brokers", EnvVars: []string{"KAFKA2HDFS_BROKERS"}, Usage: "comma-separated Kafka brokers, host:port (kafka.brokers)"},
+		&cli.StringFlag{Name: "group", EnvVars: []string{"KAFKA2HDFS_GROUP"}, Usage: "consumer group id (kafka.group)"},
+		&cli.StringFlag{Name: "start", EnvVars: []string{"KAFKA2HDFS_START"}, Usage: "where partitions with nothing committed begin: earliest, latest or an RFC3339 time (kafka.start)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"KAFKA2HDFS_OUTPUT"}, Usage: "output root: a path or file:///path (output.root)"},
+		&cli.StringFlag{Name: "compression", EnvVars: []string{"KAFKA2HDFS_COMPRESSION"}, Usage: "snappy, gzip, zstd or none (output.compression)"},
+		&cli.Int64Flag{Name: "max-bad-records", Value: -2, DefaultText: "from config, else -1", EnvVars: []string{"KAFKA2HDFS_MAX_BAD_RECORDS"}, Usage: "stop when more records than this went to dead letters; -1 for no limit (errors.max_bad_records)"},
+		&cli.StringFlag{Name: "log-level", EnvVars: []string{"KAFKA2HDFS_LOG_LEVEL"}, Usage: "debug, info, warn or error (log.level)"},
+		&cli.StringFlag{Name: "log-format", EnvVars: []string{"KAFKA2HDFS_LOG_FORMAT"}, Usage: "text or json (log.format)"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"KAFKA2HDFS_METRICS_ADDR"}, Usage: "serve Prometheus /metrics here, e.g. :9464 (metrics.addr)"},
+	}
+}
+
+// loadConfig reads the file, applies flags over it, fills defaults and validates.
+func loadConfig(c *cli.Context) (*config.Config, error) {
+	cfg, err := config.Load(c.String("config"))
+	if err != nil {
+		return nil, configError{err}
+	}
+	applyFlags(c, cfg)
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, configError{fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))}
+	}
+	return cfg, nil
+}
+
+func applyFlags(c *cli.Context, cfg *config.Config) {
+	if v := c.String("brokers"); v != "" {
+		cfg.Kafka.Brokers = nil
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				cfg.Kafka.Brokers = append(cfg.Kafka.Brokers, b)
+			}
+		}
+	}
+	set := func(dst *string, name string) {
+		if v := c.String(name); v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.Kafka.Group, "group")
+	set(&cfg.Kafka.Start, "start")
+	set(&cfg.Output.Root, "output")
+	set(&cfg.Output.Compression, "compression")
+	set(&cfg.Log.Level, "log-level")
+	set(&cfg.Log.Format, "log-format")
+	set(&cfg.Metrics.Addr, "metrics-addr")
+	if v := c.Int64("max-bad-records"); v != -2 {
+		cfg.Errors.MaxBadRecords = &v
+	}
+}
+
+// newLogger builds the process logger and routes sarama's logs into it at debug level.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	level, _ := config.ParseLevel(cfg.Log.Level)
+	opts := &slog.HandlerOptions{Level: level}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
+	if cfg.Log.Format == "json" {
+		h = slog.NewJSONHandler(w, opts)
+	}
+	sarama.Logger = slog.NewLogLogger(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}), slog.LevelDebug)
+	return slog.New(h)
+}
+
+var stderr io.Writer = os.Stderr

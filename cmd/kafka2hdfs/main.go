@@ -1,0 +1,86 @@
+// Command kafka2hdfs loads Kafka topics into time-bucketed Parquet files on HDFS or a local
+// filesystem, exactly once. See the README for a quick start and docs/ for the design.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+)
+
+// Exit codes, documented in the README.
+const (
+	exitOK      = 0
+	exitFailed  = 1 // the job failed: Kafka, the filesystem, too many bad records
+	exitConfig  = 2 // the configuration or the command line is wrong; nothing was done
+	exitSignals = 130
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// configError marks errors that mean "fix the config", for the exit code.
+type configError struct{ err error }
+
+func (e configError) Error() string { return e.err.Error() }
+func (e configError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// A second signal while draining means "now": exit without waiting.
+	go func() {
+		<-ctx.Done()
+		stop()
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		<-sig
+		fmt.Fprintln(os.Stderr, "kafka2hdfs: second signal, exiting without draining")
+		os.Exit(exitSignals)
+	}()
+	err := newApp().RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
+	var ce configError
+	switch {
+	case errors.As(err, &ce):
+		return exitConfig
+	case errors.Is(err, consumer.ErrTooManyBadRecords):
+		return exitFailed
+	}
+	return exitFailed
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:    "kafka2hdfs",
+		Usage:   "load Kafka topics into time-bucketed Parquet on HDFS or a local filesystem, exactly once",
+		Version: version,
+		Description: `A consumer-group member reads topics, runs each record through the topic's interceptors,
+buckets it by time, writes Parquet files, and commits Kafka offsets only through a two-phase,
+generation-fenced protocol, so every record lands exactly once across crashes and rebalances.
+
+Settings come from a YAML file (--config), overridden by flags and KAFKA2HDFS_* variables.
+Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage.`,
+		Commands: []*cli.Command{
+			runCommand(),
+			batchCommand(),
+			validateCommand(),
+			demoCommand(),
+		},
+		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
+	}
+}

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+)
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:        "validate",
+		Usage:       "check a config and print the effective settings",
+		Description: "Applies flags and KAFKA2HDFS_* variables over the file, fills defaults, checks every key\n(compiling each topic's schema, interceptors and partitioner) and prints the result. Exit 2 if invalid.",
+		Flags:       commonFlags(),
+		Action: func(c *cli.Context) error {
+			cfg, err := loadConfig(c)
+			if err != nil {
+				return err
+			}
+			out, err := cfg.YAML()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(c.App.Writer, "# configuration is valid; effective settings:")
+			fmt.Fprint(c.App.Writer, out)
+			return nil
+		},
+	}
+}
+
+func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
+	secs := took.Seconds()
+	fmt.Fprintf(w, "records consumed: %d (%.1f MB) in %.1fs: %.0f records/s, %.1f MB/s\n",
+		s.Consumed, float64(s.Bytes)/1e6, secs, float64(s.Consumed)/secs, float64(s.Bytes)/1e6/secs)
+	fmt.Fprintf(w, "rows written:     %d\nfiltered:         %d\ndead letters:     %d\nfiles published:  %d\nbuckets:          %d\n",
+		s.Written, s.Filtered, s.Bad, s.Files, s.Buckets)
+}

@@ -1,0 +1,337 @@
+// Package config reads the loader's YAML configuration, applies defaults, and validates all of it
+// before any work starts. Every error names the key, the bad value and the fix; all problems are
+// reported at once.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"gopkg.in/yaml.v3"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/schema"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
+)
+
+// Config is the whole file. Field docs end with the default.
+type Config struct {
+	Kafka    Kafka                `yaml:"kafka"`
+	Output   Output               `yaml:"output"`
+	Rotation Rotation             `yaml:"rotation"`
+	Memory   Memory               `yaml:"memory"`
+	Errors   Errors               `yaml:"errors"`
+	Topics   []consumer.TopicSpec `yaml:"topics"`
+	Log      Log                  `yaml:"log"`
+	Metrics  Metrics              `yaml:"metrics"`
+}
+
+// Kafka is where records come from.
+type Kafka struct {
+	// Brokers to bootstrap from. Required.
+	Brokers []string `yaml:"brokers"`
+	// Group is the consumer group id; its committed offsets are the loader's progress.
+	// Default: kafka2hdfs.
+	Group string `yaml:"group"`
+	// Version is the Kafka protocol version to speak. Default: 2.8.0.
+	Version string `yaml:"version"`
+	// ClientID identifies the loader in broker logs. Default: kafka2hdfs.
+	ClientID string `yaml:"client_id"`
+	// Start is where partitions with no committed offset and no files begin: earliest, latest, or
+	// an RFC3339 time. Default: earliest.
+	Start string `yaml:"start"`
+	// SessionTimeout of the group membership. Default: 30s.
+	SessionTimeout Duration `yaml:"session_timeout"`
+	// RebalanceTimeout bounds how long members take to flush when partitions move. Default: 60s.
+	RebalanceTimeout Duration `yaml:"rebalance_timeout"`
+	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
+	TopicRefresh Duration `yaml:"topic_refresh"`
+}
+
+// Output is where files go.
+type Output struct {
+	// Root is the output root: a local path, file:///path (later hdfs://...). Required.
+	Root string `yaml:"root"`
+	// Compression: snappy, gzip, zstd or none. Default: snappy.
+	Compression string `yaml:"compression"`
+	// RowGroupSize ends a Parquet row group at this many buffered bytes. Default: 8MiB.
+	RowGroupSize ByteSize `yaml:"row_group_size"`
+}
+
+// Rotation says when a partition's open files are closed and committed.
+type Rotation struct {
+	// MaxRecords consumed since the last flush. Default: 1000000.
+	MaxRecords int64 `yaml:"max_records"`
+	// MaxBytes of input since the last flush. Default: 256MiB.
+	MaxBytes ByteSize `yaml:"max_bytes"`
+	// MaxAge of the oldest unflushed record. Default: 10m.
+	MaxAge Duration `yaml:"max_age"`
+	// AllowedLateness past a time bucket's end before it is closed. Default: 10m.
+	AllowedLateness Duration `yaml:"allowed_lateness"`
+}
+
+// Memory bounds what the whole process holds.
+type Memory struct {
+	// MaxBufferedBytes across all open files. Default: 256MiB.
+	MaxBufferedBytes ByteSize `yaml:"max_buffered_bytes"`
+	// MaxOpenFiles across all partitions. Default: 256.
+	MaxOpenFiles int `yaml:"max_open_files"`
+}
+
+// Errors is the bad-record policy.
+type Errors struct {
+	// MaxBadRecords stops the job when more records than this went to dead letters; -1 means no
+	// limit. Default: -1.
+	MaxBadRecords *int64 `yaml:"max_bad_records"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Level: debug, info, warn or error. Default: info.
+	Level string `yaml:"level"`
+	// Format: text or json. Default: text.
+	Format string `yaml:"format"`
+}
+
+// Metrics configures the Prometheus endpoint.
+type Metrics struct {
+	// Addr to serve /metrics on, e.g. :9464; empty turns it off. Default: off.
+	Addr string `yaml:"addr"`
+}
+
+// Duration is a time.Duration written as "10m" in YAML.
+type Duration time.Duration
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line %d: %q is not a duration; write it like 30s, 10m or 1h30m", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (d Duration) MarshalYAML() (any, error) { return time.Duration(d).String(), nil }
+
+// ByteSize is a size in bytes written as 256MiB, 1GB or a plain number in YAML.
+type ByteSize int64
+
+var sizeRE = regexp.MustCompile(`^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$`)
+
+// ParseByteSize reads 256MiB, 64KB, 1.5GiB or 1048576.
+func ParseByteSize(s string) (ByteSize, error) {
+	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size; write it like 1048576, 64KiB, 256MiB or 1GiB", s)
+	}
+	x, _ := strconv.ParseFloat(m[1], 64)
+	unit := strings.TrimSuffix(m[2], "B")
+	mult := map[string]float64{"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[unit]
+	return ByteSize(x * mult), nil
+}
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseByteSize(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*b = v
+	return nil
+}
+
+// MarshalYAML implements yaml.Marshaler.
+func (b ByteSize) MarshalYAML() (any, error) {
+	for _, u := range []struct {
+		s string
+		n int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if int64(b) >= u.n && int64(b)%u.n == 0 {
+			return fmt.Sprintf("%d%s", int64(b)/u.n, u.s), nil
+		}
+	}
+	return int64(b), nil
+}
+
+// Load reads and strictly decodes a config file (unknown keys are errors). An empty path gives
+// an empty config for flags and environment to fill.
+func Load(path string) (*Config, error) {
+	c := &Config{}
+	if path == "" {
+		return c, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(b)
+}
+
+// Parse decodes YAML strictly.
+func Parse(b []byte) (*Config, error) {
+	c := &Config{}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config: %s (keys are listed in docs/configuration.md)", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	return c, nil
+}
+
+// WithDefaults fills every unset value with its default.
+func (c *Config) WithDefaults() *Config {
+	d := *c
+	if d.Kafka.Group == "" {
+		d.Kafka.Group = "kafka2hdfs"
+	}
+	if d.Kafka.Version == "" {
+		d.Kafka.Version = "2.8.0"
+	}
+	if d.Kafka.ClientID == "" {
+		d.Kafka.ClientID = "kafka2hdfs"
+	}
+	if d.Kafka.Start == "" {
+		d.Kafka.Start = consumer.StartEarliest
+	}
+	setDur(&d.Kafka.SessionTimeout, 30*time.Second)
+	setDur(&d.Kafka.RebalanceTimeout, 60*time.Second)
+	setDur(&d.Kafka.TopicRefresh, time.Minute)
+	if d.Output.Compression == "" {
+		d.Output.Compression = "snappy"
+	}
+	if d.Output.RowGroupSize == 0 {
+		d.Output.RowGroupSize = 8 << 20
+	}
+	if d.Rotation.MaxRecords == 0 {
+		d.Rotation.MaxRecords = 1_000_000
+	}
+	if d.Rotation.MaxBytes == 0 {
+		d.Rotation.MaxBytes = 256 << 20
+	}
+	setDur(&d.Rotation.MaxAge, 10*time.Minute)
+	setDur(&d.Rotation.AllowedLateness, 10*time.Minute)
+	if d.Memory.MaxBufferedBytes == 0 {
+		d.Memory.MaxBufferedBytes = 256 << 20
+	}
+	if d.Memory.MaxOpenFiles == 0 {
+		d.Memory.MaxOpenFiles = 256
+	}
+	if d.Errors.MaxBadRecords == nil {
+		v := int64(-1)
+		d.Errors.MaxBadRecords = &v
+	}
+	if d.Log.Level == "" {
+		d.Log.Level = "info"
+	}
+	if d.Log.Format == "" {
+		d.Log.Format = "text"
+	}
+	d.Topics = make([]consumer.TopicSpec, len(c.Topics))
+	for i, t := range c.Topics {
+		if t.Format == "" {
+			t.Format = consumer.FormatJSON
+		}
+		t.Partitioner = t.Partitioner.WithDefaults()
+		d.Topics[i] = t
+	}
+	return &d
+}
+
+func setDur(d *Duration, def time.Duration) {
+	if *d == 0 {
+		*d = Duration(def)
+	}
+}
+
+// Validate checks everything, compiling each topic the way the loader will, and returns all
+// problems joined; call it on the result of WithDefaults.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers", "missing; list at least one broker as host:port (flag --brokers, env KAFKA2HDFS_BROKERS)")
+	}
+	for i, b := range c.Kafka.Brokers {
+		if _, port, ok := strings.Cut(b, ":"); !ok || port == "" {
+			bad(fmt.Sprintf("kafka.brokers[%d]", i), "%q has no port; write it as host:9092", b)
+		}
+	}
+	if !validGroup(c.Kafka.Group) {
+		bad("kafka.group", "%q is not a usable group id; use letters, digits, '.', '_' and '-'", c.Kafka.Group)
+	}
+	if _, err := sarama.ParseKafkaVersion(c.Kafka.Version); err != nil {
+		bad("kafka.version", "%q is not a Kafka version; write it like 2.8.0 or 3.6.0", c.Kafka.Version)
+	}
+	switch c.Kafka.Start {
+	case consumer.StartEarliest, consumer.StartLatest:
+	default:
+		if _, err := time.Parse(time.RFC3339, c.Kafka.Start); err != nil {
+			bad("kafka.start", "%q is not earliest, latest or an RFC3339 time such as 2026-11-22T00:00:00Z", c.Kafka.Start)
+		}
+	}
+	if st, rt := time.Duration(c.Kafka.SessionTimeout), time.Duration(c.Kafka.RebalanceTimeout); st < 6*time.Second || st > 5*time.Minute {
+		bad("kafka.session_timeout", "%s is outside 6s..5m, which brokers accept by default", st)
+	} else if rt < st {
+		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
+	}
+	if _, _, err := storage.Open(c.Output.Root); err != nil {
+		bad("output.root", "%v", err)
+	}
+	if _, err := schema.Codec(c.Output.Compression); err != nil {
+		bad("output.compression", "%v", err)
+	}
+	if c.Output.RowGroupSize < 64<<10 {
+		bad("output.row_group_size", "%d bytes is too small; use at least 64KiB (default 8MiB)", c.Output.RowGroupSize)
+	}
+	if c.Rotation.MaxRecords < 1 {
+		bad("rotation.max_records", "%d must be at least 1", c.Rotation.MaxRecords)
+	}
+	if c.Rotation.MaxBytes < 1 {
+		bad("rotation.max_bytes", "%d must be positive", c.Rotation.MaxBytes)
+	}
+	if a := time.Duration(c.Rotation.MaxAge); a < 100*time.Millisecond {
+		bad("rotation.max_age", "%s is too short; use at least 100ms (default 10m)", a)
+	}
+	if c.Memory.MaxBufferedBytes < c.Output.RowGroupSize {
+		bad("memory.max_buffered_bytes", "%d is smaller than output.row_group_size %d; one row group must fit", c.Memory.MaxBufferedBytes, c.Output.RowGroupSize)
+	}
+	if c.Memory.MaxOpenFiles < 1 {
+		bad("memory.max_open_files", "%d must be at least 1", c.Memory.MaxOpenFiles)
+	}
+	if m := c.Errors.MaxBadRecords; m != nil && *m < -1 {
+		bad("errors.max_bad_records", "%d must be -1 (no limit) or more", *m)
+	}
+	if _, err := ParseLevel(c.Log.Level); err != nil {
+		bad("log.level", "%v", err)
+	}
+	if c.Log.Format != "text" && c.Log.Format != "json" {
+		bad("log.format", "%q is not text or json", c.Log.Format)
+	}
+	if len(c.Topics) == 0 {
+		bad("topics", "missing; list the topics to load, each with a name (or pattern), format and schema")
+	}
+	for i, t := range c.Topics {
+		if _, err := consumer.CompileTopic(t, consumer.CompileOptions{Compression: c.Output.Compression}); err != nil {
+			for _, e := range consumer.Unjoin(err) {
+				errs = append(errs, fmt.Errorf("topics[%d].%w", i, e))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+var groupRE = regexp.MustCompile(`^[A-Za-z0-9._-]{1,249}$`)
+
+func validGroup(g string) bool { return groupRE.MatchString(g) }

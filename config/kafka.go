@@ -1,0 +1,53 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+	"gopkg.in/yaml.v3"
+)
+
+// Sarama builds the Kafka client config. The consumer turns auto-commit off itself.
+func (c *Config) Sarama() (*sarama.Config, error) {
+	v, err := sarama.ParseKafkaVersion(c.Kafka.Version)
+	if err != nil {
+		return nil, fmt.Errorf("kafka.version: %w", err)
+	}
+	sc := sarama.NewConfig()
+	sc.Version = v
+	sc.ClientID = c.Kafka.ClientID
+	sc.Consumer.Group.Session.Timeout = time.Duration(c.Kafka.SessionTimeout)
+	sc.Consumer.Group.Heartbeat.Interval = time.Duration(c.Kafka.SessionTimeout) / 10
+	sc.Consumer.Group.Rebalance.Timeout = time.Duration(c.Kafka.RebalanceTimeout)
+	// Sticky assignment keeps partitions where they are across rebalances: fewer flushes of
+	// half-full files when members come and go.
+	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky(), sarama.NewBalanceStrategyRange()}
+	sc.Consumer.Fetch.Default = 4 << 20
+	sc.Consumer.MaxProcessingTime = time.Second
+	sc.Metadata.RefreshFrequency = time.Duration(c.Kafka.TopicRefresh)
+	return sc, nil
+}
+
+// ParseLevel reads a log level name.
+func ParseLevel(s string) (slog.Level, error) {
+	switch strings.ToLower(s) {
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info", "":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	}
+	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
+}
+
+// YAML renders the effective config, defaults included, for `validate`.
+func (c *Config) YAML() (string, error) {
+	b, err := yaml.Marshal(c)
+	return string(b), err
+}

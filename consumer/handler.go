@@ -1,0 +1,262 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
+)
+
+// handler is one group session: Setup recovers every claimed partition, ConsumeClaim runs one
+// partition's pipeline, Cleanup has nothing left to do because each claim flushed before returning.
+type handler struct {
+	g     *Group
+	fatal func(error)
+	// starts holds each claimed partition's recovered state, filled by Setup.
+	starts map[offsets.TP]start
+}
+
+type start struct {
+	committed, next, runStart int64
+}
+
+func (h *handler) committer(sess sarama.ConsumerGroupSession) *offsets.GroupCommitter {
+	return &offsets.GroupCommitter{Client: h.g.client, Config: h.g.opts.Sarama, Group: h.g.opts.Group,
+		Generation: sess.GenerationID(), Member: sess.MemberID()}
+}
+
+// Setup recovers every claimed partition before any is consumed: it reads the committed offset and
+// metadata, rolls a prepared step forward, removes orphan staging files, resolves where to start,
+// and moves sarama's start position there. sarama commits nothing (auto-commit is off and we never
+// call sess.Commit), so ResetOffset only sets where the claim begins.
+func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
+	g := h.g
+	var tps []offsets.TP
+	for topic, parts := range sess.Claims() {
+		for _, p := range parts {
+			tps = append(tps, offsets.TP{Topic: topic, Partition: p})
+		}
+	}
+	g.log.Info("assigned", "generation", sess.GenerationID(), "member", sess.MemberID(), "partitions", len(tps))
+	ctx := context.WithoutCancel(sess.Context())
+	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	if err != nil {
+		return h.setupFailed(err)
+	}
+	c := h.committer(sess)
+	h.starts = make(map[offsets.TP]start, len(tps))
+	var (
+		eg errgroup.Group
+		mu sync.Mutex
+	)
+	eg.SetLimit(8)
+	for _, tp := range tps {
+		eg.Go(func() error {
+			st, err := h.recover(ctx, c, tp, committed[tp])
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			h.starts[tp] = st
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := eg.Wait(); err != nil {
+		return h.setupFailed(err)
+	}
+	for tp, st := range h.starts {
+		sess.ResetOffset(tp.Topic, tp.Partition, st.next, "")
+	}
+	return nil
+}
+
+func (h *handler) setupFailed(err error) error {
+	if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
+		// The group moved on while we recovered; the next session recovers again.
+		h.g.log.Info("recovery interrupted by a rebalance", "err", err)
+		return err
+	}
+	h.fatal(err)
+	return err
+}
+
+func (h *handler) recover(ctx context.Context, c offsets.Committer, tp offsets.TP, cur offsets.Committed) (start, error) {
+	g := h.g
+	pos, err := g.proto.Recover(ctx, c, tp, cur)
+	if err != nil {
+		return start{}, err
+	}
+	if pos.RolledForward {
+		g.metrics.recoveries.WithLabelValues("rolled_forward").Inc()
+	}
+	oldest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest)
+	if err != nil {
+		return start{}, fmt.Errorf("log start of %s: %w", tp, err)
+	}
+	newest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetNewest)
+	if err != nil {
+		return start{}, fmt.Errorf("log end of %s: %w", tp, err)
+	}
+	next := pos.Next
+	if next < 0 {
+		if next, err = h.initialOffset(tp, oldest, newest); err != nil {
+			return start{}, err
+		}
+		pos.RunStart = next
+		g.log.Info("no committed offset or files; starting at the configured position", "topic", tp.Topic, "partition", tp.Partition, "start", g.opts.Start, "offset", next)
+	} else if pos.FromFiles {
+		g.log.Info("no committed offset; resuming after the highest offset in final files", "topic", tp.Topic, "partition", tp.Partition, "offset", next)
+	}
+	switch {
+	case next < oldest:
+		// Retention deleted offsets before they were loaded. Name the next file from what is
+		// really there, so an audit shows the gap instead of files claiming offsets they lack.
+		g.log.Error("offsets were deleted by retention before they were loaded", "topic", tp.Topic, "partition", tp.Partition,
+			"first_lost", next, "lost", oldest-next)
+		g.metrics.lost.WithLabelValues(tp.Topic).Add(float64(oldest - next))
+		next, pos.RunStart = oldest, oldest
+	case next > newest:
+		return start{}, fmt.Errorf("%s: resume offset %d is past the log end %d; was the topic deleted and recreated? Reset the group's offsets for it (or delete the group) and check the output", tp, next, newest)
+	}
+	committedNow := pos.Committed
+	if committedNow != next {
+		// Record where we start, so batch progress and lag are right from here and a later
+		// restart need not scan files again.
+		if err := g.proto.Advance(ctx, c, tp, next, pos.RunStart); err != nil {
+			return start{}, err
+		}
+		committedNow = next
+	}
+	return start{committed: committedNow, next: next, runStart: pos.RunStart}, nil
+}
+
+func (h *handler) initialOffset(tp offsets.TP, oldest, newest int64) (int64, error) {
+	switch h.g.opts.Start {
+	case StartEarliest:
+		return oldest, nil
+	case StartLatest:
+		return newest, nil
+	}
+	t, err := time.Parse(time.RFC3339, h.g.opts.Start)
+	if err != nil {
+		return 0, fmt.Errorf("start %q: not earliest, latest or an RFC3339 time", h.g.opts.Start)
+	}
+	off, err := h.g.client.GetOffset(tp.Topic, tp.Partition, t.UnixMilli())
+	if err != nil {
+		return 0, fmt.Errorf("offset of %s at %s: %w", tp, t, err)
+	}
+	if off < 0 { // no record at or after t
+		return newest, nil
+	}
+	return off, nil
+}
+
+// Cleanup implements sarama.ConsumerGroupHandler.
+func (h *handler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
+
+// ConsumeClaim runs one partition until the session ends, then flushes and commits what it holds.
+func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	g := h.g
+	tp := offsets.TP{Topic: claim.Topic(), Partition: claim.Partition()}
+	st, ok := h.starts[tp]
+	if !ok {
+		return fmt.Errorf("claim %s was not recovered", tp)
+	}
+	topic := g.topicFor(tp.Topic)
+	if topic == nil {
+		return fmt.Errorf("no topic spec matches %s", tp.Topic)
+	}
+	w := writer.NewPartition(g.wcfg, tp)
+	defer w.Close()
+	pl := &pipeline{
+		g: g, tp: tp, topic: topic, w: w, c: h.committer(sess),
+		log: g.log.With("topic", tp.Topic, "partition", tp.Partition),
+		st:  g.stats.topic(tp.Topic), consumedC: g.metrics.consumed.WithLabelValues(tp.Topic),
+		committed: st.committed, runStart: st.runStart, next: st.next, target: -1,
+	}
+	if g.opts.Batch {
+		pl.target = g.target(tp)
+		if pl.target >= 0 && pl.next >= pl.target {
+			pl.log.Debug("batch: nothing to load")
+			<-sess.Context().Done()
+			return nil
+		}
+	}
+	err := h.loop(sess, claim, pl)
+	// Drain: stop reading, flush what is held, commit. The session context is done by now, so
+	// the flush gets its own deadline, shorter than the rebalance timeout.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(sess.Context()), g.opts.DrainTimeout)
+	defer cancel()
+	if err == nil {
+		err = pl.flush(dctx, "drain")
+	}
+	if err != nil {
+		w.Abort(dctx)
+		if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
+			return nil
+		}
+		pl.log.Error("partition stopped", "err", err)
+		if errors.Is(err, ErrTooManyBadRecords) || errors.Is(err, offsets.ErrConflict) {
+			h.fatal(err)
+		}
+		// Any other error ends the session; the partition restarts from its committed offset.
+		return err
+	}
+	return nil
+}
+
+func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim, pl *pipeline) error {
+	g := h.g
+	ctx := context.WithoutCancel(sess.Context())
+	tick := time.NewTicker(tickEvery(g.opts.Rotation.MaxAge))
+	defer tick.Stop()
+	for {
+		select {
+		case <-sess.Context().Done():
+			return nil
+		case m, ok := <-claim.Messages():
+			if !ok {
+				return nil
+			}
+			if err := pl.handle(ctx, m); err != nil {
+				return err
+			}
+			if reason := pl.due(time.Now()); reason != "" {
+				if err := pl.flush(ctx, reason); err != nil {
+					return err
+				}
+			} else if g.opts.Budget.Over(false) && g.opts.Budget.Relieve(pl.w) {
+				if err := pl.flush(ctx, "memory"); err != nil {
+					return err
+				}
+			}
+			if pl.target >= 0 && pl.next >= pl.target {
+				pl.log.Debug("batch: reached the target", "offset", pl.next)
+				<-sess.Context().Done()
+				return nil
+			}
+		case <-pl.w.FlushRequested():
+			if err := pl.flush(ctx, "memory"); err != nil {
+				return err
+			}
+		case <-tick.C:
+			if reason := pl.due(time.Now()); reason != "" {
+				if err := pl.flush(ctx, reason); err != nil {
+					return err
+				}
+			}
+		}
+	}
+}
+
+func tickEvery(maxAge time.Duration) time.Duration {
+	return min(max(maxAge/4, 10*time.Millisecond), 5*time.Second)
+}

@@ -1,0 +1,59 @@
+package consumer
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
+)
+
+// metrics are what operators watch. They are registered on the Registerer in Options (nil: not
+// exported), never on the global registry, so several members can live in one test process.
+type metrics struct {
+	reg          prometheus.Registerer
+	consumed     *prometheus.CounterVec
+	deadLetters  *prometheus.CounterVec
+	files        *prometheus.CounterVec
+	steps        *prometheus.CounterVec
+	stepSeconds  prometheus.Histogram
+	commitErrors *prometheus.CounterVec
+	recoveries   *prometheus.CounterVec
+	lost         *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		reg: reg,
+		consumed: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_records_consumed_total",
+			Help: "Records read from Kafka."}, []string{"topic"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_dead_letters_total",
+			Help: "Records sent to the dead-letter files, by the stage that rejected them."}, []string{"topic", "stage"}),
+		files: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_files_published_total",
+			Help: "Parquet files published (data and dead letters)."}, []string{"topic"}),
+		steps: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_steps_committed_total",
+			Help: "Flushes committed, by what triggered them."}, []string{"topic", "reason"}),
+		stepSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "kafka2hdfs_step_seconds",
+			Help: "Time to stage, prepare, publish and commit one flush.", Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		commitErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_commit_errors_total",
+			Help: "Steps that could not be committed: fenced (another member owns the partition) or error."}, []string{"kind"}),
+		recoveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_recoveries_total",
+			Help: "Prepared steps of a previous owner finished on assignment."}, []string{"result"}),
+		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_offsets_lost_to_retention_total",
+			Help: "Offsets deleted by Kafka retention before they were loaded."}, []string{"topic"}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost)
+	}
+	return m
+}
+
+func (m *metrics) budget(b *writer.Budget) {
+	if m.reg == nil {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kafka2hdfs_buffered_bytes",
+			Help: "Row data buffered in open files, across partitions."}, func() float64 { return float64(b.Bytes()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kafka2hdfs_open_files",
+			Help: "Staging files open, across partitions."}, func() float64 { return float64(b.Files()) }),
+	)
+}

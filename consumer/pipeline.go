@@ -1,0 +1,217 @@
+package consumer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/parquet-go/parquet-go"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/record"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
+)
+
+// Rotation says when a partition flushes: when any limit is reached.
+type Rotation struct {
+	// MaxRecords consumed since the last flush. Default: 1,000,000.
+	MaxRecords int64
+	// MaxBytes of input (key + value + headers) since the last flush. Default: 256 MiB.
+	MaxBytes int64
+	// MaxAge of the oldest unflushed record, measured by a timer so quiet partitions still land.
+	// Default: 10m.
+	MaxAge time.Duration
+	// AllowedLateness after a bucket's end before the bucket counts as closed: once a partition's
+	// newest event time passes the end of an open bucket plus this, the partition flushes.
+	// Default: 10m.
+	AllowedLateness time.Duration
+}
+
+// ErrTooManyBadRecords stops the job when dead letters exceed the configured maximum.
+var ErrTooManyBadRecords = errors.New("too many bad records")
+
+// pipeline is one topic-partition's path from Kafka messages to committed files. Its claim
+// goroutine owns it; nothing else touches it.
+type pipeline struct {
+	g     *Group
+	tp    offsets.TP
+	topic *Topic
+	w     *writer.Partition
+	c     offsets.Committer
+	log   *slog.Logger
+
+	st        *TopicStats
+	consumedC prometheus.Counter
+
+	rec  record.Record
+	bufs record.Buffers
+	row  parquet.Row
+
+	committed int64 // the partition's committed offset
+	runStart  int64 // first offset of the next step's name
+	next      int64 // next offset expected from Kafka
+	target    int64 // batch: stop at this offset; -1 in run mode
+
+	// The current (unflushed) step.
+	records    int64
+	bytes      int64
+	firstAt    time.Time // when the step's first record arrived, for MaxAge
+	watermark  time.Time // newest event time seen
+	minOpenEnd time.Time // earliest end of a bucket with an open file
+}
+
+func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
+	if m.Offset < pl.next {
+		return nil // a re-delivery of an offset already consumed in this session
+	}
+	r := &pl.rec
+	r.Topic, r.Partition, r.Offset = m.Topic, m.Partition, m.Offset
+	r.Timestamp, r.EventTime = m.Timestamp, m.Timestamp
+	r.Key, r.Value = m.Key, m.Value
+	r.Headers = r.Headers[:0]
+	for _, h := range m.Headers {
+		if h != nil {
+			r.Headers = append(r.Headers, record.Header{Key: string(h.Key), Value: h.Value})
+		}
+	}
+	if pl.records == 0 {
+		pl.firstAt = time.Now()
+	}
+	pl.records++
+	size := r.Size()
+	pl.bytes += int64(size)
+	pl.next = m.Offset + 1
+	pl.st.consumed.Add(1)
+	pl.st.bytes.Add(int64(size))
+	pl.consumedC.Inc()
+
+	if err := pl.write(ctx, r); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
+	t := pl.topic
+	if err := t.filler.Fill(r, &pl.bufs); err != nil {
+		return pl.deadLetter(ctx, r, "parse", err)
+	}
+	keep, err := t.chain.Intercept(r)
+	if err != nil {
+		return pl.deadLetter(ctx, r, "interceptor", err)
+	}
+	if !keep {
+		pl.st.filtered.Add(1)
+		return nil
+	}
+	b, err := t.part.Bucket(r, time.Now())
+	if err != nil {
+		return pl.deadLetter(ctx, r, "partition", err)
+	}
+	if t.raw() {
+		pl.row, err = t.schema.RawRow(r, "", "", t.spec.KeyAsString, pl.row)
+	} else {
+		pl.row, err = t.schema.Row(r, pl.row)
+	}
+	if err != nil {
+		return pl.deadLetter(ctx, r, "convert", err)
+	}
+	if err := pl.w.Write(ctx, writer.DataDir(pl.tp.Topic, b.Path), t.schema, pl.row); err != nil {
+		return err
+	}
+	pl.st.written.Add(1)
+	pl.g.stats.bucket(pl.tp.Topic, b.Path)
+	if pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd) {
+		pl.minOpenEnd = b.End
+	}
+	if ev := r.EventTime; ev.After(pl.watermark) {
+		pl.watermark = ev
+	}
+	return nil
+}
+
+// deadLetter writes r to the topic's dead-letter files with the reason. Dead letters go through the
+// same step as good rows, so they are committed exactly once with them.
+func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage string, cause error) error {
+	n := pl.g.stats.badRecords.Add(1)
+	pl.st.bad.Add(1)
+	pl.g.metrics.deadLetters.WithLabelValues(pl.tp.Topic, stage).Inc()
+	if max := pl.g.opts.MaxBadRecords; max >= 0 && n > max {
+		return fmt.Errorf("%w: %d dead letters, over --max-bad-records=%d; the last was %s offset %d: %v",
+			ErrTooManyBadRecords, n, max, pl.tp, r.Offset, cause)
+	}
+	var err error
+	pl.row, err = pl.topic.dead.RawRow(r, cause.Error(), stage, false, pl.row)
+	if err != nil {
+		return fmt.Errorf("dead letter %s offset %d: %w", pl.tp, r.Offset, err)
+	}
+	dir := writer.ErrorDir(pl.tp.Topic, "dt="+r.Timestamp.UTC().Format(time.DateOnly))
+	return pl.w.Write(ctx, dir, pl.topic.dead, pl.row)
+}
+
+// due reports why the partition should flush now, or "".
+func (pl *pipeline) due(now time.Time) string {
+	rot := pl.g.opts.Rotation
+	switch {
+	case pl.records == 0:
+		return ""
+	case pl.target >= 0 && pl.next >= pl.target:
+		return "caught up"
+	case pl.records >= rot.MaxRecords:
+		return "records"
+	case pl.bytes >= rot.MaxBytes:
+		return "bytes"
+	case now.Sub(pl.firstAt) >= rot.MaxAge:
+		return "age"
+	case !pl.minOpenEnd.IsZero() && pl.watermark.After(pl.minOpenEnd.Add(rot.AllowedLateness)):
+		return "bucket closed"
+	}
+	return ""
+}
+
+// flush stages the open files and commits them with the step's offsets. It runs on the partition's
+// goroutine; ctx must outlive the session context, because a revoked partition flushes after the
+// session is cancelled.
+func (pl *pipeline) flush(ctx context.Context, reason string) error {
+	if pl.records == 0 {
+		return nil
+	}
+	start := time.Now()
+	files, err := pl.w.Stage(ctx)
+	if err != nil {
+		return fmt.Errorf("stage %s: %w", pl.tp, err)
+	}
+	step := offsets.Step{TP: pl.tp, Start: pl.runStart, End: pl.next - 1, Files: files}
+	if err := pl.g.proto.Commit(ctx, pl.c, pl.committed, step); err != nil {
+		if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
+			// Not ours any more: the next owner replays the step, or rolls it forward if the
+			// prepare got through. Leave the staging files to its recovery.
+			pl.log.Warn("step abandoned", "first_offset", step.Start, "last_offset", step.End, "err", err)
+			pl.g.metrics.commitErrors.WithLabelValues("fenced").Inc()
+			return err
+		}
+		pl.g.metrics.commitErrors.WithLabelValues("error").Inc()
+		return err
+	}
+	pl.committed = step.End + 1
+	if len(files) > 0 {
+		pl.runStart = step.End + 1
+	}
+	rows := int64(0)
+	for _, f := range files {
+		rows += f.Rows
+	}
+	pl.st.files.Add(int64(len(files)))
+	pl.g.metrics.files.WithLabelValues(pl.tp.Topic).Add(float64(len(files)))
+	pl.g.metrics.steps.WithLabelValues(pl.tp.Topic, reason).Inc()
+	pl.g.metrics.stepSeconds.Observe(time.Since(start).Seconds())
+	pl.log.Debug("step committed", "reason", reason, "first_offset", step.Start, "last_offset", step.End,
+		"files", len(files), "rows", rows, "took", time.Since(start))
+	pl.records, pl.bytes = 0, 0
+	pl.minOpenEnd = time.Time{}
+	return nil
+}

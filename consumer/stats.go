@@ -1,0 +1,76 @@
+package consumer
+
+import (
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// Stats counts what a member did, for the summary printed at the end of batch and demo runs.
+// Operators watch the Prometheus metrics instead; these are the same events, kept in memory.
+type Stats struct {
+	badRecords atomic.Int64
+
+	mu      sync.Mutex
+	topics  map[string]*TopicStats
+	buckets map[string]map[string]struct{}
+}
+
+// TopicStats are one topic's counters.
+type TopicStats struct {
+	consumed, written, filtered, bad, bytes, files atomic.Int64
+}
+
+func newStats() *Stats {
+	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{}}
+}
+
+func (s *Stats) topic(name string) *TopicStats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.topics[name]
+	if t == nil {
+		t = &TopicStats{}
+		s.topics[name] = t
+	}
+	return t
+}
+
+func (s *Stats) bucket(topic, path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b := s.buckets[topic]
+	if b == nil {
+		b = map[string]struct{}{}
+		s.buckets[topic] = b
+	}
+	b[path] = struct{}{}
+}
+
+// Summary is a snapshot of the counters.
+type Summary struct {
+	Consumed, Written, Filtered, Bad, Bytes, Files int64
+	Buckets                                        int
+	Topics                                         []string
+}
+
+// Summary adds up every topic.
+func (s *Stats) Summary() Summary {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var sum Summary
+	for name, t := range s.topics {
+		sum.Topics = append(sum.Topics, name)
+		sum.Consumed += t.consumed.Load()
+		sum.Written += t.written.Load()
+		sum.Filtered += t.filtered.Load()
+		sum.Bad += t.bad.Load()
+		sum.Bytes += t.bytes.Load()
+		sum.Files += t.files.Load()
+	}
+	for _, b := range s.buckets {
+		sum.Buckets += len(b)
+	}
+	sort.Strings(sum.Topics)
+	return sum
+}

@@ -1,0 +1,149 @@
+package offsets
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+// ErrFenced means the group coordinator refused a commit because this member's generation is no
+// longer current: another member owns the partition now. The step must be abandoned, publishing
+// nothing; the new owner replays it or rolls its prepared form forward.
+var ErrFenced = errors.New("fenced: this member's group generation is no longer current")
+
+// ErrRebalancing means the group is rebalancing and did not take the commit. Nothing was committed;
+// the step is abandoned and the partition's next owner replays it.
+var ErrRebalancing = errors.New("group is rebalancing; commit not taken")
+
+// Committed is a topic-partition's committed offset (-1 for none) and its metadata.
+type Committed struct {
+	Offset   int64
+	Metadata string
+}
+
+// GroupCommitter sends generation-fenced OffsetCommit requests for one consumer-group session and
+// reads every partition's error code, which sarama's own Commit does not let a caller do.
+type GroupCommitter struct {
+	Client     sarama.Client
+	Config     *sarama.Config
+	Group      string
+	Generation int32
+	Member     string
+	// Retries of transient errors (coordinator moved or loading, network). Default: 5.
+	Retries int
+}
+
+// Commit commits offset and metadata for tp. It returns ErrFenced or ErrRebalancing when the
+// coordinator refused because of the group state, and an error naming the Kafka error otherwise.
+func (g *GroupCommitter) Commit(ctx context.Context, tp TP, offset int64, metadata string) error {
+	if g.Generation < 0 || g.Member == "" {
+		// Kafka accepts unfenced commits (generation -1); the protocol never sends one.
+		return fmt.Errorf("commit %s: no group generation; refusing an unfenced commit", tp)
+	}
+	return retry(ctx, g.retries(), func() (bool, error) {
+		coord, err := g.Client.Coordinator(g.Group)
+		if err != nil {
+			return true, fmt.Errorf("find coordinator of group %s: %w", g.Group, err)
+		}
+		req := sarama.NewOffsetCommitRequest(g.Config, g.Group)
+		req.ConsumerGroupGeneration = g.Generation
+		req.ConsumerID = g.Member
+		req.AddBlockWithLeaderEpoch(tp.Topic, tp.Partition, offset, -1, 0, metadata)
+		resp, err := coord.CommitOffset(req)
+		if err != nil {
+			_ = g.Client.RefreshCoordinator(g.Group)
+			return true, fmt.Errorf("commit %s: %w", tp, err)
+		}
+		kerr, ok := resp.Errors[tp.Topic][tp.Partition]
+		if !ok {
+			return false, fmt.Errorf("commit %s: no answer for the partition", tp)
+		}
+		switch kerr {
+		case sarama.ErrNoError:
+			return false, nil
+		case sarama.ErrIllegalGeneration, sarama.ErrUnknownMemberId, sarama.ErrFencedInstancedId:
+			return false, fmt.Errorf("commit %s at generation %d: %w (%v)", tp, g.Generation, ErrFenced, kerr)
+		case sarama.ErrRebalanceInProgress:
+			return false, fmt.Errorf("commit %s: %w", tp, ErrRebalancing)
+		case sarama.ErrNotCoordinatorForConsumer, sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrOffsetsLoadInProgress, sarama.ErrRequestTimedOut:
+			_ = g.Client.RefreshCoordinator(g.Group)
+			return true, fmt.Errorf("commit %s: %w", tp, kerr)
+		case sarama.ErrOffsetMetadataTooLarge:
+			return false, fmt.Errorf("commit %s: metadata of %d bytes is over the broker's offset.metadata.max.bytes: %w", tp, len(metadata), kerr)
+		}
+		return false, fmt.Errorf("commit %s: %w", tp, kerr)
+	})
+}
+
+func (g *GroupCommitter) retries() int {
+	if g.Retries > 0 {
+		return g.Retries
+	}
+	return 5
+}
+
+// FetchCommitted reads the committed offsets and metadata of tps.
+func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Config, group string, tps []TP) (map[TP]Committed, error) {
+	parts := map[string][]int32{}
+	for _, tp := range tps {
+		parts[tp.Topic] = append(parts[tp.Topic], tp.Partition)
+	}
+	out := make(map[TP]Committed, len(tps))
+	err := retry(ctx, 5, func() (bool, error) {
+		coord, err := client.Coordinator(group)
+		if err != nil {
+			return true, fmt.Errorf("find coordinator of group %s: %w", group, err)
+		}
+		resp, err := coord.FetchOffset(sarama.NewOffsetFetchRequest(cfg.Version, group, parts))
+		if err != nil {
+			_ = client.RefreshCoordinator(group)
+			return true, fmt.Errorf("fetch offsets of group %s: %w", group, err)
+		}
+		if resp.Err != sarama.ErrNoError {
+			_ = client.RefreshCoordinator(group)
+			return isRetriable(resp.Err), fmt.Errorf("fetch offsets of group %s: %w", group, resp.Err)
+		}
+		for _, tp := range tps {
+			b := resp.GetBlock(tp.Topic, tp.Partition)
+			if b == nil {
+				return false, fmt.Errorf("fetch offset %s: no answer for the partition", tp)
+			}
+			if b.Err != sarama.ErrNoError {
+				return isRetriable(b.Err), fmt.Errorf("fetch offset %s: %w", tp, b.Err)
+			}
+			out[tp] = Committed{Offset: b.Offset, Metadata: b.Metadata}
+		}
+		return false, nil
+	})
+	return out, err
+}
+
+func isRetriable(k sarama.KError) bool {
+	switch k {
+	case sarama.ErrNotCoordinatorForConsumer, sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrOffsetsLoadInProgress, sarama.ErrRequestTimedOut, sarama.ErrUnstableOffsetCommit:
+		return true
+	}
+	return false
+}
+
+// retry runs f until it succeeds, says not to retry, or attempts run out, backing off between tries.
+func retry(ctx context.Context, attempts int, f func() (again bool, err error)) error {
+	backoff := 100 * time.Millisecond
+	var err error
+	for i := 0; i < attempts; i++ {
+		var again bool
+		if again, err = f(); err == nil || !again {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 2*time.Second)
+	}
+	return err
+}

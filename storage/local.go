@@ -1,0 +1,141 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Local is the local filesystem. Close fsyncs the file and Rename fsyncs the target directory, so
+// that a file the commit protocol calls durable survives a power loss, not only a process crash.
+type Local struct{}
+
+var _ FS = Local{}
+
+func osPath(name string) string { return filepath.FromSlash(name) }
+
+// Create implements FS.
+func (Local) Create(_ context.Context, name string) (File, error) {
+	f, err := os.OpenFile(osPath(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &localFile{f: f}, nil
+}
+
+type localFile struct {
+	f *os.File
+}
+
+func (l *localFile) Write(p []byte) (int, error) { return l.f.Write(p) }
+
+func (l *localFile) Close() error {
+	if err := l.f.Sync(); err != nil {
+		_ = l.f.Close()
+		return fmt.Errorf("sync %s: %w", l.f.Name(), err)
+	}
+	return l.f.Close()
+}
+
+func (l *localFile) Abort() error { return l.f.Close() }
+
+// Open implements FS.
+func (Local) Open(_ context.Context, name string) (ReadFile, error) {
+	f, err := os.Open(osPath(name))
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &localReadFile{File: f, size: st.Size()}, nil
+}
+
+type localReadFile struct {
+	*os.File
+	size int64
+}
+
+func (r *localReadFile) Size() int64 { return r.size }
+
+// Rename implements FS.
+func (Local) Rename(_ context.Context, oldpath, newpath string) error {
+	if err := os.Rename(osPath(oldpath), osPath(newpath)); err != nil {
+		return err
+	}
+	return syncDir(path.Dir(newpath))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(osPath(dir))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return fmt.Errorf("sync dir %s: %w", dir, err)
+	}
+	return nil
+}
+
+// Remove implements FS.
+func (Local) Remove(_ context.Context, name string) error { return os.Remove(osPath(name)) }
+
+// MkdirAll implements FS.
+func (Local) MkdirAll(_ context.Context, dir string) error { return os.MkdirAll(osPath(dir), 0o755) }
+
+// Stat implements FS.
+func (Local) Stat(_ context.Context, name string) (fs.FileInfo, error) { return os.Stat(osPath(name)) }
+
+// ReadDir implements FS.
+func (Local) ReadDir(_ context.Context, dir string) ([]fs.FileInfo, error) {
+	entries, err := os.ReadDir(osPath(dir))
+	if err != nil {
+		return nil, err
+	}
+	infos := make([]fs.FileInfo, 0, len(entries))
+	for _, e := range entries {
+		info, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed while listing
+		}
+		if err != nil {
+			return nil, err
+		}
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name() < infos[j].Name() })
+	return infos, nil
+}
+
+// Open parses an output root URL and returns its filesystem and the root path within it.
+// file:///abs/path and plain paths (made absolute) are the local filesystem; hdfs:// comes with the
+// HDFS sink.
+func Open(root string) (FS, string, error) {
+	switch {
+	case strings.HasPrefix(root, "file://"):
+		p := strings.TrimPrefix(root, "file://")
+		if !strings.HasPrefix(p, "/") {
+			return nil, "", fmt.Errorf("output root %q: a file:// URL needs an absolute path, as in file:///data/out", root)
+		}
+		return Local{}, path.Clean(p), nil
+	case strings.Contains(root, "://"):
+		scheme := root[:strings.Index(root, "://")]
+		return nil, "", fmt.Errorf("output root %q: unsupported scheme %s://; use file:///path or a local path", root, scheme)
+	case root == "":
+		return nil, "", errors.New("output root is empty; set output.root to a path or file:///path")
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return nil, "", fmt.Errorf("output root %q: %w", root, err)
+	}
+	return Local{}, filepath.ToSlash(abs), nil
+}
