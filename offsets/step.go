@@ -138,8 +138,8 @@ func encodeStep(s Step) string {
 
 func decodeStep(tp TP, text string) (*Step, error) {
 	var j struct {
-		S *int64            `json:"s"`
-		E *int64            `json:"e"`
+		S *int64              `json:"s"`
+		E *int64              `json:"e"`
 		F [][]json.RawMessage `json:"f"`
 	}
 	if err := json.Unmarshal([]byte(text), &j); err != nil {

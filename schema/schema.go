@@ -632,16 +632,16 @@ type orderedGroup []namedNode
 
 var _ parquet.Node = orderedGroup(nil)
 
-func (g orderedGroup) ID() int                      { return 0 }
-func (g orderedGroup) String() string               { return g.group().String() }
-func (g orderedGroup) Type() parquet.Type           { return g.group().Type() }
-func (g orderedGroup) Optional() bool               { return false }
-func (g orderedGroup) Repeated() bool               { return false }
-func (g orderedGroup) Required() bool               { return true }
-func (g orderedGroup) Leaf() bool                   { return false }
-func (g orderedGroup) Encoding() encoding.Encoding  { return nil }
-func (g orderedGroup) Compression() compress.Codec  { return nil }
-func (g orderedGroup) GoType() reflect.Type         { return g.group().GoType() }
+func (g orderedGroup) ID() int                     { return 0 }
+func (g orderedGroup) String() string              { return g.group().String() }
+func (g orderedGroup) Type() parquet.Type          { return g.group().Type() }
+func (g orderedGroup) Optional() bool              { return false }
+func (g orderedGroup) Repeated() bool              { return false }
+func (g orderedGroup) Required() bool              { return true }
+func (g orderedGroup) Leaf() bool                  { return false }
+func (g orderedGroup) Encoding() encoding.Encoding { return nil }
+func (g orderedGroup) Compression() compress.Codec { return nil }
+func (g orderedGroup) GoType() reflect.Type        { return g.group().GoType() }
 func (g orderedGroup) group() parquet.Group {
 	m := make(parquet.Group, len(g))
 	for _, n := range g {
