@@ -339,3 +339,18 @@ func (g *Group) watchBatch(ctx context.Context, done context.CancelCauseFunc) {
 		}
 	}
 }
+
+// Targets returns the batch high watermarks snapshotted at start (nil before the snapshot or in
+// run mode).
+func (g *Group) Targets() map[offsets.TP]int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.targets == nil {
+		return nil
+	}
+	out := make(map[offsets.TP]int64, len(g.targets))
+	for tp, t := range g.targets {
+		out[tp] = t
+	}
+	return out
+}

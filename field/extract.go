@@ -100,7 +100,7 @@ func NewExtractor(paths []Path) (*Extractor, error) {
 		for _, k := range nd.kids {
 			layout(k.node)
 		}
-		e.nodes[n].hi = int32(len(e.outs))
+		nd.hi = int32(len(e.outs))
 	}
 	layout(0)
 	return e, nil
@@ -124,7 +124,8 @@ func (e *Extractor) Paths() []Path { return e.paths }
 // into a map: an earlier object under that key no longer feeds paths below it. A path that runs
 // through a value that is not an object (a string, an array) is Missing.
 //
-// On error out is all Missing and scratch is returned as passed. Returned Bytes are capped at their
+// On error out is all Missing and scratch is returned as passed. SyntaxError.Offset is the index of
+// the offending byte, or len(doc) when the document ends early; the messages are encoding/json's. Returned Bytes are capped at their
 // length, so appending to one copies rather than overwriting the document or a neighbouring value.
 func (e *Extractor) Extract(doc []byte, out []Value, scratch []byte) ([]byte, error) {
 	if len(out) != len(e.paths) {
@@ -182,8 +183,7 @@ func (p *parser) document() error {
 		return p.eof()
 	}
 	if c := doc[i]; c != '{' {
-		switch {
-		case c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || isDigit(c):
+		if c == '[' || c == '"' || c == 't' || c == 'f' || c == 'n' || c == '-' || isDigit(c) {
 			return &SyntaxError{Offset: i, Msg: "top-level value is not an object"}
 		}
 		return p.invalid(i, "looking for beginning of value")
@@ -676,7 +676,7 @@ func hex4(s []byte) rune {
 
 // SyntaxError describes why a document was rejected.
 type SyntaxError struct {
-	Offset int    // byte offset in the document where the problem was found
+	Offset int    // byte offset in the document where the problem was found (len(doc) if it ended early)
 	Msg    string // what is wrong, e.g. "invalid character 'x' looking for beginning of value"
 }
 

@@ -110,6 +110,12 @@ func TestExtract(t *testing.T) {
 				str("\uFFFDa"), str("😀\uFFFD"), str("\uFFFD\\ude00")},
 		},
 		{
+			name:  "DEL and other bytes JSON allows raw",
+			doc:   "{\"a\":\"\x7f'<>&\u2028\"}",
+			paths: []string{"a"},
+			want:  []Value{str("\x7f'<>&\u2028")},
+		},
+		{
 			name:  "raw UTF-8 passes through",
 			doc:   `{"k":"日本語 € 😀 \u00e9","é":"accent key","😀":1}`,
 			paths: []string{"k", "é", "😀"},
@@ -335,6 +341,8 @@ func TestExtractErrors(t *testing.T) {
 		{"{\"a\":\"x\ty\"}", 7, `invalid character '\t' in string literal`},
 		{"{\"a\":\"x\ny\"}", 7, `invalid character '\n' in string literal`},
 		{"{\"a\x00\":1}", 3, `invalid character '\x00' in string literal`},
+		{"{\"a\":\"0123456789\x1f\"}", 16, `invalid character '\x1f' in string literal`},
+		{"{\"a\":\"012\x1f\"}", 9, `invalid character '\x1f' in string literal`},
 		{`{"a":"\x"}`, 7, "invalid character 'x' in string escape code"},
 		{`{"a":"\'"}`, 7, `invalid character '\'' in string escape code`},
 		{`{"a":"\U00e9"}`, 7, "invalid character 'U' in string escape code"},

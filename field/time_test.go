@@ -3,6 +3,8 @@ package field
 import (
 	"errors"
 	"math"
+	"math/big"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -154,4 +156,54 @@ func TestTimeFormatParseErrors(t *testing.T) {
 			}
 		}
 	}
+}
+
+var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?([0-9]+))?$`)
+
+// FuzzScaleDecimal checks the exact decimal arithmetic of epoch parsing against math/big.
+func FuzzScaleDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-0", "1.5", "-1.5", "1700000000.123", "1.7e9", ".5", "5.", "1e-30", "9223372036.854775807",
+		"-9223372036.854775808", "9223372036.854775808", "0.0000000015", "+12", "1e", "x", "", "1_0", "0x10"} {
+		f.Add(s, uint8(9))
+	}
+	f.Fuzz(func(t *testing.T, s string, shift uint8) {
+		sh := int(shift % 12)
+		n, exact, err := scaleDecimal(s, sh)
+		m := decimalSyntax.FindStringSubmatch(s)
+		if m == nil {
+			if err != errNotDecimal {
+				t.Fatalf("scaleDecimal(%q, %d) = %d, %v, %v, want errNotDecimal", s, sh, n, exact, err)
+			}
+			return
+		}
+		if err == errNotDecimal || len(m[3]) > 4 {
+			if err == errNotDecimal {
+				t.Fatalf("scaleDecimal(%q, %d) = errNotDecimal for a decimal number", s, sh)
+			}
+			return // math/big would take ages over a huge exponent
+		}
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			t.Fatalf("big.Rat cannot read %q", s)
+		}
+		r.Mul(r, new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(sh)), nil)))
+		// Round half away from zero: trunc(|r| + 1/2) with the sign of r.
+		abs := new(big.Rat).Abs(r)
+		whole := new(big.Int).Quo(abs.Num(), abs.Denom())
+		half := new(big.Rat).Add(abs, big.NewRat(1, 2))
+		rounded := new(big.Int).Quo(half.Num(), half.Denom())
+		wantExact := new(big.Rat).SetInt(whole).Cmp(abs) == 0
+		if r.Sign() < 0 {
+			rounded.Neg(rounded)
+		}
+		if !rounded.IsInt64() {
+			if err != errOutOfRange {
+				t.Fatalf("scaleDecimal(%q, %d) = %d, %v, %v, want errOutOfRange", s, sh, n, exact, err)
+			}
+			return
+		}
+		if err != nil || n != rounded.Int64() || exact != wantExact {
+			t.Fatalf("scaleDecimal(%q, %d) = %d, %v, %v, want %d, %v, nil", s, sh, n, exact, err, rounded.Int64(), wantExact)
+		}
+	})
 }

@@ -240,7 +240,7 @@ func (d *dnConn) writeBlock(op writeBlockOp) error {
 	log := d.log.With("op", "WRITE_BLOCK", "block", name)
 	fail := func(status uint64, format string, args ...any) error {
 		msg := fmt.Sprintf(format, args...)
-		d.reply(blockOpResponse{status: status, message: msg})
+		d.reply(blockOpResponse{status: status, message: name + ": " + msg})
 		return fmt.Errorf("write %s: %s", name, msg)
 	}
 	tab, ok := checksumTable(op.checksumType)
@@ -267,7 +267,7 @@ func (d *dnConn) writeBlock(op writeBlockOp) error {
 		return fail(statusUnsupported, "block construction stage %d not supported", op.stage)
 	}
 	if err != nil {
-		return fail(statusError, "replica %s: %v", name, err)
+		return fail(statusError, "%v", err)
 	}
 	if err := d.reply(blockOpResponse{status: statusSuccess}); err != nil {
 		return fmt.Errorf("write %s: reply: %w", name, err)

@@ -78,9 +78,11 @@ func (f *faults) takeReplicating() bool {
 // RefuseConnections makes the NameNode and the DataNode close every new connection at once for
 // d. Established connections keep working.
 //
-// What the client sees: hdfs.NewClient itself succeeds (its handshake only writes), but the first
-// call fails and the client then refuses all calls for 5 s ("no available namenodes"); a block
-// read or write started in the window fails with EOF or a connection reset.
+// What the client sees: hdfs.NewClient fails with a broken pipe or, since its handshake only
+// writes, succeeds and fails its first call; such a client then refuses all calls for 5 s ("no
+// available namenodes"). A block read or write started in the window fails with EOF or a
+// connection reset. Refusal happens when a connection is accepted, so a connection that is still
+// in the listen backlog when the window opens is refused too.
 func (c *Cluster) RefuseConnections(d time.Duration) {
 	c.faults.refuseUntil.Store(time.Now().Add(d).UnixNano())
 }

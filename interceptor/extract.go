@@ -27,8 +27,9 @@ import (
 // an empty string. Several groups may share a name across alternatives, as in
 // `id=(?P<id>\d+)|id:(?P<id>\w+)`: the field takes the first of them that took part.
 //
-// Extracted values are strings, so a column of a numeric type rejects them; the loader does not
-// guess types from text.
+// Extracted values are strings. Integer and floating-point columns accept a string that holds
+// exactly one number ("200", not "200 OK"), so a status code can feed an int32 column; anything else
+// is a dead letter, never a guess.
 type extract struct {
 	src record.Slot
 	re  *regexp.Regexp

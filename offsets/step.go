@@ -66,7 +66,7 @@ func ParseFileName(name string) (tp TP, start, end int64, ok bool) {
 		return tp, 0, 0, false
 	}
 	parts := strings.Split(base, "+")
-	if len(parts) != 4 || parts[0] == "" || len(parts[2]) != 20 || len(parts[3]) != 20 {
+	if len(parts) != 4 || parts[0] == "" || !padded(parts[2]) || !padded(parts[3]) {
 		return tp, 0, 0, false
 	}
 	p, err1 := strconv.ParseInt(parts[1], 10, 32)
@@ -76,6 +76,20 @@ func ParseFileName(name string) (tp TP, start, end int64, ok bool) {
 		return tp, 0, 0, false
 	}
 	return TP{Topic: parts[0], Partition: int32(p)}, s, e, true
+}
+
+// padded reports whether s is an offset as FileName writes it: exactly 20 ASCII digits. (strconv
+// alone would also take a sign, and "-0000000000000000000" would parse as 0.)
+func padded(s string) bool {
+	if len(s) != 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Paths resolves a step's files under one output root and group.

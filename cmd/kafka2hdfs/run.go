@@ -16,8 +16,6 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
-	"github.com/kafka2hdfs/kafka2hdfs/storage"
-	"github.com/kafka2hdfs/kafka2hdfs/writer"
 )
 
 func runCommand() *cli.Command {
@@ -67,10 +65,11 @@ and a continuous member of the same group never load a record twice.`,
 func load(ctx context.Context, cfg *config.Config, batch bool, log *slog.Logger) (consumer.Summary, error) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	opts, err := groupOptions(cfg, batch, log, reg)
+	opts, err := cfg.GroupOptions(batch, log, reg)
 	if err != nil {
-		return consumer.Summary{}, err
+		return consumer.Summary{}, configError{err}
 	}
+	opts.CreatedBy = "kafka2hdfs " + version
 	stopMetrics, err := serveMetrics(cfg.Metrics.Addr, reg, log)
 	if err != nil {
 		return consumer.Summary{}, err
@@ -83,48 +82,6 @@ func load(ctx context.Context, cfg *config.Config, batch bool, log *slog.Logger)
 	defer g.Close()
 	err = g.Run(ctx)
 	return g.Stats().Summary(), err
-}
-
-func groupOptions(cfg *config.Config, batch bool, log *slog.Logger, reg prometheus.Registerer) (consumer.Options, error) {
-	fsys, root, err := storage.Open(cfg.Output.Root)
-	if err != nil {
-		return consumer.Options{}, configError{fmt.Errorf("output.root: %w", err)}
-	}
-	sc, err := cfg.Sarama()
-	if err != nil {
-		return consumer.Options{}, configError{err}
-	}
-	var topics []*consumer.Topic
-	for i, spec := range cfg.Topics {
-		t, err := consumer.CompileTopic(spec, consumer.CompileOptions{Compression: cfg.Output.Compression})
-		if err != nil {
-			return consumer.Options{}, configError{fmt.Errorf("topics[%d]: %w", i, err)}
-		}
-		topics = append(topics, t)
-	}
-	return consumer.Options{
-		Brokers: cfg.Kafka.Brokers,
-		Group:   cfg.Kafka.Group,
-		Topics:  topics,
-		Start:   cfg.Kafka.Start,
-		Sarama:  sc,
-		FS:      fsys,
-		Root:    root,
-		Rotation: consumer.Rotation{
-			MaxRecords:      cfg.Rotation.MaxRecords,
-			MaxBytes:        int64(cfg.Rotation.MaxBytes),
-			MaxAge:          time.Duration(cfg.Rotation.MaxAge),
-			AllowedLateness: time.Duration(cfg.Rotation.AllowedLateness),
-		},
-		Budget:        &writer.Budget{MaxBytes: int64(cfg.Memory.MaxBufferedBytes), MaxFiles: cfg.Memory.MaxOpenFiles},
-		RowGroupBytes: int64(cfg.Output.RowGroupSize),
-		MaxBadRecords: *cfg.Errors.MaxBadRecords,
-		Batch:         batch,
-		TopicRefresh:  time.Duration(cfg.Kafka.TopicRefresh),
-		Log:           log,
-		Registry:      reg,
-		CreatedBy:     "kafka2hdfs " + version,
-	}, nil
 }
 
 // serveMetrics serves /metrics until the returned stop is called.

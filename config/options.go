@@ -1,0 +1,56 @@
+package config
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
+)
+
+// GroupOptions builds a consumer group member's options from a validated config. Errors are
+// configuration errors.
+func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Registerer) (consumer.Options, error) {
+	fsys, root, err := storage.Open(cfg.Output.Root)
+	if err != nil {
+		return consumer.Options{}, fmt.Errorf("output.root: %w", err)
+	}
+	sc, err := cfg.Sarama()
+	if err != nil {
+		return consumer.Options{}, err
+	}
+	var topics []*consumer.Topic
+	for i, spec := range cfg.Topics {
+		t, err := consumer.CompileTopic(spec, consumer.CompileOptions{Compression: cfg.Output.Compression})
+		if err != nil {
+			return consumer.Options{}, fmt.Errorf("topics[%d]: %w", i, err)
+		}
+		topics = append(topics, t)
+	}
+	return consumer.Options{
+		Brokers: cfg.Kafka.Brokers,
+		Group:   cfg.Kafka.Group,
+		Topics:  topics,
+		Start:   cfg.Kafka.Start,
+		Sarama:  sc,
+		FS:      fsys,
+		Root:    root,
+		Rotation: consumer.Rotation{
+			MaxRecords:      cfg.Rotation.MaxRecords,
+			MaxBytes:        int64(cfg.Rotation.MaxBytes),
+			MaxAge:          time.Duration(cfg.Rotation.MaxAge),
+			AllowedLateness: time.Duration(cfg.Rotation.AllowedLateness),
+		},
+		Budget:        &writer.Budget{MaxBytes: int64(cfg.Memory.MaxBufferedBytes), MaxFiles: cfg.Memory.MaxOpenFiles},
+		RowGroupBytes: int64(cfg.Output.RowGroupSize),
+		MaxBadRecords: *cfg.Errors.MaxBadRecords,
+		Batch:         batch,
+		TopicRefresh:  time.Duration(cfg.Kafka.TopicRefresh),
+		Log:           log,
+		Registry:      reg,
+	}, nil
+}

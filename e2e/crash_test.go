@@ -1,0 +1,123 @@
+package e2e
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/failpoint"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// binary builds the real kafka2hdfs command once per test process (with -race when the tests run
+// with it, so the subprocess is checked too).
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kafka2hdfs-e2e-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "kafka2hdfs")
+		args := []string{"build", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		cmd := exec.Command("go", append(args, "github.com/kafka2hdfs/kafka2hdfs/cmd/kafka2hdfs")...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("build kafka2hdfs: %v", buildErr)
+	}
+	return binPath
+}
+
+// runBinary runs `kafka2hdfs batch` with the failpoint armed (spec "" for none) and reports whether
+// the process was killed by it.
+func (h *harness) runBinary(t *testing.T, cfgPath, spec string) (killed bool) {
+	t.Helper()
+	cmd := exec.Command(binary(t), "batch", "--config", cfgPath)
+	cmd.Env = append(os.Environ(), failpoint.EnvVar+"="+spec)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(120 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("kafka2hdfs batch (failpoint %q) did not finish in 120s; output:\n%s", spec, out.String())
+	}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
+			return true
+		}
+	}
+	if err != nil {
+		t.Fatalf("kafka2hdfs batch (failpoint %q): %v; output:\n%s", spec, err, out.String())
+	}
+	if testing.Verbose() {
+		t.Logf("batch output (failpoint %q):\n%s", spec, out.String())
+	}
+	return false
+}
+
+// The process is killed (SIGKILL: nothing flushed, nothing closed) at each step of the commit
+// protocol, and in the middle of recovering from such a kill; every restart must finish the job
+// with every offset exactly once.
+func TestKillBetweenProtocolSteps(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		points []string // armed on successive runs; each run must be killed by its point
+	}{
+		{"after stage", []string{"after-stage:3"}},
+		{"before prepare", []string{"before-prepare:3"}},
+		{"after prepare", []string{"after-prepare:3"}},
+		{"mid publish", []string{"mid-publish:3"}},
+		{"after publish", []string{"after-publish:3"}},
+		{"after commit", []string{"after-commit:3"}},
+		{"during recovery, before publish", []string{"after-prepare:2", "recover-before-publish:1"}},
+		{"during recovery, after publish", []string{"after-prepare:2", "recover-after-publish:1"}},
+		{"twice in a row", []string{"mid-publish:2", "recover-after-publish:1", "after-publish:2"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "clicks", 3)
+			h.produce(4_000, 40)
+			cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(cfgPath, []byte(h.configYAML("g-crash")), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range tc.points {
+				if !h.runBinary(t, cfgPath, p) {
+					t.Fatalf("failpoint %s was never reached: the run finished without being killed", p)
+				}
+			}
+			if h.runBinary(t, cfgPath, "") {
+				t.Fatal("the clean run was killed")
+			}
+			h.check()
+			if got := h.committed("g-crash"); !equalOffsets(got, h.produced) {
+				t.Errorf("committed %v, want the log ends %v", got, h.produced)
+			}
+		})
+	}
+}

@@ -1,0 +1,273 @@
+// Package e2e holds whole-run tests: a real Kafka protocol (kfake over TCP), the loader's own
+// consumer-group members (in process, or the real binary as a subprocess that gets SIGKILLed), and
+// an independent reader (arrow-go, in internal/verify) that counts every offset in the output.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/kafka2hdfs/kafka2hdfs/config"
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+)
+
+// harness is one kfake cluster and one output root.
+type harness struct {
+	t        *testing.T
+	cluster  *kfake.Cluster
+	brokers  []string
+	root     string
+	topic    string
+	parts    int
+	produced map[verify.TP]int64
+	bad      map[verify.TP]map[int64]bool
+	seed     uint64
+}
+
+func newHarness(t *testing.T, topic string, partitions int) *harness {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(partitions), topic),
+		kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return &harness{t: t, cluster: c, brokers: c.ListenAddrs(), root: t.TempDir(), topic: topic, parts: partitions,
+		produced: map[verify.TP]int64{}, bad: map[verify.TP]map[int64]bool{}}
+}
+
+// produce writes n sample events, every badEvery-th malformed, and remembers what went where.
+func (h *harness) produce(n, badEvery int) {
+	h.t.Helper()
+	h.seed++
+	p, err := sample.Produce(context.Background(), h.brokers, sample.Options{Topic: h.topic, Records: n, BadEvery: badEvery,
+		Span: 3 * time.Hour, Start: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Seed: h.seed})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	for part, cnt := range p.PerPartition {
+		h.produced[verify.TP{Topic: h.topic, Partition: part}] += cnt
+	}
+	for part, offs := range p.Bad {
+		tp := verify.TP{Topic: h.topic, Partition: part}
+		if h.bad[tp] == nil {
+			h.bad[tp] = map[int64]bool{}
+		}
+		for _, o := range offs {
+			h.bad[tp][o] = true
+		}
+	}
+}
+
+func (h *harness) total() int64 {
+	n := int64(0)
+	for _, c := range h.produced {
+		n += c
+	}
+	return n
+}
+
+// configYAML is a realistic topic config with small rotation limits, so runs make many steps.
+func (h *harness) configYAML(group string) string {
+	return fmt.Sprintf(`kafka:
+  brokers: [%s]
+  group: %s
+  session_timeout: 6s
+  rebalance_timeout: 20s
+output:
+  root: %s
+rotation:
+  max_records: 700
+  max_age: 300ms
+  allowed_lateness: 1m
+log:
+  level: info
+topics:
+  - name: %s
+    interceptors:
+      - {type: mask, field: user.email, method: sha256}
+      - {type: add_field, field: ingested_by, source: hostname}
+    partitioner: {granularity: hour}
+    schema:%s
+`, strings.Join(h.brokers, ", "), group, h.root, h.topic, sample.Schema)
+}
+
+func (h *harness) config(group string) *config.Config {
+	h.t.Helper()
+	cfg, err := config.Parse([]byte(h.configYAML(group)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+// member is one in-process loader.
+type member struct {
+	name   string
+	g      *consumer.Group
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func (h *harness) start(name string, cfg *config.Config, batch bool) *member {
+	h.t.Helper()
+	log := slog.New(slog.NewTextHandler(testWriter{h.t, name}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	opts, err := cfg.GroupOptions(batch, log, nil)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	g, err := consumer.New(opts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	m := &member{name: name, g: g, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := g.Run(ctx)
+		_ = g.Close()
+		m.done <- err
+	}()
+	h.t.Cleanup(func() { m.stop(h.t) })
+	return m
+}
+
+// stop asks the member to drain and waits for it.
+func (m *member) stop(t *testing.T) {
+	t.Helper()
+	if m.cancel == nil {
+		return
+	}
+	m.cancel()
+	m.cancel = nil
+	select {
+	case err := <-m.done:
+		if err != nil {
+			t.Errorf("member %s: %v", m.name, err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Errorf("member %s did not stop within 60s", m.name)
+	}
+}
+
+// committed reads the group's committed offsets of every partition.
+func (h *harness) committed(group string) map[verify.TP]int64 {
+	h.t.Helper()
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V2_8_0_0
+	cl, err := sarama.NewClient(h.brokers, cfg)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer cl.Close()
+	var tps []offsets.TP
+	for p := 0; p < h.parts; p++ {
+		tps = append(tps, offsets.TP{Topic: h.topic, Partition: int32(p)})
+	}
+	got, err := offsets.FetchCommitted(context.Background(), cl, cfg, group, tps)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := map[verify.TP]int64{}
+	for tp, c := range got {
+		out[verify.TP{Topic: tp.Topic, Partition: tp.Partition}] = c.Offset
+	}
+	return out
+}
+
+// waitCommitted waits until the group committed at least frac of what was produced, per
+// partition; frac 1 means everything.
+func (h *harness) waitCommitted(group string, frac float64, timeout time.Duration) {
+	h.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		c := h.committed(group)
+		ok := true
+		for tp, n := range h.produced {
+			if float64(c[tp]) < frac*float64(n) {
+				ok = false
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("group %s did not commit %.0f%% of %v within %s: committed %v", group, frac*100, h.produced, timeout, c)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// check reads the whole output with the independent reader and requires every produced offset
+// exactly once: good records in data files, malformed ones in dead-letter files.
+func (h *harness) check() *verify.Report {
+	h.t.Helper()
+	rep, err := verify.Output(h.root)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if len(rep.Staging) > 0 {
+		h.t.Logf("staging leftovers (removed by the next recovery; never published): %v", rep.Staging)
+	}
+	// Data files must hold every offset except the malformed ones...
+	if err := rep.Check(h.produced, func(tp verify.TP, o int64) bool { return h.bad[tp][o] }); err != nil {
+		h.t.Fatalf("exactly-once check of data files: %v", err)
+	}
+	// ...and the dead-letter files exactly the malformed ones.
+	seen := map[verify.TP]map[int64]int{}
+	for _, f := range rep.DeadLetters {
+		tp := verify.TP{Topic: f.Topic, Partition: f.Partition}
+		if seen[tp] == nil {
+			seen[tp] = map[int64]int{}
+		}
+		for _, o := range f.Offsets {
+			seen[tp][o]++
+		}
+	}
+	for tp, bad := range h.bad {
+		for o := range bad {
+			if o >= h.produced[tp] {
+				continue // beyond what this check covers
+			}
+			if n := seen[tp][o]; n != 1 {
+				h.t.Errorf("malformed record %v offset %d is in %d dead-letter rows, want 1", tp, o, n)
+			}
+		}
+	}
+	for tp, offs := range seen {
+		for o := range offs {
+			if !h.bad[tp][o] || o >= h.produced[tp] {
+				h.t.Errorf("%v offset %d is a dead letter but was produced well-formed", tp, o)
+			}
+		}
+	}
+	return rep
+}
+
+type testWriter struct {
+	t    *testing.T
+	name string
+}
+
+func (w testWriter) Write(p []byte) (int, error) {
+	if testing.Verbose() || os.Getenv("E2E_LOG") != "" {
+		w.t.Logf("[%s] %s", w.name, strings.TrimRight(string(p), "\n"))
+	}
+	return len(p), nil
+}
+
+func toTP(tp verify.TP) offsets.TP { return offsets.TP{Topic: tp.Topic, Partition: tp.Partition} }
