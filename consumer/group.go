@@ -210,7 +210,11 @@ func (g *Group) Run(ctx context.Context) error {
 			g.log.Warn("consumer group error", "err", err)
 		}
 	}()
-	var runErr error
+	var (
+		runErr   error
+		failures int
+		backoff  = time.Second
+	)
 	for ctx.Err() == nil {
 		h := &handler{g: g, fatal: cancel}
 		sessCtx, stopSession := context.WithCancel(ctx)
@@ -219,13 +223,29 @@ func (g *Group) Run(ctx context.Context) error {
 		}
 		err := cg.Consume(sessCtx, topics, h)
 		stopSession()
-		if err != nil && !errors.Is(err, sarama.ErrClosedConsumerGroup) && ctx.Err() == nil {
-			runErr = err
+		if ctx.Err() != nil || errors.Is(err, sarama.ErrClosedConsumerGroup) {
 			break
 		}
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, errBatchDone) {
-			runErr = cause
-			break
+		// A session that ended with an error (a partition's write or commit failed, recovery was
+		// interrupted) is retried: the next session recovers every partition from its committed
+		// state. Back off so a persistent failure does not spin, and give up if it persists.
+		if err == nil && h.failed.Load() == 0 {
+			failures, backoff = 0, time.Second
+		} else {
+			failures++
+			if err == nil {
+				err = fmt.Errorf("%d partition(s) stopped with errors", h.failed.Load())
+			}
+			if failures >= maxSessionFailures {
+				runErr = fmt.Errorf("giving up after %d failed sessions in a row: %w", failures, err)
+				break
+			}
+			g.log.Warn("session ended with an error; rejoining", "err", err, "retry_in", backoff, "failures", failures)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, 30*time.Second)
 		}
 		if !g.opts.Batch {
 			if topics, err = g.resolveTopics(); err != nil {
@@ -247,6 +267,9 @@ func (g *Group) Run(ctx context.Context) error {
 }
 
 var errBatchDone = errors.New("batch done")
+
+// maxSessionFailures is how many sessions in a row may fail before Run gives up.
+const maxSessionFailures = 20
 
 // watchTopics ends the session when the set of topics matching the patterns changes, so the member
 // rejoins with the new list.

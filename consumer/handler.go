@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -19,6 +20,8 @@ import (
 type handler struct {
 	g     *Group
 	fatal func(error)
+	// failed counts partitions of this session that stopped with an error.
+	failed atomic.Int32
 	// starts holds each claimed partition's recovered state, filled by Setup.
 	starts map[offsets.TP]start
 }
@@ -79,12 +82,16 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 }
 
 func (h *handler) setupFailed(err error) error {
+	h.failed.Add(1)
 	if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
 		// The group moved on while we recovered; the next session recovers again.
 		h.g.log.Info("recovery interrupted by a rebalance", "err", err)
 		return err
 	}
-	h.fatal(err)
+	if errors.Is(err, offsets.ErrConflict) || errors.Is(err, offsets.ErrBadMetadata) || errors.Is(err, errPastLogEnd) {
+		// Retrying cannot fix these; a person must look.
+		h.fatal(err)
+	}
 	return err
 }
 
@@ -124,7 +131,7 @@ func (h *handler) recover(ctx context.Context, c offsets.Committer, tp offsets.T
 		g.metrics.lost.WithLabelValues(tp.Topic).Add(float64(oldest - next))
 		next, pos.RunStart = oldest, oldest
 	case next > newest:
-		return start{}, fmt.Errorf("%s: resume offset %d is past the log end %d; was the topic deleted and recreated? Reset the group's offsets for it (or delete the group) and check the output", tp, next, newest)
+		return start{}, fmt.Errorf("%s: resume offset %d is past the log end %d: %w", tp, next, newest, errPastLogEnd)
 	}
 	committedNow := pos.Committed
 	if committedNow != next {
@@ -158,6 +165,9 @@ func (h *handler) initialOffset(tp offsets.TP, oldest, newest int64) (int64, err
 	}
 	return off, nil
 }
+
+// errPastLogEnd: resuming would skip nothing but means the log was replaced under us.
+var errPastLogEnd = errors.New("the resume offset is past the log end; was the topic deleted and recreated? reset the group's offsets for it (or use a new group) and check the output")
 
 // Cleanup implements sarama.ConsumerGroupHandler.
 func (h *handler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
@@ -208,6 +218,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			h.fatal(err)
 		}
 		// Any other error ends the session; the partition restarts from its committed offset.
+		h.failed.Add(1)
 		return err
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // TimeFormat says how a field value is read as an instant. The zero TimeFormat is RFC3339.
@@ -82,7 +83,13 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 	if v.IsAbsent() {
 		return time.Time{}, ErrNoTime
 	}
-	s := string(v.Bytes)
+	// No copy on the hot path: strconv and time.Parse with RFC3339 keep nothing of their input (a
+	// numeric zone offset becomes an unnamed zone), and error messages copy when they format it.
+	// Layouts may name a zone ("MST"), which time.Parse would keep a slice of, so they get a copy.
+	s := unsafe.String(unsafe.SliceData(v.Bytes), len(v.Bytes))
+	if f.kind == timeLayout {
+		s = string(v.Bytes)
+	}
 	switch f.kind {
 	case timeRFC3339:
 		if v.Kind != String {

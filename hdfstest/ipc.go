@@ -224,6 +224,9 @@ func (c *Cluster) runCall(call rpcCall, user string, log *slog.Logger) ([]byte, 
 	}
 	if log.Enabled(context.Background(), slog.LevelDebug) {
 		args := []any{"method", call.method, "call_id", call.header.callID, "dur", time.Since(start)}
+		if r, _, _ := decodeNNRequest(call.method, call.body); r.src != "" {
+			args = append(args, "src", r.src) // decoded twice, but only when debugging
+		}
 		if rerr != nil {
 			args = append(args, "exception", rerr.class, "err", rerr.msg)
 		}

@@ -102,6 +102,14 @@ func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Confi
 			_ = client.RefreshCoordinator(group)
 			return true, fmt.Errorf("fetch offsets of group %s: %w", group, err)
 		}
+		if resp.Err == sarama.ErrGroupIDNotFound {
+			// A group that does not exist has committed nothing. Classic coordinators answer
+			// -1 per partition; kfake (and KIP-848 coordinators) answer with this error.
+			for _, tp := range tps {
+				out[tp] = Committed{Offset: -1}
+			}
+			return false, nil
+		}
 		if resp.Err != sarama.ErrNoError {
 			_ = client.RefreshCoordinator(group)
 			return isRetriable(resp.Err), fmt.Errorf("fetch offsets of group %s: %w", group, resp.Err)

@@ -176,8 +176,20 @@ func decodeStep(tp TP, text string) (*Step, error) {
 	return s, nil
 }
 
-// ParseMeta decodes commit metadata written by this package.
+// ErrBadMetadata means a partition's commit metadata was not written by kafka2hdfs or is damaged.
+// Guessing could skip a pending step, so the loader stops.
+var ErrBadMetadata = errors.New("unrecognised commit metadata")
+
+// ParseMeta decodes commit metadata written by this package. Errors wrap ErrBadMetadata.
 func ParseMeta(tp TP, md string) (Meta, error) {
+	m, err := parseMeta(tp, md)
+	if err != nil {
+		return m, fmt.Errorf("%w: %w", ErrBadMetadata, err)
+	}
+	return m, nil
+}
+
+func parseMeta(tp TP, md string) (Meta, error) {
 	m := Meta{RunStart: -1}
 	if md == "" {
 		return m, nil

@@ -90,10 +90,13 @@ type Schema struct {
 	cols    []column // declared columns (JSON kind)
 	meta    int      // index of the first metadata column
 	codec   compress.Codec
+	// keyString says kafka_key is a STRING column, so a key must be valid UTF-8 to be written.
+	keyString bool
 }
 
 type column struct {
 	name     string
+	field    string // source field, for messages
 	typ      string
 	slot     record.Slot
 	required bool
@@ -175,8 +178,11 @@ func NewRaw(opts Options) (*Schema, error) {
 }
 
 // NewDeadLetter is the schema of the dead-letter files: the raw columns plus error and stage.
+// Dead letters keep records verbatim, so kafka_key is bytes even when opts.KeyAsString is set: a
+// key that is not UTF-8 is a reason to dead-letter a record, and must not make its dead letter fail.
 func NewDeadLetter(opts Options) (*Schema, error) {
 	s := &Schema{kind: DeadLetter}
+	opts.KeyAsString = false
 	nodes := append(metaNodes(opts), rawNodes()...)
 	nodes = append(nodes, namedNode{"error", parquet.Required(parquet.String())}, namedNode{"stage", parquet.Required(parquet.String())})
 	return s.finish(nodes, opts)
@@ -188,6 +194,7 @@ func (s *Schema) finish(nodes []namedNode, opts Options) (*Schema, error) {
 		return nil, fmt.Errorf("compression: %w", err)
 	}
 	s.codec = codec
+	s.keyString = opts.KeyAsString
 	s.parquet = parquet.NewSchema("record", orderedGroup(nodes))
 	return s, nil
 }
@@ -240,11 +247,11 @@ func rawNodes() []namedNode {
 func dict(n parquet.Node) parquet.Node { return parquet.Encoded(n, &parquet.RLEDictionary) }
 
 func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error) {
-	col := column{name: c.Name, typ: c.Type, required: c.Required}
 	src := c.Field
 	if src == "" {
 		src = c.Name
 	}
+	col := column{name: c.Name, field: src, typ: c.Type, required: c.Required}
 	slot, err := layout.Read(src)
 	if err != nil {
 		return col, nil, fmt.Errorf("field: %w", err)
@@ -295,11 +302,18 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 		}
 	}
 	if c.Default != nil {
-		v, err := defaultValue(c.Default)
-		if err != nil {
-			return col, nil, fmt.Errorf("default: %w", err)
+		var pv parquet.Value
+		if t, ok := c.Default.(time.Time); ok && col.isTime() {
+			// YAML reads an unquoted 2026-01-02 or RFC3339 time as a time.Time: it is an instant,
+			// whatever format the column reads from records.
+			pv, err = col.fromTime(t)
+		} else {
+			var v field.Value
+			if v, err = defaultValue(c.Default); err != nil {
+				return col, nil, fmt.Errorf("default: %w", err)
+			}
+			pv, err = col.convert(v, nil)
 		}
-		pv, err := col.convert(v, nil)
 		if err != nil {
 			return col, nil, fmt.Errorf("default: %v does not fit type %s: %w", c.Default, c.Type, err)
 		}
@@ -358,9 +372,12 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 			c := &s.cols[i]
 			v, err := c.value(r.Fields[c.slot])
 			if err != nil {
-				return row, &ConvertError{Column: c.name, Field: c.fieldName(), Err: err}
+				return row, &ConvertError{Column: c.name, Field: c.field, Err: err}
 			}
 			row = append(row, v.Level(0, c.defLevel(v), i))
+		}
+		if err := s.checkKey(r); err != nil {
+			return row, err
 		}
 		return appendMeta(row, r, s.meta), nil
 	default:
@@ -368,7 +385,13 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 	}
 }
 
-func (c *column) fieldName() string { return c.name }
+// checkKey rejects a key that cannot go into a STRING kafka_key column.
+func (s *Schema) checkKey(r *record.Record) error {
+	if s.keyString && r.Key != nil && !utf8.Valid(r.Key) {
+		return &ConvertError{Column: ColKey, Field: record.KeyName, Err: errNotUTF8}
+	}
+	return nil
+}
 
 func (c *column) defLevel(v parquet.Value) int {
 	if c.required || v.IsNull() {
@@ -394,6 +417,9 @@ func (c *column) value(fv field.Value) (parquet.Value, error) {
 }
 
 var errNotUTF8 = errors.New("not valid UTF-8")
+
+// HeaderKeyField is the Field of a ConvertError about a header key.
+const HeaderKeyField = "@header key"
 
 func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 	b := fv.Bytes
@@ -449,10 +475,6 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		}
 		return parquet.BooleanValue(b[0] == 't'), nil
 	case TypeTimestampMillis, TypeTimestampMicros:
-		unit := int64(time.Millisecond)
-		if c.typ == TypeTimestampMicros {
-			unit = int64(time.Microsecond)
-		}
 		if c.timeFmt == nil && fv.Kind == field.Number {
 			// A bare number is already in the column's unit: no ×1000 surprises.
 			n, err := parseInt(fv, 64)
@@ -469,7 +491,7 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		if err != nil {
 			return parquet.Value{}, err
 		}
-		return parquet.Int64Value(floorDiv(t.UnixNano(), unit, t, unit == int64(time.Millisecond))), nil
+		return c.fromTime(t)
 	case TypeDate:
 		if c.timeFmt == nil && fv.Kind == field.Number {
 			n, err := parseInt(fv, 32)
@@ -493,13 +515,35 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 				return parquet.Value{}, fmt.Errorf("not a date 2006-01-02: %s", quote(b))
 			}
 		}
+		return c.fromTime(t)
+	}
+	return parquet.Value{}, fmt.Errorf("unknown type %s", c.typ)
+}
+
+func (c *column) isTime() bool {
+	return c.typ == TypeTimestampMillis || c.typ == TypeTimestampMicros || c.typ == TypeDate
+}
+
+// fromTime is the value of instant t in a timestamp column (whole units, floored) or a date column
+// (the UTC day that contains t).
+func (c *column) fromTime(t time.Time) (parquet.Value, error) {
+	switch c.typ {
+	case TypeTimestampMillis:
+		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Millisecond), t, true)), nil
+	case TypeTimestampMicros:
+		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Microsecond), t, false)), nil
+	case TypeDate:
 		days := t.Unix() / 86400
 		if t.Unix() < 0 && t.Unix()%86400 != 0 {
 			days--
 		}
+		// Epoch formats reach far beyond what an int32 of days holds; wrapping would be silent.
+		if days < math.MinInt32 || days > math.MaxInt32 {
+			return parquet.Value{}, fmt.Errorf("date %s is out of range", t.Format(time.RFC3339))
+		}
 		return parquet.Int32Value(int32(days)), nil
 	}
-	return parquet.Value{}, fmt.Errorf("unknown type %s", c.typ)
+	return parquet.Value{}, fmt.Errorf("type %s does not hold a time", c.typ)
 }
 
 // floorDiv converts an instant to whole units, flooring so that instants before 1970 land in the
@@ -552,6 +596,11 @@ func parseFloat(fv field.Value, bits int) (float64, error) {
 	if fv.Kind == field.String && (math.IsNaN(x) || math.IsInf(x, 0)) && !strings.ContainsAny(string(fv.Bytes), "NI") {
 		return 0, fmt.Errorf("want a number, got %s", quote(fv.Bytes))
 	}
+	// strconv also reads hexadecimal floats ("0x1p4" is 16) and digit separators in them: a quoted
+	// number must be decimal, as a JSON number is.
+	if fv.Kind == field.String && strings.ContainsAny(string(fv.Bytes), "xX_") {
+		return 0, fmt.Errorf("want a decimal number, got %s", quote(fv.Bytes))
+	}
 	return x, nil
 }
 
@@ -580,9 +629,23 @@ func appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
 
 // RawRow appends r's raw row (format raw, or a dead letter when reason is not empty) to row[:0].
 // A key that must be a string but is not valid UTF-8 is the only way it can fail.
+//
+// The schema decides how the key is stored (Options.KeyAsString of NewRaw; dead letters always store
+// bytes); keyAsString is kept for callers and ignored. A dead letter never fails: a header key that
+// is not valid UTF-8 has its bad bytes replaced by U+FFFD there, while format raw rejects it.
 func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool, row parquet.Row) (parquet.Row, error) {
-	if keyAsString && r.Key != nil && !utf8.Valid(r.Key) {
-		return row[:0], &ConvertError{Column: ColKey, Field: record.KeyName, Err: errNotUTF8}
+	if s.kind == JSON {
+		return row[:0], errors.New("schema: RawRow is for format raw and dead letters; use Row")
+	}
+	if err := s.checkKey(r); err != nil {
+		return row[:0], err
+	}
+	if s.kind == Raw {
+		for _, h := range r.Headers {
+			if !utf8.ValidString(h.Key) {
+				return row[:0], &ConvertError{Column: "headers", Field: HeaderKeyField, Err: fmt.Errorf("header key %s: %w", quote([]byte(h.Key)), errNotUTF8)}
+			}
+		}
 	}
 	row = appendMeta(row[:0], r, 0)
 	if r.Value == nil {
@@ -596,7 +659,11 @@ func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool
 		row = append(row, parquet.NullValue().Level(0, 0, 6), parquet.NullValue().Level(0, 0, 7))
 	} else {
 		for i, h := range r.Headers {
-			row = append(row, parquet.ByteArrayValue(unsafeBytes(h.Key)).Level(min(i, 1), 1, 6))
+			k := h.Key
+			if !utf8.ValidString(k) {
+				k = strings.ToValidUTF8(k, "\uFFFD")
+			}
+			row = append(row, parquet.ByteArrayValue(unsafeBytes(k)).Level(min(i, 1), 1, 6))
 		}
 		for i, h := range r.Headers {
 			if h.Value == nil {
