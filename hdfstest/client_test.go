@@ -365,7 +365,8 @@ func TestAppend(t *testing.T) {
 		first, second int
 		blocks        int
 	}{
-		{"partial-block", 1000, 2000, 1},                // offset 1000 is mid-chunk: the first packet is cut to 1024
+		// Offset 1000 is mid-chunk: the client cuts the first packet short at 1024.
+		{"partial-block", 1000, 2000, 1},
 		{"partial-to-next-block", 1<<20 - 300, 1000, 2}, // fills the block, then a new one
 		{"empty-file", 0, 1500, 1},
 		{"full-block", 1 << 20, 777, 2},
@@ -425,11 +426,11 @@ func TestReadWhileWriting(t *testing.T) {
 	checkBytes(t, "read after close", readFile(t, reader, "/growing"), data)
 }
 
-// TestLeases checks that the client's 1 s renewLease keeps its files across the soft limit,
-// and that another client takes over a file once its writer is gone.
-func TestLeases(t *testing.T) {
+// TestLeaseRenewal checks that the client's renewLease, every second, keeps its file across the
+// soft limit.
+func TestLeaseRenewal(t *testing.T) {
 	t.Parallel()
-	c := startCluster(t, Options{LeaseSoftLimit: 1500 * time.Millisecond})
+	c := startCluster(t, Options{LeaseSoftLimit: 2 * time.Second})
 	writer, other := newClient(t, c), newClient(t, c)
 
 	w, err := writer.Create("/held")
@@ -453,13 +454,20 @@ func TestLeases(t *testing.T) {
 	if got := readFile(t, other, "/held"); string(got) != "first second" {
 		t.Errorf("after renewals: got %q", got)
 	}
+}
 
-	// A writer that dies mid-block: what reached the DataNode survives lease recovery.
+// TestLeaseRecovery checks that another client takes over a file once its writer is gone, and
+// that what reached the DataNode survives.
+func TestLeaseRecovery(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, Options{LeaseSoftLimit: time.Second})
+	other := newClient(t, c)
+
 	crashing, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{c.NameNodeAddr()}, User: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err = crashing.Create("/orphan")
+	w, err := crashing.Create("/orphan")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -469,8 +477,11 @@ func TestLeases(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	crashing.Close() // never closes the file
-	// The DataNode stores the partial block once it notices the hang-up.
+	crashing.Close() // without closing the file: its lease is no longer renewed
+	_, err = other.Append("/orphan")
+	if exception(err) != classBeingCreated {
+		t.Fatalf("append within the soft limit: got %v, want %s", err, classBeingCreated)
+	}
 	eventually(t, 5*time.Second, func() error {
 		w, err := other.Append("/orphan")
 		if err != nil {

@@ -36,9 +36,19 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// replica is the DataNode's copy of a block. Bytes of data below len(data) never change once
-// stored: a writer appends beyond them and publishes a longer slice, and an append starts from a
-// copy. So a reader can use a replica without holding the store's lock.
+// replica is the DataNode's copy of a block.
+//
+// Readers use a replica's data without holding the store's lock, which is safe because bytes
+// below len(data) never change once published. Walkthrough: a writer publishes data[:n] after
+// each packet and keeps appending at n and beyond, possibly into the same backing array, while a
+// reader that fetched the replica earlier copies from data[:m] with m <= n; the two never touch
+// the same bytes. A failing packet is cut off (data = data[:start]) before it is published, so
+// rewriting those bytes later is invisible too. An append starts from a private copy, so a
+// reader of the old replica never sees the new bytes change under it.
+//
+// writer fences out stale writers: lease recovery finalizes a replica whose client went away and
+// clears writer, so if that client's stream is in fact still alive, its next publish fails and
+// the stream gets an error ack instead of overwriting the recovered block.
 type replica struct {
 	data      []byte
 	finalized bool   // the writer finished the block (its last packet was acknowledged)
@@ -246,9 +256,11 @@ func (d *dnConn) writeBlock(op writeBlockOp) error {
 	tab, ok := checksumTable(op.checksumType)
 	switch {
 	case op.targets > 0:
-		return fail(statusErrInvalid, "pipeline of %d more datanodes requested; hdfstest has one datanode", op.targets)
+		return fail(statusErrInvalid, "pipeline of %d more datanodes requested; hdfstest has one datanode",
+			op.targets)
 	case !ok || op.checksumType == checksumNull:
-		return fail(statusUnsupported, "checksum type %d not supported (CRC32 and CRC32C are)", op.checksumType)
+		return fail(statusUnsupported, "checksum type %d not supported (CRC32 and CRC32C are)",
+			op.checksumType)
 	case op.bytesPerChecksum == 0 || op.bytesPerChecksum > maxPacket:
 		return fail(statusErrInvalid, "bytesPerChecksum %d out of range", op.bytesPerChecksum)
 	}
@@ -341,7 +353,9 @@ func (d *dnConn) writeBlock(op writeBlockOp) error {
 // and its checksums to scratch, which is reused between packets. sumSize is the size of one
 // checksum (0 for CHECKSUM_NULL). Lengths are validated against each other before anything of
 // that length is read, and allocation follows the bytes that actually arrive.
-func readPacket(r io.Reader, scratch, buf []byte, bpc, sumSize int) (h packetHeader, sums, data, scratchOut []byte, err error) {
+func readPacket(r io.Reader, scratch, buf []byte, bpc, sumSize int) (
+	h packetHeader, sums, data, scratchOut []byte, err error,
+) {
 	var pre [6]byte
 	if _, err = io.ReadFull(r, pre[:]); err != nil {
 		return h, nil, buf, scratch, err
@@ -349,7 +363,8 @@ func readPacket(r io.Reader, scratch, buf []byte, bpc, sumSize int) (h packetHea
 	payload := int(binary.BigEndian.Uint32(pre[:4]))
 	hlen := int(binary.BigEndian.Uint16(pre[4:]))
 	if payload < 4 || payload > maxPacket {
-		return h, nil, buf, scratch, fmt.Errorf("packet payload length %d out of range [4, %d]", payload, maxPacket)
+		return h, nil, buf, scratch, fmt.Errorf("packet payload length %d out of range [4, %d]",
+			payload, maxPacket)
 	}
 	scratch, err = readN(r, scratch[:0], hlen)
 	if err != nil {
@@ -360,7 +375,8 @@ func readPacket(r io.Reader, scratch, buf []byte, bpc, sumSize int) (h packetHea
 	}
 	dataLen := int(h.dataLen)
 	if dataLen < 0 || dataLen > payload-4 {
-		return h, nil, buf, scratch, fmt.Errorf("packet data length %d does not fit payload length %d", h.dataLen, payload)
+		return h, nil, buf, scratch, fmt.Errorf("packet data length %d does not fit payload length %d",
+			h.dataLen, payload)
 	}
 	if want := (dataLen + bpc - 1) / bpc * sumSize; payload-4-dataLen != want {
 		return h, nil, buf, scratch, fmt.Errorf("packet has %d checksum bytes for %d data bytes, want %d",
@@ -415,7 +431,8 @@ func (d *dnConn) readBlock(op readBlockOp) error {
 		d.reply(blockOpResponse{status: statusError, message: msg})
 		return fmt.Errorf("read: %s", msg)
 	case op.offset > size || op.length > size-op.offset:
-		msg := fmt.Sprintf("offset %d and length %d don't match block %s (block length %d)", op.offset, op.length, name, size)
+		msg := fmt.Sprintf("offset %d and length %d don't match block %s (block length %d)",
+			op.offset, op.length, name, size)
 		d.reply(blockOpResponse{status: statusError, message: msg})
 		return fmt.Errorf("read: %s", msg)
 	}
@@ -441,7 +458,8 @@ func (d *dnConn) readBlock(op readBlockOp) error {
 			sums = binary.BigEndian.AppendUint32(sums, crc32.Checksum(c, castagnoli))
 		}
 		last := n == 0
-		hdr = packetHeader{offsetInBlock: int64(off), seqno: seqno, last: last, dataLen: int32(n)}.encode(hdr[:0])
+		ph := packetHeader{offsetInBlock: int64(off), seqno: seqno, last: last, dataLen: int32(n)}
+		hdr = ph.encode(hdr[:0])
 		var pre [6]byte
 		binary.BigEndian.PutUint32(pre[:4], uint32(4+len(sums)+len(chunk)))
 		binary.BigEndian.PutUint16(pre[4:], uint16(len(hdr)))

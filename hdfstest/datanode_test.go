@@ -35,7 +35,8 @@ func encodePacket(h packetHeader, data []byte, corrupt bool) []byte {
 	hdr := h.encode(nil)
 	var sums []byte
 	for i := 0; i < len(data); i += bytesPerChecksum {
-		sums = binary.BigEndian.AppendUint32(sums, crc32.Checksum(data[i:min(i+bytesPerChecksum, len(data))], castagnoli))
+		chunk := data[i:min(i+bytesPerChecksum, len(data))]
+		sums = binary.BigEndian.AppendUint32(sums, crc32.Checksum(chunk, castagnoli))
 	}
 	if corrupt {
 		sums[0] ^= 1

@@ -25,13 +25,17 @@ type faults struct {
 // and acknowledged; the packet that would exceed it is answered with an ERROR ack and the
 // connection is closed. The fault fires once.
 //
-// What the client sees: the Write that notices the failed ack, or a later Write or the Close,
-// returns an error ("Ack error from datanode: ERROR", or a broken pipe / connection reset,
-// depending on which of the client's goroutines sees the failure first). The NameNode then still
-// holds the file under construction: Stat shows only the blocks finished before the failure, and
-// those read back fine. The unfinished block never reaches a finalized replica, so a repeated
-// Close keeps getting hdfs.ErrReplicating, as on a real cluster; the file can be deleted, or be
-// taken over by another client once Options.LeaseSoftLimit has passed.
+// What the client sees: a Write (if the failed ack has arrived by then) or else the Close returns
+// "Ack error from datanode: ERROR" (the DataNode half-closes and drains the connection so that the
+// ack is not lost to a reset; a client that keeps writing for over 2 s may see a broken pipe
+// instead). The file stays under construction, held by the writer: Stat shows only the blocks
+// finished before the failure, and those read back fine; other clients get
+// AlreadyBeingCreatedException on create or append. Close reports the stream error (once more,
+// if a Write already did); after that, Close commits the length the client believes it wrote and
+// keeps getting hdfs.ErrReplicating, as on a real cluster, because that block never reached a
+// finalized replica (from then on Stat also reports that length, which cannot be read back). The
+// file can be deleted, or be taken over by another client once Options.LeaseSoftLimit has passed,
+// which truncates it to what the DataNode stored.
 func (c *Cluster) FailWriteAfter(n int64) {
 	w := &c.faults.writeFailure
 	w.Lock()

@@ -19,12 +19,14 @@ func FuzzRPCFrame(f *testing.F) {
 	id := []byte("0123456789abcdef")
 	call := func(method string, body []byte) []byte {
 		h := rpcRequestHeader{rpcKind: rpcKindProtobuf, callID: 1, clientID: id}
-		return frame(h.encode(nil), requestHeader{method: method, protocol: clientProtocol, version: 1}.encode(nil), body)
+		rh := requestHeader{method: method, protocol: clientProtocol, version: 1}
+		return frame(h.encode(nil), rh.encode(nil), body)
 	}
 	f.Add(call("getFileInfo", pb(nil).str(1, "/x")))
 	f.Add(call("create", pb(nil).str(1, "/f").bytes(2, pb(nil).uint(1, 0o644)).str(3, "c").uint(4, 1).
 		boolean(5, false).uint(6, 1).uint(7, 1<<20)))
-	f.Add(call("addBlock", pb(nil).str(1, "/f").str(2, "c").bytes(3, extendedBlock{poolID: "p", blockID: 1}.encode(nil))))
+	prev := extendedBlock{poolID: "p", blockID: 1}
+	f.Add(call("addBlock", pb(nil).str(1, "/f").str(2, "c").bytes(3, prev.encode(nil))))
 	f.Add(frame(rpcRequestHeader{callID: handshakeCallID, clientID: id}.encode(nil),
 		connectionContext{effectiveUser: "u", protocol: clientProtocol}.encode(nil)))
 	f.Add([]byte{0, 0, 0, 0})
@@ -64,7 +66,8 @@ func FuzzNameNodeCall(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, m uint8, body []byte) {
 		var fl faults
-		ns := newNamesystem(Options{BlockSize: 1 << 20, LeaseSoftLimit: time.Nanosecond}, datanodeID{}, newBlockStore(), &fl)
+		opts := Options{BlockSize: 1 << 20, LeaseSoftLimit: time.Nanosecond}
+		ns := newNamesystem(opts, datanodeID{}, newBlockStore(), &fl)
 		mustCall := func(method string, b []byte) {
 			if _, err := ns.handle(method, "u", b); err != nil {
 				t.Fatalf("setup %s: %v", method, err)
@@ -121,7 +124,8 @@ func FuzzPacket(f *testing.F) {
 				return
 			}
 			if len(out)-start != int(h.dataLen) || len(sums) != (int(h.dataLen)+int(bpc)-1)/int(bpc)*4 {
-				t.Fatalf("packet with dataLen %d gave %d data bytes and %d checksum bytes", h.dataLen, len(out)-start, len(sums))
+				t.Fatalf("packet with dataLen %d gave %d data bytes and %d checksum bytes",
+					h.dataLen, len(out)-start, len(sums))
 			}
 			badChunk(out[start:], sums, int(bpc), castagnoli)
 			buf = out
@@ -167,7 +171,8 @@ func TestHostileLengths(t *testing.T) {
 	hdr := packetHeader{seqno: 1, dataLen: int32(dataLen)}.encode(nil)
 	pkt := binary.BigEndian.AppendUint32(nil, maxPacket)
 	pkt = binary.BigEndian.AppendUint16(pkt, uint16(len(hdr)))
-	pkt = append(append(pkt, hdr...), make([]byte, (dataLen+511)/512*4+1000)...) // all checksums, 1000 data bytes
+	// All the checksums, then 1000 of the data bytes.
+	pkt = append(append(pkt, hdr...), make([]byte, (dataLen+511)/512*4+1000)...)
 	if n := allocated(func() {
 		_, _, _, _, err := readPacket(bytes.NewReader(pkt), nil, nil, 512, 4)
 		if err == nil || !strings.Contains(err.Error(), "packet data") {

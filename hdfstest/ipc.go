@@ -297,8 +297,9 @@ func (c *Cluster) refuseSASL(conn net.Conn, br *bufio.Reader) {
 	readRPCFrame(br, 1<<16)
 	h := rpcRequestHeader{callID: saslCallID, retryCount: -1}
 	conn.Write(replyFrame(h, nil, &rpcError{
-		class:  "org.apache.hadoop.security.AccessControlException",
-		msg:    "SASL authentication is not supported by this test HDFS (hdfstest); connect without a Kerberos client",
+		class: "org.apache.hadoop.security.AccessControlException",
+		msg: "SASL authentication is not supported by this test HDFS (hdfstest); " +
+			"connect without a Kerberos client",
 		detail: errDetailUnauthorized,
 		fatal:  true,
 	}))

@@ -59,7 +59,8 @@ func (r *rawNN) handshake() {
 func (r *rawNN) send(method, protocol string, body []byte) int32 {
 	r.callID++
 	h := rpcRequestHeader{rpcKind: rpcKindProtobuf, callID: r.callID, clientID: r.id}
-	r.write(frame(h.encode(nil), requestHeader{method: method, protocol: protocol, version: 1}.encode(nil), body))
+	rh := requestHeader{method: method, protocol: protocol, version: 1}
+	r.write(frame(h.encode(nil), rh.encode(nil), body))
 	return r.callID
 }
 
@@ -115,7 +116,8 @@ func TestRawIPC(t *testing.T) {
 	wantError("getFileInfo without src", h, body, classRPCServer, errDetailRPCServer)
 
 	h, body = call("getFileInfo", "org.example.OtherProtocol", pb(nil).str(1, "/"))
-	wantError("other protocol", h, body, "org.apache.hadoop.ipc.RpcNoSuchProtocolException", errDetailNoSuchProto)
+	wantError("other protocol", h, body, "org.apache.hadoop.ipc.RpcNoSuchProtocolException",
+		errDetailNoSuchProto)
 
 	// A ping gets no reply: the next reply is for the next call.
 	ping := rpcRequestHeader{rpcKind: rpcKindProtobuf, callID: pingCallID, clientID: r.id}
@@ -142,7 +144,8 @@ func TestSASLRefused(t *testing.T) {
 	h, _ := r.reply()
 	if int32(h.callID) != saslCallID || h.status != rpcStatusFatal ||
 		h.exceptionClass != "org.apache.hadoop.security.AccessControlException" {
-		t.Errorf("SASL reply: call %d status %d class %q msg %q", int32(h.callID), h.status, h.exceptionClass, h.errorMsg)
+		t.Errorf("SASL reply: call %d status %d class %q msg %q",
+			int32(h.callID), h.status, h.exceptionClass, h.errorMsg)
 	}
 	if _, err := r.br.ReadByte(); err != io.EOF {
 		t.Errorf("after refusing SASL: got %v, want the connection closed", err)

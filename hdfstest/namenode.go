@@ -273,7 +273,9 @@ func (ns *namesystem) lookupSrc(src string) (*inode, []string, error) {
 
 // parentDir returns the directory that is to hold parts' last component, creating missing
 // directories on the way if createParent is set.
-func (ns *namesystem) parentDir(parts []string, createParent bool, user string, now time.Time) (*inode, error) {
+func (ns *namesystem) parentDir(parts []string, createParent bool, user string,
+	now time.Time,
+) (*inode, error) {
 	dir := ns.root
 	for i, c := range parts[:len(parts)-1] {
 		next := dir.children[c]
@@ -290,7 +292,9 @@ func (ns *namesystem) parentDir(parts []string, createParent bool, user string, 
 	return dir, nil
 }
 
-func (ns *namesystem) newInode(parent *inode, name string, perm uint32, user string, now time.Time) *inode {
+func (ns *namesystem) newInode(parent *inode, name string, perm uint32, user string,
+	now time.Time,
+) *inode {
 	ns.lastInode++
 	ms := now.UnixMilli()
 	n := &inode{id: ns.lastInode, name: name, parent: parent, perm: perm & 0o1777, owner: user,
@@ -300,7 +304,9 @@ func (ns *namesystem) newInode(parent *inode, name string, perm uint32, user str
 	return n
 }
 
-func (ns *namesystem) newDir(parent *inode, name string, perm uint32, user string, now time.Time) *inode {
+func (ns *namesystem) newDir(parent *inode, name string, perm uint32, user string,
+	now time.Time,
+) *inode {
 	n := ns.newInode(parent, name, perm, user, now)
 	n.children = map[string]*inode{}
 	return n
@@ -425,10 +431,12 @@ func (ns *namesystem) create(r nnRequest, user string, now time.Time) ([]byte, e
 
 func (ns *namesystem) beingCreated(op string, f *inode, client string) error {
 	if f.holder == client {
-		return nnError(classBeingCreated, "Failed to %s %s for %s because current leaseholder is trying to recreate file.",
+		return nnError(classBeingCreated,
+			"Failed to %s %s for %s because current leaseholder is trying to recreate file.",
 			op, f.path(), client)
 	}
-	return nnError(classBeingCreated, "Failed to %s %s for %s because this file lease is currently owned by %s",
+	return nnError(classBeingCreated,
+		"Failed to %s %s for %s because this file lease is currently owned by %s",
 		op, f.path(), client, f.holder)
 }
 
@@ -473,13 +481,16 @@ func (ns *namesystem) fileForWrite(src string, id uint64, client string) (*inode
 	}
 	switch {
 	case f == nil:
-		return nil, nnError(classFileNotFound, "File does not exist: %s (inode %d). Holder %s does not have any open files.",
+		return nil, nnError(classFileNotFound,
+			"File does not exist: %s (inode %d). Holder %s does not have any open files.",
 			src, id, client)
 	case f.holder == "":
-		return nil, nnError(classLeaseExpired, "No lease on %s (inode %d): File is not open for writing. Holder %s does not have any open files.",
+		return nil, nnError(classLeaseExpired,
+			"No lease on %s (inode %d): File is not open for writing. Holder %s does not have any open files.",
 			f.path(), f.id, client)
 	case f.holder != client:
-		return nil, nnError(classLeaseExpired, "Lease mismatch on %s (inode %d) owned by %s but is accessed by %s",
+		return nil, nnError(classLeaseExpired,
+			"Lease mismatch on %s (inode %d) owned by %s but is accessed by %s",
 			f.path(), f.id, f.holder, client)
 	}
 	return f, nil
@@ -492,7 +503,8 @@ func commitLast(f *inode, eb *extendedBlock, op string) error {
 	}
 	last := f.lastBlock()
 	if last == nil || last.id != eb.blockID {
-		return nnError(classIOException, "%s: block blk_%d is not the last block of %s", op, eb.blockID, f.path())
+		return nnError(classIOException, "%s: block blk_%d is not the last block of %s",
+			op, eb.blockID, f.path())
 	}
 	last.numBytes = eb.numBytes
 	return nil
@@ -586,7 +598,8 @@ func (ns *namesystem) getBlockLocations(r nnRequest) ([]byte, error) {
 		return nil, nnError(classFileNotFound, "Path is not a file: %s", r.src)
 	}
 	end := r.offset + min(r.length, math.MaxUint64-r.offset)
-	lbs := locatedBlocks{fileLength: f.length(), underConstruction: f.holder != "", lastBlockComplete: f.holder == ""}
+	lbs := locatedBlocks{fileLength: f.length(),
+		underConstruction: f.holder != "", lastBlockComplete: f.holder == ""}
 	var off uint64
 	for _, b := range f.blocks {
 		// Blocks the writer has not finished have no committed length yet: not readable.
@@ -660,16 +673,18 @@ func (ns *namesystem) rename2(r nnRequest, now time.Time) ([]byte, error) {
 	case slices.Equal(srcParts, dstParts):
 		return nil, nnError(classAlreadyExists, "The source %s and destination %s are the same", r.src, r.dst)
 	case len(dstParts) > len(srcParts) && slices.Equal(srcParts, dstParts[:len(srcParts)]):
-		return nil, nnError(classIOException, "Rename destination %s is a directory or file under source %s", r.dst, r.src)
+		return nil, nnError(classIOException,
+			"Rename destination %s is a directory or file under source %s", r.dst, r.src)
 	case len(dstParts) == 0:
 		return nil, nnError(classIOException, "rename destination cannot be the root")
 	}
-	dstDir := ns.lookup(dstParts[:len(dstParts)-1])
+	dstParent := dstParts[:len(dstParts)-1]
+	dstDir := ns.lookup(dstParent)
 	switch {
 	case dstDir == nil:
-		return nil, nnError(classFileNotFound, "rename destination parent %s not found.", joinPath(dstParts[:len(dstParts)-1]))
+		return nil, nnError(classFileNotFound, "rename destination parent %s not found.", joinPath(dstParent))
 	case !dstDir.isDir():
-		return nil, nnError(classParentNotDir, "rename destination parent %s is a file.", joinPath(dstParts[:len(dstParts)-1]))
+		return nil, nnError(classParentNotDir, "rename destination parent %s is a file.", joinPath(dstParent))
 	}
 	name := dstParts[len(dstParts)-1]
 	if dst := dstDir.children[name]; dst != nil {
@@ -677,7 +692,8 @@ func (ns *namesystem) rename2(r nnRequest, now time.Time) ([]byte, error) {
 		case !r.overwrite:
 			return nil, nnError(classAlreadyExists, "rename destination %s already exists", r.dst)
 		case dst.isDir() && !src.isDir():
-			return nil, nnError(classIOException, "Source %s and destination %s must both be directories", r.src, r.dst)
+			return nil, nnError(classIOException,
+				"Source %s and destination %s must both be directories", r.src, r.dst)
 		case !dst.isDir() && src.isDir():
 			return nil, nnError(classIOException, "Source %s and destination %s must both be files", r.src, r.dst)
 		case dst.isDir() && len(dst.children) > 0:
@@ -701,9 +717,11 @@ func (ns *namesystem) append(r nnRequest, now time.Time) ([]byte, error) {
 	}
 	switch {
 	case f == nil:
-		return nil, nnError(classFileNotFound, "failed to append to non-existent file %s for client %s", r.src, r.clientName)
+		return nil, nnError(classFileNotFound, "failed to append to non-existent file %s for client %s",
+			r.src, r.clientName)
 	case f.isDir():
-		return nil, nnError(classFileNotFound, "failed to append to %s for client %s: not a file", r.src, r.clientName)
+		return nil, nnError(classFileNotFound, "failed to append to %s for client %s: not a file",
+			r.src, r.clientName)
 	case f.holder != "" && !ns.recoverExpired(f, r.clientName, now):
 		return nil, ns.beingCreated("APPEND_FILE", f, r.clientName)
 	}

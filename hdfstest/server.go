@@ -16,7 +16,8 @@ const DefaultBlockSize = 1 << 20
 
 // Options configure a Cluster. The zero value is ready to use.
 type Options struct {
-	// BlockSize is the block size getServerDefaults reports, which Client.Create uses. It must
+	// BlockSize is the block size getServerDefaults reports, which hdfs.Client.Create uses (a
+	// client's CreateFile chooses its own). It must
 	// be a multiple of 512 (the checksum chunk). 0 means DefaultBlockSize.
 	BlockSize int64
 

@@ -398,8 +398,10 @@ const (
 
 // fileStatus is HdfsFileStatusProto.
 type fileStatus struct {
-	fileType    uint64
-	path        string // empty for getFileInfo (the client uses the name it asked for), base name in listings
+	fileType uint64
+	// path is empty in getFileInfo replies (the client uses the name it asked for) and the
+	// base name in listings.
+	path        string
 	length      uint64
 	perm        uint32
 	owner       string
@@ -484,7 +486,8 @@ var nnRequestSchemas = map[string]struct {
 	required []protowire.Number
 	fields   map[protowire.Number]nnRequestField
 }{
-	"getFileInfo":       {"GetFileInfoRequestProto", req(1), map[protowire.Number]nnRequestField{1: srcField}},
+	"getFileInfo": {"GetFileInfoRequestProto", req(1), map[protowire.Number]nnRequestField{
+		1: srcField}},
 	"getServerDefaults": {"GetServerDefaultsRequestProto", nil, nil},
 	"renewLease": {"RenewLeaseRequestProto", req(1), map[protowire.Number]nnRequestField{
 		1: clientNameField}},

@@ -26,7 +26,8 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:9000", "NameNode listen address (host:port; port 0 picks one)")
 	dnAddr := flag.String("datanode-addr", "", "DataNode listen address (default: 127.0.0.1, random port)")
 	blockSize := flag.Int64("block-size", hdfstest.DefaultBlockSize, "block size in bytes (a multiple of 512)")
-	leaseSoftLimit := flag.Duration("lease-soft-limit", 0, "let other clients take over files whose writer stopped renewing for this long (0: never)")
+	leaseSoftLimit := flag.Duration("lease-soft-limit", 0,
+		"let other clients take over files whose writer stopped renewing for this long (0: never)")
 	verbose := flag.Bool("v", false, "log every RPC and block transfer")
 	flag.Parse()
 
