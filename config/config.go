@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"os"
 	"regexp"
 	"strconv"
@@ -113,8 +115,8 @@ type Duration time.Duration
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	v, err := time.ParseDuration(n.Value)
-	if err != nil || v < 0 {
-		return fmt.Errorf("line %d: %q is not a duration; write it like 30s, 10m or 1h30m", n.Line, n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil || v < 0 {
+		return nodeError(n, "%s is not a duration; write it like 30s, 10m or 1h30m", valueText(n))
 	}
 	*d = Duration(v)
 	return nil
@@ -137,14 +139,21 @@ func ParseByteSize(s string) (ByteSize, error) {
 	x, _ := strconv.ParseFloat(m[1], 64)
 	unit := strings.TrimSuffix(m[2], "B")
 	mult := map[string]float64{"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "Ki": 1 << 10, "Mi": 1 << 20, "Gi": 1 << 30, "Ti": 1 << 40}[unit]
-	return ByteSize(x * mult), nil
+	if v := x * mult; v < math.MaxInt64 {
+		return ByteSize(v), nil
+	}
+	// Converting a larger float to int64 does not fail: it wraps to a negative size.
+	return 0, fmt.Errorf("%q is too large; sizes go up to 8EiB", s)
 }
 
 // UnmarshalYAML implements yaml.Unmarshaler.
 func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return nodeError(n, "%s is not a size; write it like 1048576, 64KiB, 256MiB or 1GiB", valueText(n))
+	}
 	v, err := ParseByteSize(n.Value)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return nodeError(n, "%v", err)
 	}
 	*b = v
 	return nil
@@ -177,15 +186,30 @@ func Load(path string) (*Config, error) {
 	return Parse(b)
 }
 
-// Parse decodes YAML strictly.
+// Parse decodes YAML strictly. Problems with keys and values are all reported, one per line, each
+// naming its key, e.g. "kafka.session_timeout: "10x" is not a duration; ... (line 3)".
 func Parse(b []byte) (*Config, error) {
 	c := &Config{}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("config: %s (keys are listed in docs/configuration.md)", strings.TrimPrefix(err.Error(), "yaml: "))
+	err := dec.Decode(c)
+	if err == nil || errors.Is(err, io.EOF) {
+		return c, nil
 	}
-	return c, nil
+	var te *yaml.TypeError
+	if !errors.As(err, &te) {
+		// Not YAML at all: yaml.v3 stops at the first syntax error.
+		return nil, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var doc yaml.Node
+	_ = yaml.Unmarshal(b, &doc) // it parsed above
+	var nodes []keyNode
+	collectKeys(&doc, "", &nodes)
+	var errs parseErrors
+	for _, msg := range te.Errors {
+		errs = append(errs, errors.New(describe(msg, nodes)))
+	}
+	return nil, errs
 }
 
 // WithDefaults fills every unset value with its default.
@@ -264,15 +288,20 @@ func (c *Config) Validate() error {
 		bad("kafka.brokers", "missing; list at least one broker as host:port (flag --brokers, env KAFKA2HDFS_BROKERS)")
 	}
 	for i, b := range c.Kafka.Brokers {
-		if _, port, ok := strings.Cut(b, ":"); !ok || port == "" {
-			bad(fmt.Sprintf("kafka.brokers[%d]", i), "%q has no port; write it as host:9092", b)
+		host, port, err := net.SplitHostPort(b)
+		if n, perr := strconv.Atoi(port); err != nil || host == "" || perr != nil || n < 1 || n > 65535 {
+			bad(fmt.Sprintf("kafka.brokers[%d]", i), "%q is not host:port; write it as host:9092 ([::1]:9092 for an IPv6 address)", b)
 		}
 	}
 	if !validGroup(c.Kafka.Group) {
 		bad("kafka.group", "%q is not a usable group id; use letters, digits, '.', '_' and '-'", c.Kafka.Group)
 	}
-	if _, err := sarama.ParseKafkaVersion(c.Kafka.Version); err != nil {
+	if v, err := sarama.ParseKafkaVersion(c.Kafka.Version); err != nil {
 		bad("kafka.version", "%q is not a Kafka version; write it like 2.8.0 or 3.6.0", c.Kafka.Version)
+	} else if !v.IsAtLeast(sarama.V0_11_0_0) {
+		// Older protocol versions carry no record headers, which the raw format and
+		// @header.NAME fields read, and sarama's consumer groups need 0.10.2 anyway.
+		bad("kafka.version", "%s is older than 0.11.0, the oldest protocol kafka2hdfs speaks; set the brokers' version, such as 2.8.0", c.Kafka.Version)
 	}
 	switch c.Kafka.Start {
 	case consumer.StartEarliest, consumer.StartLatest:
@@ -281,16 +310,23 @@ func (c *Config) Validate() error {
 			bad("kafka.start", "%q is not earliest, latest or an RFC3339 time such as 2026-11-22T00:00:00Z", c.Kafka.Start)
 		}
 	}
-	if st, rt := time.Duration(c.Kafka.SessionTimeout), time.Duration(c.Kafka.RebalanceTimeout); st < 6*time.Second || st > 5*time.Minute {
-		bad("kafka.session_timeout", "%s is outside 6s..5m, which brokers accept by default", st)
+	if st, rt := time.Duration(c.Kafka.SessionTimeout), time.Duration(c.Kafka.RebalanceTimeout); st < time.Second || st > 30*time.Minute {
+		// Brokers enforce their own range (6s..30m by default) and say so; this only catches
+		// values no broker takes.
+		bad("kafka.session_timeout", "%s is outside 1s..30m; brokers accept 6s..30m by default (group.min/max.session.timeout.ms)", st)
 	} else if rt < st {
 		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
+	}
+	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
+		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}
 	if _, _, err := storage.Open(c.Output.Root); err != nil {
 		bad("output.root", "%v", err)
 	}
-	if _, err := schema.Codec(c.Output.Compression); err != nil {
+	compression := c.Output.Compression
+	if _, err := schema.Codec(compression); err != nil {
 		bad("output.compression", "%v", err)
+		compression = "" // reported once here, not again by every topic
 	}
 	if c.Output.RowGroupSize < 64<<10 {
 		bad("output.row_group_size", "%d bytes is too small; use at least 64KiB (default 8MiB)", c.Output.RowGroupSize)
@@ -319,11 +355,23 @@ func (c *Config) Validate() error {
 	if c.Log.Format != "text" && c.Log.Format != "json" {
 		bad("log.format", "%q is not text or json", c.Log.Format)
 	}
+	if a := c.Metrics.Addr; a != "" {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			bad("metrics.addr", "%q is not host:port; write it like :9464 (every interface) or 127.0.0.1:9464, or leave it empty for no metrics", a)
+		}
+	}
 	if len(c.Topics) == 0 {
 		bad("topics", "missing; list the topics to load, each with a name (or pattern), format and schema")
 	}
+	names := map[string]int{}
 	for i, t := range c.Topics {
-		if _, err := consumer.CompileTopic(t, consumer.CompileOptions{Compression: c.Output.Compression}); err != nil {
+		if j, dup := names[t.Name]; dup && t.Name != "" {
+			// Only the first entry would ever be used.
+			bad(fmt.Sprintf("topics[%d].name", i), "%q is listed twice, also as topics[%d]; give each topic one entry", t.Name, j)
+		} else {
+			names[t.Name] = i
+		}
+		if _, err := consumer.CompileTopic(t, consumer.CompileOptions{Compression: compression}); err != nil {
 			for _, e := range consumer.Unjoin(err) {
 				errs = append(errs, fmt.Errorf("topics[%d].%w", i, e))
 			}

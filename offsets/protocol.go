@@ -64,6 +64,9 @@ func NewID() string {
 // publish, nothing is visible and the staging files are left for the next owner's recovery to
 // delete; after publish, a failed final commit is finished by recovery.
 func (p *Protocol) Commit(ctx context.Context, c Committer, committed int64, s Step) error {
+	if err := s.check(); err != nil {
+		return err
+	}
 	if len(s.Files) == 0 {
 		return p.Advance(ctx, c, s.TP, s.End+1, s.Start)
 	}
@@ -93,6 +96,26 @@ func (p *Protocol) Commit(ctx context.Context, c Committer, committed int64, s S
 		if err := p.FS.Remove(ctx, p.Paths.manifestPath(s.TP, manifest)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			p.log().Warn("remove step manifest", "topic", s.Topic, "partition", s.Partition, "err", err)
 		}
+	}
+	return nil
+}
+
+// check rejects a step that publishing would get wrong: every file of a step is named by the
+// step's range, so two files in one directory would share a final name, and the second would be
+// taken for the first one, published before (same size) or a conflict.
+func (s Step) check() error {
+	if s.Start < 0 || s.End < s.Start {
+		return fmt.Errorf("step %s [%d,%d]: bad offset range", s.TP, s.Start, s.End)
+	}
+	dirs := make(map[string]bool, len(s.Files))
+	for _, f := range s.Files {
+		if !f.safe() {
+			return fmt.Errorf("step %s [%d,%d]: unsafe file entry %q in %q", s.TP, s.Start, s.End, f.ID, f.Dir)
+		}
+		if dirs[f.Dir] {
+			return fmt.Errorf("step %s [%d,%d]: two files in %s would have the same final name", s.TP, s.Start, s.End, f.Dir)
+		}
+		dirs[f.Dir] = true
 	}
 	return nil
 }

@@ -594,12 +594,12 @@ func TestPublishIdempotent(t *testing.T) {
 func TestPublishConcurrently(t *testing.T) {
 	// A zombie owner and the recovering new owner publish the same prepared step at once.
 	tp := TP{"clicks", 0}
-	for round := range 20 {
+	for round := range 10 {
 		p := newProtocol(t)
 		cfs := &countingFS{FS: p.FS, renames: map[string]int{}}
 		p.FS = cfs
 		var dirs []string
-		for i := range 16 {
+		for i := range 12 {
 			dirs = append(dirs, fmt.Sprintf("clicks/dt=2026-11-22/hour=%02d", i))
 		}
 		s := stagedStep(t, p, tp, int64(round)*10, int64(round)*10+9, dirs...)
@@ -842,5 +842,61 @@ func TestWalk(t *testing.T) {
 	stop := errors.New("stop")
 	if err := Walk(ctx, p.FS, p.Paths.Root, func(string, fs.FileInfo) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("Walk = %v, want the callback's error", err)
+	}
+}
+
+func TestCommitRejectsBadSteps(t *testing.T) {
+	tp := TP{"clicks", 0}
+	for _, c := range []struct {
+		name string
+		edit func(*Step)
+		want string
+	}{
+		{"two files in one directory", func(s *Step) { s.Files[1].Dir = s.Files[0].Dir }, "same final name"},
+		{"parent directory", func(s *Step) { s.Files[0].Dir = "clicks/../../elsewhere" }, "unsafe file entry"},
+		{"absolute directory", func(s *Step) { s.Files[0].Dir = "/etc" }, "unsafe file entry"},
+		{"no directory", func(s *Step) { s.Files[0].Dir = "" }, "unsafe file entry"},
+		{"id with a slash", func(s *Step) { s.Files[0].ID = "../x" }, "unsafe file entry"},
+		{"end before start", func(s *Step) { s.End = s.Start - 1 }, "bad offset range"},
+		{"negative start", func(s *Step) { s.Start = -1 }, "bad offset range"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := newProtocol(t)
+			s := stagedStep(t, p, tp, 10, 19, dataDirs...)
+			c.edit(&s)
+			fc := newFakeCommitter()
+			err := p.Commit(ctx, fc, 10, s)
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("Commit: %v, want an error containing %q", err, c.want)
+			}
+			if len(fc.Calls()) != 0 {
+				t.Errorf("commits = %+v, want none", fc.Calls())
+			}
+		})
+	}
+}
+
+func TestCommitTopicWithDots(t *testing.T) {
+	// "my..topic" is a valid Kafka topic name. Its steps must be prepared in a form that recovery
+	// accepts, or a failed final commit would stop the partition for good.
+	p := newProtocol(t)
+	tp := TP{"my..topic", 0}
+	s := stagedStep(t, p, tp, 0, 9, "my..topic/dt=2026-11-22/hour=13", "_errors/my..topic/dt=2026-11-22/hour=13")
+	old := newFakeCommitter()
+	old.fail[2] = ErrFenced
+	if err := p.Commit(ctx, old, 0, s); !errors.Is(err, ErrFenced) {
+		t.Fatalf("Commit: %v, want ErrFenced", err)
+	}
+	pos, err := p.Recover(ctx, newFakeCommitter(), tp, old.Committed(tp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !pos.RolledForward || pos.Next != 10 {
+		t.Errorf("Recover = %+v, want a roll forward to 10", pos)
+	}
+	checkPublished(t, p, s)
+	end, found, err := p.HighestEnd(ctx, tp)
+	if err != nil || !found || end != 9 {
+		t.Errorf("HighestEnd = %d %v %v, want 9", end, found, err)
 	}
 }

@@ -168,7 +168,7 @@ func decodeStep(tp TP, text string) (*Step, error) {
 		if len(raw) != 3 || json.Unmarshal(raw[0], &f.ID) != nil || json.Unmarshal(raw[1], &f.Dir) != nil || json.Unmarshal(raw[2], &f.Size) != nil {
 			return nil, errors.New("pending step: bad file entry")
 		}
-		if f.ID == "" || strings.ContainsAny(f.ID, "/\\") || f.Dir == "" || strings.Contains(f.Dir, "..") || path.IsAbs(f.Dir) {
+		if !f.safe() {
 			return nil, fmt.Errorf("pending step: unsafe file entry %q in %q", f.ID, f.Dir)
 		}
 		s.Files = append(s.Files, f)
@@ -179,6 +179,22 @@ func decodeStep(tp TP, text string) (*Step, error) {
 // ErrBadMetadata means a partition's commit metadata was not written by kafka2hdfs or is damaged.
 // Guessing could skip a pending step, so the loader stops.
 var ErrBadMetadata = errors.New("unrecognised commit metadata")
+
+// safe reports whether f stays where it belongs: its staging file in the partition's staging
+// directory, its final file under the root. Committed metadata is checked with it before anything
+// is renamed, and Commit checks steps with it, so that no step is prepared that recovery would
+// refuse. ".." is refused as a directory name, not as text: "a..b" is a valid Kafka topic.
+func (f File) safe() bool {
+	if f.ID == "" || strings.ContainsAny(f.ID, "/\\") || f.Dir == "" || path.IsAbs(f.Dir) {
+		return false
+	}
+	for _, seg := range strings.Split(f.Dir, "/") {
+		if seg == ".." {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseMeta decodes commit metadata written by this package. Errors wrap ErrBadMetadata.
 func ParseMeta(tp TP, md string) (Meta, error) {

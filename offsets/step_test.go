@@ -1,6 +1,7 @@
 package offsets
 
 import (
+	"errors"
 	"math"
 	"reflect"
 	"strings"
@@ -42,37 +43,37 @@ func TestParseFileNameRejects(t *testing.T) {
 	for _, name := range []string{
 		"",
 		".parquet",
-		"clicks+0+" + z + "+" + z,                          // no extension
-		"clicks+0+" + z + "+" + z + ".parquet.tmp",         // not .parquet
-		"clicks+0+" + z + "+" + z + ".json",                // not .parquet
-		"clicks+0+" + z + "+" + z + ".PARQUET",             // case matters
-		"+0+" + z + "+" + z + ".parquet",                   // empty topic
-		"clicks+0+0000000000000000000+" + z + ".parquet",   // 19-digit start
-		"clicks+0+" + z + "+000000000000000000001.parquet", // 21-digit end
-		"clicks+0+1+2.parquet",                             // no padding
-		"clicks+0+-0000000000000000001+" + z + ".parquet",  // negative start
-		"clicks+0+" + z + "+-0000000000000000001.parquet",  // negative end
-		"clicks+0+-0000000000000000000+" + z + ".parquet",  // "negative zero"
-		"clicks+0++0000000000000000001+" + z + ".parquet",  // explicit sign
-		"clicks+0+" + z + "++0000000000000000001.parquet",  // explicit sign
-		"clicks+0+00000000000000000002+00000000000000000001.parquet",    // end < start
-		"cl+icks+0+" + z + "+" + z + ".parquet",                         // extra '+'
-		"clicks+0+" + z + "+" + z + "+" + z + ".parquet",                // extra '+'
-		"clicks+0+" + z + "+" + z + "+.parquet",                         // trailing '+'
-		"clicks+00+" + z + "+" + z + ".parquet",                         // leading zero in partition
-		"clicks+07+" + z + "+" + z + ".parquet",                         // leading zero in partition
-		"clicks++7+" + z + "+" + z + ".parquet",                         // signed partition
-		"clicks+-1+" + z + "+" + z + ".parquet",                         // negative partition
-		"clicks+-0+" + z + "+" + z + ".parquet",                         // negative zero partition
-		"clicks++" + z + "+" + z + ".parquet",                           // empty partition
-		"clicks+2147483648+" + z + "+" + z + ".parquet",                 // partition over int32
-		"clicks+0+99999999999999999999+99999999999999999999.parquet",    // offsets over int64
-		"clicks+0+0000000000000000000a+" + z + ".parquet",               // not a number
-		"clicks+0+ 0000000000000000001+" + z + ".parquet",               // space
-		"clicks+0x1+" + z + "+" + z + ".parquet",                        // hex partition
-		"clicks+0+0_000000000000000001+" + z + ".parquet",               // underscore
-		"clicks+0+" + z + "+" + z + ".parquet" + "+" + z + ".parquet",   // two names glued
-		"clicks+0+00000000000000000001+00000000000000000000.parquet",    // end < start
+		"clicks+0+" + z + "+" + z, // no extension
+		"clicks+0+" + z + "+" + z + ".parquet.tmp",                        // not .parquet
+		"clicks+0+" + z + "+" + z + ".json",                               // not .parquet
+		"clicks+0+" + z + "+" + z + ".PARQUET",                            // case matters
+		"+0+" + z + "+" + z + ".parquet",                                  // empty topic
+		"clicks+0+0000000000000000000+" + z + ".parquet",                  // 19-digit start
+		"clicks+0+" + z + "+000000000000000000001.parquet",                // 21-digit end
+		"clicks+0+1+2.parquet",                                            // no padding
+		"clicks+0+-0000000000000000001+" + z + ".parquet",                 // negative start
+		"clicks+0+" + z + "+-0000000000000000001.parquet",                 // negative end
+		"clicks+0+-0000000000000000000+" + z + ".parquet",                 // "negative zero"
+		"clicks+0++0000000000000000001+" + z + ".parquet",                 // explicit sign
+		"clicks+0+" + z + "++0000000000000000001.parquet",                 // explicit sign
+		"clicks+0+00000000000000000002+00000000000000000001.parquet",      // end < start
+		"cl+icks+0+" + z + "+" + z + ".parquet",                           // extra '+'
+		"clicks+0+" + z + "+" + z + "+" + z + ".parquet",                  // extra '+'
+		"clicks+0+" + z + "+" + z + "+.parquet",                           // trailing '+'
+		"clicks+00+" + z + "+" + z + ".parquet",                           // leading zero in partition
+		"clicks+07+" + z + "+" + z + ".parquet",                           // leading zero in partition
+		"clicks++7+" + z + "+" + z + ".parquet",                           // signed partition
+		"clicks+-1+" + z + "+" + z + ".parquet",                           // negative partition
+		"clicks+-0+" + z + "+" + z + ".parquet",                           // negative zero partition
+		"clicks++" + z + "+" + z + ".parquet",                             // empty partition
+		"clicks+2147483648+" + z + "+" + z + ".parquet",                   // partition over int32
+		"clicks+0+99999999999999999999+99999999999999999999.parquet",      // offsets over int64
+		"clicks+0+0000000000000000000a+" + z + ".parquet",                 // not a number
+		"clicks+0+ 0000000000000000001+" + z + ".parquet",                 // space
+		"clicks+0x1+" + z + "+" + z + ".parquet",                          // hex partition
+		"clicks+0+0_000000000000000001+" + z + ".parquet",                 // underscore
+		"clicks+0+" + z + "+" + z + ".parquet" + "+" + z + ".parquet",     // two names glued
+		"clicks+0+00000000000000000001+00000000000000000000.parquet",      // end < start
 		"clicks+1+00000000000000000000+0000000000000000000\u0661.parquet", // non-ASCII digit
 	} {
 		if tp, s, e, ok := ParseFileName(name); ok {
@@ -109,6 +110,12 @@ func TestParseMetaRoundTrip(t *testing.T) {
 		// Characters JSON escapes must come back as they were.
 		{ID: "id<&>\"q\"", Dir: "clicks/dt=2026-11-22/country=%3Cb%3E \u00e9\t", Size: 1 << 40},
 	}}
+	// "a..b" is a valid Kafka topic name; its directories are not parent references.
+	dotted := Step{TP: tp, Start: 0, End: 1, Files: []File{
+		{ID: "x", Dir: "my..topic/dt=2026-11-22/hour=13", Size: 5},
+		{ID: "y", Dir: "_errors/my..topic/dt=2026-11-22/hour=13", Size: 6},
+		{ID: "z", Dir: "...", Size: 7},
+	}}
 	for _, c := range []struct {
 		name string
 		md   string
@@ -120,6 +127,7 @@ func TestParseMetaRoundTrip(t *testing.T) {
 		{"run start max", runStartMeta(math.MaxInt64), Meta{RunStart: math.MaxInt64}},
 		{"pending", metaPrefix + "p=" + encodeStep(step), Meta{RunStart: -1, Pending: &step}},
 		{"pending without files", metaPrefix + "p=" + encodeStep(Step{TP: tp, Start: 5, End: 5}), Meta{RunStart: -1, Pending: &Step{TP: tp, Start: 5, End: 5}}},
+		{"dots in a topic name", metaPrefix + "p=" + encodeStep(dotted), Meta{RunStart: -1, Pending: &dotted}},
 		{"manifest", metaPrefix + "m=0123abcd", Meta{RunStart: -1, Manifest: "0123abcd"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -186,6 +194,8 @@ func TestParseMetaRejects(t *testing.T) {
 		{"unsafe dir inner parent", p(`{"s":1,"e":2,"f":[["a","t/../../etc",1]]}`), "unsafe file entry"},
 		{"unsafe dir absolute", p(`{"s":1,"e":2,"f":[["a","/etc",1]]}`), "unsafe file entry"},
 		{"unsafe dir empty", p(`{"s":1,"e":2,"f":[["a","",1]]}`), "unsafe file entry"},
+		{"unsafe dir only parent", p(`{"s":1,"e":2,"f":[["a","..",1]]}`), "unsafe file entry"},
+		{"unsafe dir trailing parent", p(`{"s":1,"e":2,"f":[["a","t/..",1]]}`), "unsafe file entry"},
 		{"unsafe id slash", p(`{"s":1,"e":2,"f":[["../../x","t/x",1]]}`), "unsafe file entry"},
 		{"unsafe id inner slash", p(`{"s":1,"e":2,"f":[["a/b","t/x",1]]}`), "unsafe file entry"},
 		{"unsafe id backslash", p(`{"s":1,"e":2,"f":[["a\\b","t/x",1]]}`), "unsafe file entry"},
@@ -195,6 +205,9 @@ func TestParseMetaRejects(t *testing.T) {
 			m, err := ParseMeta(tp, c.md)
 			if err == nil {
 				t.Fatalf("ParseMeta(%q) = %+v, want an error", c.md, m)
+			}
+			if !errors.Is(err, ErrBadMetadata) {
+				t.Errorf("ParseMeta(%q) error %q does not wrap ErrBadMetadata", c.md, err)
 			}
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("ParseMeta(%q) error %q does not contain %q", c.md, err, c.want)

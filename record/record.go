@@ -277,7 +277,11 @@ func (f *Filler) Fill(r *Record, b *Buffers) error {
 	for _, h := range f.headers {
 		for i := len(r.Headers) - 1; i >= 0; i-- {
 			if r.Headers[i].Key == h.name {
-				r.Fields[h.slot] = field.Value{Kind: field.String, Bytes: r.Headers[i].Value}
+				if v := r.Headers[i].Value; v != nil {
+					r.Fields[h.slot] = field.Value{Kind: field.String, Bytes: v}
+				} else {
+					r.Fields[h.slot] = field.Value{Kind: field.Null}
+				}
 				break
 			}
 		}

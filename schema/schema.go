@@ -628,7 +628,8 @@ func appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
 }
 
 // RawRow appends r's raw row (format raw, or a dead letter when reason is not empty) to row[:0].
-// A key that must be a string but is not valid UTF-8 is the only way it can fail.
+// For format raw, a key (with KeyAsString) or a header key that is not valid UTF-8 is a
+// *ConvertError, as both are STRING columns; a dead letter never fails.
 //
 // The schema decides how the key is stored (Options.KeyAsString of NewRaw; dead letters always store
 // bytes); keyAsString is kept for callers and ignored. A dead letter never fails: a header key that
@@ -654,7 +655,8 @@ func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool
 		row = append(row, parquet.ByteArrayValue(r.Value).Level(0, 1, 5))
 	}
 	// headers: LIST of {key, value}; max definition level 1 for key (list entry present) and 2 for
-	// value (entry present and value not null). An empty list is one null at definition level 0.
+	// value (entry present and value not null). No headers is one null at definition level 0 in
+	// each leaf: headers is a required list, so readers see an empty list, not a null.
 	if len(r.Headers) == 0 {
 		row = append(row, parquet.NullValue().Level(0, 0, 6), parquet.NullValue().Level(0, 0, 7))
 	} else {
