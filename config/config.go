@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -66,6 +67,8 @@ type Output struct {
 	Compression string `yaml:"compression"`
 	// RowGroupSize ends a Parquet row group at this many buffered bytes. Default: 8MiB.
 	RowGroupSize ByteSize `yaml:"row_group_size"`
+	// HDFS configures the client for hdfs:// roots: user, HADOOP_CONF_DIR, Kerberos.
+	HDFS storage.HDFSOptions `yaml:"hdfs,omitempty"`
 }
 
 // Rotation says when a partition's open files are closed and committed.
@@ -204,7 +207,7 @@ func Parse(b []byte) (*Config, error) {
 	var doc yaml.Node
 	_ = yaml.Unmarshal(b, &doc) // it parsed above
 	var nodes []keyNode
-	collectKeys(&doc, "", &nodes)
+	collectKeys(&doc, "", reflect.TypeOf(c), 0, &nodes)
 	var errs parseErrors
 	for _, msg := range te.Errors {
 		errs = append(errs, errors.New(describe(msg, nodes)))
@@ -320,7 +323,7 @@ func (c *Config) Validate() error {
 	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
 		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}
-	if _, _, err := storage.Open(c.Output.Root); err != nil {
+	if err := storage.CheckRoot(c.Output.Root, c.Output.HDFS); err != nil {
 		bad("output.root", "%v", err)
 	}
 	compression := c.Output.Compression

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,22 +47,29 @@ func (e parseErrors) Error() string {
 
 func (e parseErrors) Unwrap() []error { return e }
 
-// keyNode is a key or a value of the document and the config key it belongs to, such as
-// topics[0].schema[1].type.
+// keyNode is a key or a value of the document, the config key it belongs to (such as
+// topics[0].schema[1].type) and the Go type it decodes into ("" where unknown).
 type keyNode struct {
 	line, col int
 	key       string
 	isKey     bool
 	value     string // a key's name, a scalar's value
+	typ       string
+	kind      yaml.Kind
 	depth     int
+	used      bool // a message was placed here already
 }
 
-func collectKeys(n *yaml.Node, key string, out *[]keyNode) {
-	depth := strings.Count(key, ".") + strings.Count(key, "[")
+// collectKeys lists the nodes under n, which decodes into t (nil: unknown).
+func collectKeys(n *yaml.Node, key string, t reflect.Type, depth int, out *[]keyNode) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
 	switch n.Kind {
 	case yaml.DocumentNode:
 		for _, c := range n.Content {
-			collectKeys(c, key, out)
+			*out = append(*out, keyNode{line: c.Line, col: c.Column, key: key, value: c.Value, typ: typeName(t), kind: c.Kind, depth: depth})
+			collectKeys(c, key, t, depth, out)
 		}
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -70,89 +78,130 @@ func collectKeys(n *yaml.Node, key string, out *[]keyNode) {
 			if key != "" {
 				p = key + "." + k.Value
 			}
-			*out = append(*out, keyNode{k.Line, k.Column, p, true, k.Value, depth + 1}, keyNode{v.Line, v.Column, p, false, v.Value, depth + 1})
-			collectKeys(v, p, out)
+			ft := fieldType(t, k.Value)
+			*out = append(*out,
+				keyNode{line: k.Line, col: k.Column, key: p, isKey: true, value: k.Value, typ: typeName(t), kind: k.Kind, depth: depth + 1},
+				keyNode{line: v.Line, col: v.Column, key: p, value: v.Value, typ: typeName(ft), kind: v.Kind, depth: depth + 1})
+			collectKeys(v, p, ft, depth+1, out)
 		}
 	case yaml.SequenceNode:
+		var et reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			et = t.Elem()
+		}
 		for i, c := range n.Content {
 			p := fmt.Sprintf("%s[%d]", key, i)
-			*out = append(*out, keyNode{c.Line, c.Column, p, false, c.Value, depth + 1})
-			collectKeys(c, p, out)
+			*out = append(*out, keyNode{line: c.Line, col: c.Column, key: p, value: c.Value, typ: typeName(et), kind: c.Kind, depth: depth + 1})
+			collectKeys(c, p, et, depth+1, out)
 		}
 	}
 }
 
+// fieldType is the type of the field of struct t that YAML key name decodes into.
+func fieldType(t reflect.Type, name string) reflect.Type {
+	if t == nil || t.Kind() != reflect.Struct {
+		return nil
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if tag == name || tag == "" && strings.EqualFold(f.Name, name) {
+			return f.Type
+		}
+	}
+	return nil
+}
+
+// typeName is a type as yaml.v3 names it in messages: without pointers.
+func typeName(t reflect.Type) string {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return ""
+	}
+	return t.String()
+}
+
 var (
 	errLineRE    = regexp.MustCompile(`^line (\d+)(?: column (\d+))?: (.*)$`)
-	unknownKeyRE = regexp.MustCompile(`^field (.*) not found in type \S+$`)
+	unknownKeyRE = regexp.MustCompile(`^field (.*) not found in type (\S+)$`)
+	cannotRE     = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$")
 )
 
 // describe rewrites a yaml.v3 message ("line 3: field x not found in type config.Kafka") to name
-// the key ("kafka.x: unknown key; ... (line 3)"). A message it cannot place is returned as it is.
+// the key ("kafka.x: unknown key; ... (line 3)"). yaml.v3 gives only a line, so the node is the
+// first one on that line, not named by an earlier message, whose Go type is the one the message
+// names. A message it cannot place is returned as it is.
 func describe(msg string, nodes []keyNode) string {
 	m := errLineRE.FindStringSubmatch(msg)
 	if m == nil {
 		return msg
 	}
 	line, _ := strconv.Atoi(m[1])
-	col, _ := strconv.Atoi(m[2])
+	col, _ := strconv.Atoi(m[2]) // our own messages give the column
 	text := m[3]
-	var best *keyNode
-	if u := unknownKeyRE.FindStringSubmatch(text); u != nil {
-		for i := range nodes {
-			if n := &nodes[i]; n.isKey && n.line == line && n.value == u[1] {
-				best = n
-				break
-			}
+	u := unknownKeyRE.FindStringSubmatch(text)
+	c := cannotRE.FindStringSubmatch(text)
+	var best, outer *keyNode
+	for i := range nodes {
+		n := &nodes[i]
+		if n.line != line || n.used || n.isKey != (u != nil) {
+			continue
 		}
-		text = "unknown key; check its spelling and place (the keys are listed in docs/configuration.md)"
-	} else {
-		// Our own messages give the value's column; yaml.v3's give the line and quote a
-		// scalar as `value`. Failing both, the outermost value on the line is the one whose
-		// type is wrong.
-		var outer, quoted *keyNode
-		for i := range nodes {
-			n := &nodes[i]
-			switch {
-			case n.isKey || n.line != line:
-			case col > 0:
-				if n.col == col && (best == nil || n.depth > best.depth) {
-					best = n
-				}
-			default:
-				if outer == nil || n.depth < outer.depth {
-					outer = n
-				}
-				if n.value != "" && strings.Contains(text, "`"+shortValue(n.value)+"`") && (quoted == nil || n.depth > quoted.depth) {
-					quoted = n
-				}
-			}
+		var match bool
+		switch {
+		case u != nil:
+			match = best == nil && n.value == u[1] && (n.typ == u[2] || n.typ == "")
+		case col > 0:
+			match = n.col == col && (best == nil || n.depth > best.depth)
+		case c != nil:
+			match = best == nil && n.typ == c[2] && n.kind == kindOf(c[1])
 		}
-		if best == nil {
-			best = quoted
+		if match {
+			best = n
 		}
-		if best == nil {
-			best = outer
+		if outer == nil || n.depth < outer.depth {
+			outer = n
 		}
+	}
+	if best == nil && u == nil && col == 0 {
+		best = outer
 	}
 	if best == nil {
 		return msg
 	}
-	if c := cannotRE.FindStringSubmatch(text); c != nil {
+	best.used = true
+	switch {
+	case u != nil:
+		text = "unknown key; check its spelling and place (the keys are listed in docs/configuration.md)"
+	case c != nil:
 		got := map[string]string{"seq": "a list", "map": "a mapping"}[c[1]]
 		if got == "" {
 			got = strconv.Quote(best.value)
 		}
 		text = fmt.Sprintf("%s is not %s", got, typeText(c[2]))
 	}
-	return fmt.Sprintf("%s: %s (line %d)", best.key, text, line)
+	key := best.key
+	if key == "" {
+		key = "the config file"
+	}
+	return fmt.Sprintf("%s: %s (line %d)", key, text, line)
 }
 
-var cannotRE = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `.*`)? into (\\S+)$")
+// kindOf is the node kind of a yaml.v3 short tag.
+func kindOf(tag string) yaml.Kind {
+	switch tag {
+	case "seq":
+		return yaml.SequenceNode
+	case "map":
+		return yaml.MappingNode
+	}
+	return yaml.ScalarNode
+}
 
 // typeText describes a Go type of the config as the YAML it takes.
 func typeText(t string) string {
-	t = strings.TrimPrefix(t, "*")
 	switch {
 	case strings.HasPrefix(t, "[]"):
 		return "a list"
@@ -168,12 +217,4 @@ func typeText(t string) string {
 		return "a number"
 	}
 	return "a mapping of keys" // a struct
-}
-
-// shortValue is how yaml.v3 quotes a value in its messages.
-func shortValue(v string) string {
-	if len(v) > 10 {
-		return v[:7] + "..."
-	}
-	return v
 }

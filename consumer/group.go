@@ -377,3 +377,6 @@ func (g *Group) Targets() map[offsets.TP]int64 {
 	}
 	return out
 }
+
+// Budget returns the process-wide memory budget the member's partitions share.
+func (g *Group) Budget() *writer.Budget { return g.opts.Budget }

@@ -208,6 +208,7 @@ func (pl *pipeline) flush(ctx context.Context, reason string) error {
 	pl.st.files.Add(int64(len(files)))
 	pl.g.metrics.files.WithLabelValues(pl.tp.Topic).Add(float64(len(files)))
 	pl.g.metrics.steps.WithLabelValues(pl.tp.Topic, reason).Inc()
+	pl.g.stats.flushed(reason)
 	pl.g.metrics.stepSeconds.Observe(time.Since(start).Seconds())
 	pl.log.Debug("step committed", "reason", reason, "first_offset", step.Start, "last_offset", step.End,
 		"files", len(files), "rows", rows, "took", time.Since(start))

@@ -14,6 +14,7 @@ type Stats struct {
 	mu      sync.Mutex
 	topics  map[string]*TopicStats
 	buckets map[string]map[string]struct{}
+	flushes map[string]int64 // by trigger
 }
 
 // TopicStats are one topic's counters.
@@ -22,7 +23,7 @@ type TopicStats struct {
 }
 
 func newStats() *Stats {
-	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{}}
+	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{}, flushes: map[string]int64{}}
 }
 
 func (s *Stats) topic(name string) *TopicStats {
@@ -47,11 +48,20 @@ func (s *Stats) bucket(topic, path string) {
 	b[path] = struct{}{}
 }
 
+func (s *Stats) flushed(reason string) {
+	s.mu.Lock()
+	s.flushes[reason]++
+	s.mu.Unlock()
+}
+
 // Summary is a snapshot of the counters.
 type Summary struct {
 	Consumed, Written, Filtered, Bad, Bytes, Files int64
 	Buckets                                        int
 	Topics                                         []string
+	// Flushes counts committed flushes by what triggered them: records, bytes, age, bucket
+	// closed, memory, caught up, drain.
+	Flushes map[string]int64
 }
 
 // Summary adds up every topic.
@@ -72,5 +82,9 @@ func (s *Stats) Summary() Summary {
 		sum.Buckets += len(b)
 	}
 	sort.Strings(sum.Topics)
+	sum.Flushes = make(map[string]int64, len(s.flushes))
+	for k, v := range s.flushes {
+		sum.Flushes[k] = v
+	}
 	return sum
 }

@@ -51,10 +51,16 @@ func newHarness(t *testing.T, topic string, partitions int) *harness {
 func (h *harness) produce(n, badEvery int) {
 	h.t.Helper()
 	h.seed++
-	p, err := sample.Produce(context.Background(), h.brokers, sample.Options{Topic: h.topic, Records: n, BadEvery: badEvery,
-		Span: 3 * time.Hour, Start: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Seed: h.seed})
-	if err != nil {
+	if err := h.produceWith(n, badEvery, 3*time.Hour); err != nil {
 		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) produceWith(n, badEvery int, span time.Duration) error {
+	p, err := sample.Produce(context.Background(), h.brokers, sample.Options{Topic: h.topic, Records: n, BadEvery: badEvery,
+		Span: span, Start: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Seed: h.seed})
+	if err != nil {
+		return err
 	}
 	for part, cnt := range p.PerPartition {
 		h.produced[verify.TP{Topic: h.topic, Partition: part}] += cnt
@@ -68,6 +74,7 @@ func (h *harness) produce(n, badEvery int) {
 			h.bad[tp][o] = true
 		}
 	}
+	return nil
 }
 
 func (h *harness) total() int64 {

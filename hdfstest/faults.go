@@ -95,3 +95,12 @@ func (f *faults) refusing() bool { return time.Now().UnixNano() < f.refuseUntil.
 
 // SetLatency delays every NameNode reply by d; 0 turns the delay off. Close cuts a delay short.
 func (c *Cluster) SetLatency(d time.Duration) { c.faults.latency.Store(int64(max(d, 0))) }
+
+// Pending reports the faults armed but not yet fired, so a test can prove its fault happened.
+func (c *Cluster) Pending() (writeFailure bool, replicating int) {
+	w := &c.faults.writeFailure
+	w.Lock()
+	armed := w.armed
+	w.Unlock()
+	return armed, int(c.faults.replicating.Load())
+}

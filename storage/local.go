@@ -117,25 +117,67 @@ func (Local) ReadDir(_ context.Context, dir string) ([]fs.FileInfo, error) {
 }
 
 // Open parses an output root URL and returns its filesystem and the root path within it.
-// file:///abs/path and plain paths (made absolute) are the local filesystem; hdfs:// comes with the
-// HDFS sink.
-func Open(root string) (FS, string, error) {
+// file:///abs/path and plain paths (made absolute) are the local filesystem. hdfs:// URLs are
+// HDFS, through h (see parseHDFSURL for the forms): hdfs://nn1:8020,nn2:8020/path names the
+// namenodes, in failover order; hdfs://nameservice/path resolves a nameservice through
+// hdfs-site.xml; hdfs:///path takes fs.defaultFS. Opening HDFS connects, and the *HDFS is shared
+// by every Open of the same namenodes and options in the process; Close it (it is an io.Closer)
+// to release this Open's share.
+func Open(root string, h HDFSOptions) (FS, string, error) {
+	if isHDFSURL(root) {
+		conf, err := loadHadoopConf(h.HadoopConfDir)
+		if err != nil {
+			return nil, "", fmt.Errorf("output root %q: %w", root, err)
+		}
+		addrs, p, err := parseHDFSURL(root, conf)
+		if err != nil {
+			return nil, "", err
+		}
+		fsys, err := openShared(h, conf, addrs)
+		if err != nil {
+			return nil, "", fmt.Errorf("output root %q: %w", root, err)
+		}
+		return fsys, p, nil
+	}
+	p, err := localRoot(root)
+	if err != nil {
+		return nil, "", err
+	}
+	return Local{}, p, nil
+}
+
+// CheckRoot reports what Open would reject in root and the Hadoop configuration, without
+// connecting anywhere: for validating a configuration on a machine that cannot reach the cluster.
+func CheckRoot(root string, h HDFSOptions) error {
+	if isHDFSURL(root) {
+		conf, err := loadHadoopConf(h.HadoopConfDir)
+		if err != nil {
+			return fmt.Errorf("output root %q: %w", root, err)
+		}
+		_, _, err = parseHDFSURL(root, conf)
+		return err
+	}
+	_, err := localRoot(root)
+	return err
+}
+
+func localRoot(root string) (string, error) {
 	switch {
 	case strings.HasPrefix(root, "file://"):
 		p := strings.TrimPrefix(root, "file://")
 		if !strings.HasPrefix(p, "/") {
-			return nil, "", fmt.Errorf("output root %q: a file:// URL needs an absolute path, as in file:///data/out", root)
+			return "", fmt.Errorf("output root %q: a file:// URL needs an absolute path, as in file:///data/out", root)
 		}
-		return Local{}, path.Clean(p), nil
+		return path.Clean(p), nil
 	case strings.Contains(root, "://"):
 		scheme := root[:strings.Index(root, "://")]
-		return nil, "", fmt.Errorf("output root %q: unsupported scheme %s://; use file:///path or a local path", root, scheme)
+		return "", fmt.Errorf("output root %q: unsupported scheme %s://; use hdfs://namenode:8020/path, file:///path or a local path", root, scheme)
 	case root == "":
-		return nil, "", errors.New("output root is empty; set output.root to a path or file:///path")
+		return "", errors.New("output root is empty; set output.root to hdfs://namenode:8020/path, a local path or file:///path")
 	}
 	abs, err := filepath.Abs(root)
 	if err != nil {
-		return nil, "", fmt.Errorf("output root %q: %w", root, err)
+		return "", fmt.Errorf("output root %q: %w", root, err)
 	}
-	return Local{}, filepath.ToSlash(abs), nil
+	return filepath.ToSlash(abs), nil
 }

@@ -19,6 +19,9 @@ type Budget struct {
 
 	bytes atomic.Int64
 	files atomic.Int64
+	// Peaks, for tests and the benchmark report.
+	peakBytes atomic.Int64
+	peakFiles atomic.Int64
 
 	mu    sync.Mutex
 	parts map[*account]struct{}
@@ -34,8 +37,28 @@ type account struct {
 
 func (a *account) add(n int64) {
 	a.bytes.Add(n)
-	a.b.bytes.Add(n)
+	raise(&a.b.peakBytes, a.b.bytes.Add(n))
 }
+
+func (a *account) addFile() {
+	a.files.Add(1)
+	raise(&a.b.peakFiles, a.b.files.Add(1))
+}
+
+func raise(peak *atomic.Int64, v int64) {
+	for {
+		p := peak.Load()
+		if v <= p || peak.CompareAndSwap(p, v) {
+			return
+		}
+	}
+}
+
+// PeakBytes is the most buffered bytes seen at once.
+func (b *Budget) PeakBytes() int64 { return b.peakBytes.Load() }
+
+// PeakFiles is the most open files seen at once.
+func (b *Budget) PeakFiles() int64 { return b.peakFiles.Load() }
 
 func (b *Budget) maxBytes() int64 {
 	if b.MaxBytes > 0 {

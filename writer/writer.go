@@ -149,8 +149,7 @@ func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*op
 	of := &openFile{dir: dir, id: id, staging: name, f: f, cw: cw, pw: parquet.NewWriter(cw, opts...)}
 	p.files[dir] = of
 	p.order = append(p.order, of)
-	p.acct.files.Add(1)
-	p.cfg.Budget.files.Add(1)
+	p.acct.addFile()
 	return of, nil
 }
 

@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,8 +18,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
+	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // demoMarker marks a folder as demo output, so demo may clear it on the next run and nothing else.
@@ -26,12 +30,15 @@ const demoMarker = ".kafka2hdfs-demo"
 func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "demo",
-		Usage: "load sample clickstream data from an embedded Kafka into a local folder; needs nothing installed",
+		Usage: "load sample clickstream data from an embedded Kafka into a local folder or an embedded HDFS; needs nothing installed",
 		Description: `Starts an in-process Kafka cluster (kfake) with a 6-partition topic of clickstream JSON events
 spread over several hours, some of them malformed, runs the loader in batch mode into --output,
-checks that the Parquet row count equals the good records, and prints a summary and the tree.`,
+checks that the Parquet row count equals the good records, and prints a summary and the tree.
+With --sink hdfs it also starts an in-process HDFS (as dev-hdfs does) and loads into it through
+the HDFS sink; the data is gone when the demo exits.`,
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "kafka2hdfs-demo", Usage: "output folder (cleared first if it holds an earlier demo)"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "kafka2hdfs-demo", Usage: "output folder (cleared first if it holds an earlier demo); with --sink hdfs, the path in HDFS"},
+			&cli.StringFlag{Name: "sink", Value: "local", Usage: "local (a folder) or hdfs (an in-process HDFS)"},
 			&cli.IntFlag{Name: "records", Value: 120_000, Usage: "records to produce"},
 			&cli.IntFlag{Name: "partitions", Value: 6, Usage: "partitions of the topic"},
 			&cli.DurationFlag{Name: "span", Value: 6 * time.Hour, Usage: "event times spread over this span, ending at the current hour"},
@@ -43,14 +50,30 @@ checks that the Parquet row count equals the good records, and prints a summary 
 }
 
 func demo(c *cli.Context) error {
-	out, err := filepath.Abs(c.String("output"))
-	if err != nil {
-		return err
-	}
-	if err := prepareDemoDir(out); err != nil {
-		return configError{err}
-	}
 	w := c.App.Writer
+	var out string // the output root, as the loader is configured with it
+	switch sink := c.String("sink"); sink {
+	case "local":
+		abs, err := filepath.Abs(c.String("output"))
+		if err != nil {
+			return err
+		}
+		if err := prepareDemoDir(abs); err != nil {
+			return configError{err}
+		}
+		out = abs
+	case "hdfs":
+		// A fresh in-memory cluster each run, so there is no earlier demo to clear.
+		hc, err := hdfstest.Start(hdfstest.Options{})
+		if err != nil {
+			return fmt.Errorf("start embedded hdfs: %w", err)
+		}
+		defer hc.Close()
+		out = "hdfs://" + hc.NameNodeAddr() + path.Clean("/"+filepath.ToSlash(c.String("output")))
+		fmt.Fprintf(w, "embedded HDFS at %s (in memory, gone on exit)\n", hc.NameNodeAddr())
+	default:
+		return configError{fmt.Errorf("--sink %q: use local or hdfs", sink)}
+	}
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), "clicks"),
 		kfake.GroupMinSessionTimeout(time.Second))
 	if err != nil {
@@ -82,11 +105,19 @@ func demo(c *cli.Context) error {
 		return err
 	}
 	printSummary(w, sum, took)
-	rows, files, err := countRows(out, false)
+	// The read-back goes through the same sink as the loader (for HDFS, the same client).
+	fsys, root, err := storage.Open(out, storage.HDFSOptions{})
 	if err != nil {
 		return fmt.Errorf("read back: %w", err)
 	}
-	deadRows, deadFiles, err := countRows(out, true)
+	if h, ok := fsys.(io.Closer); ok {
+		defer h.Close()
+	}
+	rows, files, err := countRows(c.Context, fsys, root, false)
+	if err != nil {
+		return fmt.Errorf("read back: %w", err)
+	}
+	deadRows, deadFiles, err := countRows(c.Context, fsys, root, true)
 	if err != nil {
 		return fmt.Errorf("read back dead letters: %w", err)
 	}
@@ -99,7 +130,7 @@ func demo(c *cli.Context) error {
 			produced.Total, sum.Consumed, rows, good, sum.Bad, sum.Filtered, deadRows)
 	}
 	fmt.Fprintf(w, "check:            %d produced = %d rows + %d dead letters + %d filtered: OK\n\n", produced.Total, rows, deadRows, sum.Filtered)
-	return printTree(w, out)
+	return printTree(c.Context, w, fsys, root, out)
 }
 
 // DemoConfig is the configuration the demo runs with: a realistic topic with every kind of stage.
@@ -152,33 +183,22 @@ func prepareDemoDir(dir string) error {
 	return os.WriteFile(filepath.Join(dir, demoMarker), []byte("output of kafka2hdfs demo; removed by the next demo run\n"), 0o644)
 }
 
-// countRows reads the footer of every published data file (dead: dead-letter file), the way any
-// Parquet reader would. Staging files are never counted.
-func countRows(root string, dead bool) (rows int64, files int, err error) {
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(root, p)
-		top := strings.Split(filepath.ToSlash(rel), "/")[0]
-		if d.IsDir() && top == offsets.StagingDir || d.IsDir() && dead == false && top == offsets.ErrorsDir {
-			return fs.SkipDir
-		}
-		if d.IsDir() || !strings.HasSuffix(p, ".parquet") || dead && top != offsets.ErrorsDir {
+// countRows reads the footer of every published data file (dead: dead-letter file) under root,
+// the way any Parquet reader would. Staging files are never counted.
+func countRows(ctx context.Context, fsys storage.FS, root string, dead bool) (rows int64, files int, err error) {
+	err = offsets.Walk(ctx, fsys, root, func(name string, _ fs.FileInfo) error {
+		top, _, _ := strings.Cut(relPath(root, name), "/")
+		if top == offsets.StagingDir || (top == offsets.ErrorsDir) != dead || !strings.HasSuffix(name, ".parquet") {
 			return nil
 		}
-		f, err := os.Open(p)
+		f, err := fsys.Open(ctx, name)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		st, err := f.Stat()
+		pf, err := parquet.OpenFile(f, f.Size())
 		if err != nil {
-			return err
-		}
-		pf, err := parquet.OpenFile(f, st.Size())
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
+			return fmt.Errorf("%s: %w", name, err)
 		}
 		rows += pf.NumRows()
 		files++
@@ -187,30 +207,31 @@ func countRows(root string, dead bool) (rows int64, files int, err error) {
 	return rows, files, err
 }
 
-// printTree prints the output folder, a few files per directory.
-func printTree(w io.Writer, root string) error {
-	fmt.Fprintf(w, "%s\n", root)
+// relPath is name relative to root, both slash-separated, name under root.
+func relPath(root, name string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(name, root), "/")
+}
+
+// printTree prints the output root (shown as display), a few files per directory.
+func printTree(ctx context.Context, w io.Writer, fsys storage.FS, root, display string) error {
+	fmt.Fprintf(w, "%s\n", display)
 	type dirInfo struct {
 		files []string
 		bytes int64
 	}
 	dirs := map[string]*dirInfo{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
-			return err
+	err := offsets.Walk(ctx, fsys, root, func(p string, info fs.FileInfo) error {
+		if strings.HasPrefix(info.Name(), ".") {
+			return nil
 		}
-		rel, _ := filepath.Rel(root, filepath.Dir(p))
+		rel := path.Dir(relPath(root, p))
 		di := dirs[rel]
 		if di == nil {
 			di = &dirInfo{}
 			dirs[rel] = di
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
 		di.bytes += info.Size()
-		name := d.Name()
+		name := info.Name()
 		if _, s, e, ok := offsets.ParseFileName(name); ok {
 			name = fmt.Sprintf("%s  (offsets %d-%d, %.1f KB)", name, s, e, float64(info.Size())/1e3)
 		}

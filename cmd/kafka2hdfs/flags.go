@@ -22,6 +22,7 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "group", EnvVars: []string{"KAFKA2HDFS_GROUP"}, Usage: "consumer group id (kafka.group)"},
 		&cli.StringFlag{Name: "start", EnvVars: []string{"KAFKA2HDFS_START"}, Usage: "where partitions with nothing committed begin: earliest, latest or an RFC3339 time (kafka.start)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"KAFKA2HDFS_OUTPUT"}, Usage: "output root: a path or file:///path (output.root)"},
+		&cli.StringFlag{Name: "hdfs-user", EnvVars: []string{"KAFKA2HDFS_HDFS_USER"}, Usage: "HDFS user for hdfs:// roots (output.hdfs.user; default $HADOOP_USER_NAME, else the OS user)"},
 		&cli.StringFlag{Name: "compression", EnvVars: []string{"KAFKA2HDFS_COMPRESSION"}, Usage: "snappy, gzip, zstd or none (output.compression)"},
 		&cli.Int64Flag{Name: "max-bad-records", Value: -2, DefaultText: "from config, else -1", EnvVars: []string{"KAFKA2HDFS_MAX_BAD_RECORDS"}, Usage: "stop when more records than this went to dead letters; -1 for no limit (errors.max_bad_records)"},
 		&cli.StringFlag{Name: "log-level", EnvVars: []string{"KAFKA2HDFS_LOG_LEVEL"}, Usage: "debug, info, warn or error (log.level)"},
@@ -62,6 +63,7 @@ func applyFlags(c *cli.Context, cfg *config.Config) {
 	set(&cfg.Kafka.Start, "start")
 	set(&cfg.Output.Root, "output")
 	set(&cfg.Output.Compression, "compression")
+	set(&cfg.Output.HDFS.User, "hdfs-user")
 	set(&cfg.Log.Level, "log-level")
 	set(&cfg.Log.Format, "log-format")
 	set(&cfg.Metrics.Addr, "metrics-addr")

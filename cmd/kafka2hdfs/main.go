@@ -80,6 +80,7 @@ Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage.`,
 			batchCommand(),
 			validateCommand(),
 			demoCommand(),
+			devHDFSCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,6 +71,10 @@ func load(ctx context.Context, cfg *config.Config, batch bool, log *slog.Logger)
 		return consumer.Summary{}, configError{err}
 	}
 	opts.CreatedBy = "kafka2hdfs " + version
+	if c, ok := opts.FS.(io.Closer); ok {
+		// The HDFS client is shared per process; this releases our share.
+		defer c.Close()
+	}
 	stopMetrics, err := serveMetrics(cfg.Metrics.Addr, reg, log)
 	if err != nil {
 		return consumer.Summary{}, err

@@ -12,8 +12,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -28,6 +28,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	pqschema "github.com/apache/arrow-go/v18/parquet/schema"
+
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // Metadata column names every data and dead-letter file carries.
@@ -384,56 +386,77 @@ type Report struct {
 	Problems []string
 }
 
-// Output scans the output root on the local filesystem and reads the kafka_offset column of every
-// data and dead-letter file, decoding every column to make sure the file is whole. Files under
-// _staging are listed, not read. An unreadable file is an error naming it.
+// Output scans an output root on the local filesystem; see OutputFS.
 func Output(root string) (*Report, error) {
+	return OutputFS(context.Background(), storage.Local{}, filepath.ToSlash(root))
+}
+
+// OutputFS scans the output root on fsys (local or HDFS) and reads the kafka_offset column of
+// every data and dead-letter file, decoding every column to make sure the file is whole. Files
+// under _staging are listed, not read. An unreadable file is an error naming it.
+func OutputFS(ctx context.Context, fsys storage.FS, root string) (*Report, error) {
 	rep := &Report{}
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	var walk func(dir, rel string) error
+	walk = func(dir, rel string) error {
+		entries, err := fsys.ReadDir(ctx, dir)
 		if err != nil {
 			return err
 		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(root, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		parts := strings.Split(rel, "/")
-		switch parts[0] {
-		case stagingDir:
-			rep.Staging = append(rep.Staging, rel)
-			return nil
-		case errorsDir:
-			if len(parts) > 1 {
-				parts = parts[1:]
+		for _, e := range entries {
+			p, r := path.Join(dir, e.Name()), path.Join(rel, e.Name())
+			if e.IsDir() {
+				if err := walk(p, r); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := visit(ctx, fsys, p, r, rep); err != nil {
+				return err
 			}
 		}
-		fr, ok := parseName(parts[len(parts)-1])
-		if !ok {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not a step file name <topic>+<partition>+<start20>+<end20>.parquet", rel))
-			return nil
-		}
-		fr.Path = rel
-		if len(parts) < 2 || parts[0] != fr.Topic {
-			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: file of topic %s is not under the topic's directory", rel, fr.Topic))
-		}
-		if err := readOffsets(p, &fr, rep); err != nil {
-			return fmt.Errorf("%s: %w", rel, err)
-		}
-		if strings.HasPrefix(rel, errorsDir+"/") {
-			rep.DeadLetters = append(rep.DeadLetters, fr)
-		} else {
-			rep.Files = append(rep.Files, fr)
-		}
 		return nil
-	})
-	if err != nil {
+	}
+	if err := walk(root, ""); err != nil {
 		return nil, err
 	}
 	return rep, nil
+}
+
+func visit(ctx context.Context, fsys storage.FS, p, rel string, rep *Report) error {
+	parts := strings.Split(rel, "/")
+	switch parts[0] {
+	case stagingDir:
+		rep.Staging = append(rep.Staging, rel)
+		return nil
+	case errorsDir:
+		if len(parts) > 1 {
+			parts = parts[1:]
+		}
+	}
+	fr, ok := parseName(parts[len(parts)-1])
+	if !ok {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: not a step file name <topic>+<partition>+<start20>+<end20>.parquet", rel))
+		return nil
+	}
+	fr.Path = rel
+	if len(parts) < 2 || parts[0] != fr.Topic {
+		rep.Problems = append(rep.Problems, fmt.Sprintf("%s: file of topic %s is not under the topic's directory", rel, fr.Topic))
+	}
+	f, err := fsys.Open(ctx, p)
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	err = readOffsets(f, f.Size(), &fr, rep)
+	_ = f.Close()
+	if err != nil {
+		return fmt.Errorf("%s: %w", rel, err)
+	}
+	if strings.HasPrefix(rel, errorsDir+"/") {
+		rep.DeadLetters = append(rep.DeadLetters, fr)
+	} else {
+		rep.Files = append(rep.Files, fr)
+	}
+	return nil
 }
 
 // parseName parses <topic>+<partition>+<start20>+<end20>.parquet.
@@ -454,19 +477,10 @@ func parseName(name string) (FileRows, bool) {
 
 // readOffsets fills fr.Offsets and fr.Rows from the file at path, and notes rows of another
 // topic-partition than the name's.
-func readOffsets(path string, fr *FileRows, rep *Report) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return err
-	}
+func readOffsets(f io.ReaderAt, size int64, fr *FileRows, rep *Report) error {
 	var cTopic, cPart, cOff int
 	var wrong int64
-	err = scan(f, st.Size(), func(info []ColumnInfo, _ map[string]string) error {
+	err := scan(f, size, func(info []ColumnInfo, _ map[string]string) error {
 		col := func(name, phys string) (int, error) {
 			i := slices.IndexFunc(info, func(c ColumnInfo) bool { return c.Name == name })
 			if i < 0 || info[i].PhysicalType != phys || !info[i].Required {

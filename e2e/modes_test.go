@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/config"
+)
+
+// `kafka2hdfs run` holds everything in open files (no limit is reached), then gets SIGTERM: it must
+// stop fetching, flush, commit and exit 0, with every record in the output.
+func TestRunDrainsOnSIGTERM(t *testing.T) {
+	h := newHarness(t, "clicks", 3)
+	h.produce(3_000, 100)
+	addr := freeAddr(t)
+	cfgYAML := strings.Replace(h.configYAML("g-drain"), "max_records: 700\n  max_age: 300ms\n  allowed_lateness: 1m",
+		"max_records: 1000000\n  max_age: 1h\n  allowed_lateness: 100h", 1)
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary(t), "run", "--config", cfgPath, "--metrics-addr", addr)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	// Wait until everything is consumed (and so held in open, unflushed files).
+	deadline := time.Now().Add(60 * time.Second)
+	for metric(t, addr, "kafka2hdfs_records_consumed_total") < float64(h.total()) {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("not everything consumed within 60s; output:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := metric(t, addr, "kafka2hdfs_files_published_total"); n != 0 {
+		t.Fatalf("%v files published before the signal; the test wants everything held open", n)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run exited with %v after SIGTERM, want 0; output:\n%s", err, out.String())
+		}
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("run did not exit within 60s of SIGTERM; output:\n%s", out.String())
+	}
+	h.check()
+	if got := h.committed("g-drain"); !equalOffsets(got, h.produced) {
+		t.Errorf("committed %v, want %v", got, h.produced)
+	}
+}
+
+// Events spread over two days open a file per hourly bucket; with room for only three open files,
+// the memory budget must flush early, and nothing may be lost or duplicated by it.
+func TestMemoryBudgetBoundsOpenFiles(t *testing.T) {
+	h := newHarness(t, "wide", 1)
+	h.seed++
+	if err := h.produceWith(4_000, 0, 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.config("g-budget")
+	cfg.Rotation.MaxRecords = 1_000_000
+	cfg.Rotation.MaxAge = config.Duration(time.Hour)
+	cfg.Rotation.AllowedLateness = config.Duration(1000 * time.Hour) // buckets never close by time
+	cfg.Memory.MaxOpenFiles = 3
+	m := h.start("budget", cfg, true)
+	if err := <-m.done; err != nil {
+		t.Fatal(err)
+	}
+	m.cancel = nil
+	h.check()
+	sum := m.g.Stats().Summary()
+	if sum.Flushes["memory"] == 0 {
+		t.Errorf("no flush was triggered by the memory budget: %v", sum.Flushes)
+	}
+	// A partition opens the file that puts it over before it flushes, so one over the limit.
+	if peak := m.g.Budget().PeakFiles(); peak > 4 {
+		t.Errorf("peak open files %d, want at most max_open_files+1 = 4", peak)
+	}
+	t.Logf("flushes %v, peak open files %d, peak buffered bytes %d", sum.Flushes, m.g.Budget().PeakFiles(), m.g.Budget().PeakBytes())
+}
+
+// A new group over the same output root has no committed offsets: it must resume after the
+// highest offset in the final file names, not load everything again.
+func TestNewGroupResumesFromFileNames(t *testing.T) {
+	h := newHarness(t, "clicks", 2)
+	h.produce(2_000, 50)
+	a := h.start("a", h.config("g-first"), true)
+	if err := <-a.done; err != nil {
+		t.Fatal(err)
+	}
+	a.cancel = nil
+	b := h.start("b", h.config("g-second"), true)
+	if err := <-b.done; err != nil {
+		t.Fatal(err)
+	}
+	b.cancel = nil
+	if n := b.g.Stats().Summary().Consumed; n != 0 {
+		t.Errorf("the second group consumed %d records, want 0 (all are in files already)", n)
+	}
+	h.check()
+	if got := h.committed("g-second"); !equalOffsets(got, h.produced) {
+		t.Errorf("second group committed %v, want %v", got, h.produced)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// metric reads one unlabelled-or-summed counter from a Prometheus text endpoint (0 if absent).
+func metric(t *testing.T, addr, name string) float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	sum := 0.0
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name) {
+			continue
+		}
+		f := strings.Fields(line)
+		if v, err := strconv.ParseFloat(f[len(f)-1], 64); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
