@@ -312,19 +312,16 @@ func (d *dnConn) writeBlock(op writeBlockOp) error {
 			continue
 		}
 		if h.offsetInBlock != int64(start) {
-			data = data[:start]
 			d.ack(h.seqno, statusErrInvalid)
 			d.drain()
 			return fmt.Errorf("write %s: packet %d at offset %d, want %d", name, h.seqno, h.offsetInBlock, start)
 		}
 		if chunk := badChunk(data[start:], sums, bpc, tab); chunk >= 0 {
-			data = data[:start]
 			d.ack(h.seqno, statusErrChecksum)
 			d.drain()
 			return fmt.Errorf("write %s: checksum mismatch in packet %d, chunk %d", name, h.seqno, chunk)
 		}
 		if !d.c.faults.consumeWrite(int64(h.dataLen)) {
-			data = data[:start]
 			d.ack(h.seqno, statusError)
 			log.Info("injected write failure", "offset", start, "seqno", h.seqno)
 			d.drain()

@@ -81,8 +81,6 @@ func (f *field) uint() uint64 {
 
 func (f *field) uint32() uint32 { return uint32(f.uint()) }
 
-func (f *field) int32() int32 { return int32(f.uint()) }
-
 func (f *field) boolean() bool { return f.uint() != 0 }
 
 func (f *field) sint() int64 { return protowire.DecodeZigZag(f.uint()) }

@@ -177,7 +177,7 @@ func parseTemplate(tmpl string, index map[string]int) ([]piece, error) {
 		return nil, fmt.Errorf("path: %q has an empty directory name (//)", tmpl)
 	}
 	if strings.Contains(tmpl, "..") {
-		return nil, fmt.Errorf("path: %q must not contain ..", tmpl)
+		return nil, fmt.Errorf("path: %q must not contain \"..\"; it could climb out of the topic directory", tmpl)
 	}
 	var ps []piece
 	rest := tmpl

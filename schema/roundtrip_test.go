@@ -64,13 +64,13 @@ func (fx fixture) fill(t *testing.T, r *record.Record, b *record.Buffers, off in
 // fileWriter writes rows the way writer.Partition does.
 type fileWriter struct {
 	buf  bytes.Buffer
-	pw   *parquet.Writer
+	pw   *parquet.GenericWriter[any]
 	rows int
 }
 
 func newFileWriter(s *schema.Schema) *fileWriter {
 	w := &fileWriter{}
-	w.pw = parquet.NewWriter(&w.buf, s.Parquet(), parquet.Compression(s.Codec()))
+	w.pw = parquet.NewGenericWriter[any](&w.buf, s.Parquet(), parquet.Compression(s.Codec()))
 	return w
 }
 

@@ -60,7 +60,7 @@ type openFile struct {
 	staging string
 	f       storage.File
 	cw      *countingWriter
-	pw      *parquet.Writer
+	pw      *parquet.GenericWriter[any]
 	rows    int64
 	// rgRows and rgBytes describe the current row group, to end it at RowGroupBytes.
 	rgBytes int64
@@ -146,7 +146,7 @@ func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*op
 	if p.cfg.CreatedBy != "" {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))
 	}
-	of := &openFile{dir: dir, id: id, staging: name, f: f, cw: cw, pw: parquet.NewWriter(cw, opts...)}
+	of := &openFile{dir: dir, id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...)}
 	p.files[dir] = of
 	p.order = append(p.order, of)
 	p.acct.addFile()
