@@ -473,7 +473,7 @@ func TestConfigErrors(t *testing.T) {
 		{"path leading slash", Config{Path: "/dt=2006-01-02"}, false, `path: "/dt=2006-01-02" must not start or end with /`},
 		{"path trailing slash", Config{Path: "dt=2006-01-02/"}, false, `path: "dt=2006-01-02/" must not start or end with /`},
 		{"path empty segment", Config{Path: "dt=2006-01-02//hour=15"}, false, `path: "dt=2006-01-02//hour=15" has an empty directory name`},
-		{"path dot dot", Config{Path: "../dt=2006-01-02"}, false, `path: "../dt=2006-01-02" must not contain ..`},
+		{"path dot dot", Config{Path: "../dt=2006-01-02"}, false, `path: "../dt=2006-01-02" must not contain ".."`},
 		{"path unknown placeholder", Config{Path: "{country}/dt=2006-01-02"}, false, `path: {country} is not the name of an entry in fields`},
 		{"path empty placeholder", Config{Path: "{}/dt=2006-01-02"}, false, `path: {} is not the name of an entry in fields`},
 		{"path unclosed", Config{Path: "{country/dt=2006-01-02", Fields: f(PathField{Name: "country"})}, false, `path: "{country/dt=2006-01-02" has a { without a }`},
