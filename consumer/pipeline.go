@@ -62,6 +62,7 @@ type pipeline struct {
 	firstAt    time.Time // when the step's first record arrived, for MaxAge
 	watermark  time.Time // newest event time seen
 	minOpenEnd time.Time // earliest end of a bucket with an open file
+	lastBucket string    // the last bucket reported to the stats
 }
 
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
@@ -124,7 +125,11 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
-	pl.g.stats.bucket(pl.tp.Topic, b.Path)
+	if b.Path != pl.lastBucket {
+		// The stats map is shared by all partitions; consecutive records mostly share a bucket.
+		pl.lastBucket = b.Path
+		pl.g.stats.bucket(pl.tp.Topic, b.Path)
+	}
 	if pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd) {
 		pl.minOpenEnd = b.End
 	}

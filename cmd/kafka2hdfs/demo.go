@@ -9,6 +9,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"time"
@@ -44,6 +45,7 @@ the HDFS sink; the data is gone when the demo exits.`,
 			&cli.DurationFlag{Name: "span", Value: 6 * time.Hour, Usage: "event times spread over this span, ending at the current hour"},
 			&cli.IntFlag{Name: "bad-every", Value: 2000, Usage: "every n-th record is malformed (0: none)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "loader log level"},
+			&cli.StringFlag{Name: "cpuprofile", Usage: "write a CPU profile of the load phase to this file (go tool pprof)"},
 		},
 		Action: demo,
 	}
@@ -98,9 +100,20 @@ func demo(c *cli.Context) error {
 		return fmt.Errorf("demo config: %w", err)
 	}
 	fmt.Fprintf(w, "loading into %s (batch mode: up to the high watermarks at start)...\n\n", out)
+	if p := c.String("cpuprofile"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	sum, err := load(c.Context, cfg, true, newLogger(cfg, stderr))
 	took := time.Since(start)
+	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
