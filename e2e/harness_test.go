@@ -181,9 +181,17 @@ func (h *harness) committed(group string) map[verify.TP]int64 {
 		h.t.Fatal(err)
 	}
 	defer cl.Close()
+	// Every partition produced to (of any topic), and the current topic's others.
+	seen := map[offsets.TP]bool{}
 	var tps []offsets.TP
 	for p := 0; p < h.parts; p++ {
-		tps = append(tps, offsets.TP{Topic: h.topic, Partition: int32(p)})
+		seen[offsets.TP{Topic: h.topic, Partition: int32(p)}] = true
+	}
+	for tp := range h.produced {
+		seen[toTP(tp)] = true
+	}
+	for tp := range seen {
+		tps = append(tps, tp)
 	}
 	got, err := offsets.FetchCommitted(context.Background(), cl, cfg, group, tps)
 	if err != nil {
