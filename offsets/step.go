@@ -47,6 +47,13 @@ type Step struct {
 	Files      []File
 }
 
+// Footer metadata keys every file of a step carries, so a deep audit can tell that a file of a
+// step is missing even though the step's other files still cover its range by name.
+const (
+	MetaStepFiles = "kafka2hdfs.step.files" // how many files (data and dead letters) the step has
+	MetaStepRows  = "kafka2hdfs.step.rows"  // how many rows they hold together
+)
+
 // ErrorsDir is the root-relative directory of dead-letter files.
 const ErrorsDir = "_errors"
 

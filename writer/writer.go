@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"strconv"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -159,7 +160,13 @@ func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*op
 func (p *Partition) Stage(ctx context.Context) ([]offsets.File, error) {
 	out := make([]offsets.File, 0, len(p.order))
 	var errs []error
+	stepRows := int64(0)
 	for _, of := range p.order {
+		stepRows += of.rows
+	}
+	for _, of := range p.order {
+		of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(p.order)))
+		of.pw.SetKeyValueMetadata(offsets.MetaStepRows, strconv.FormatInt(stepRows, 10))
 		if len(errs) > 0 {
 			break
 		}

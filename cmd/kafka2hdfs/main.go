@@ -17,10 +17,12 @@ import (
 
 // Exit codes, documented in the README.
 const (
-	exitOK      = 0
-	exitFailed  = 1 // the job failed: Kafka, the filesystem, too many bad records
-	exitConfig  = 2 // the configuration or the command line is wrong; nothing was done
-	exitSignals = 130
+	exitOK       = 0
+	exitFailed   = 1 // the job failed: Kafka, the filesystem, too many bad records
+	exitConfig   = 2 // the configuration or the command line is wrong; nothing was done
+	exitProblems = 3 // audit: the output has gaps, overlaps or damaged files
+	exitPartial  = 4 // batch: a time box stopped the run early; what was loaded is committed
+	exitSignals  = 130
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -58,6 +60,10 @@ func run(args []string) int {
 	switch {
 	case errors.As(err, &ce):
 		return exitConfig
+	case errors.Is(err, errAuditProblems):
+		return exitProblems
+	case errors.Is(err, consumer.ErrStoppedEarly):
+		return exitPartial
 	case errors.Is(err, consumer.ErrTooManyBadRecords):
 		return exitFailed
 	}
@@ -74,13 +80,16 @@ buckets it by time, writes Parquet files, and commits Kafka offsets only through
 generation-fenced protocol, so every record lands exactly once across crashes and rebalances.
 
 Settings come from a YAML file (--config), overridden by flags and KAFKA2HDFS_* variables.
-Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage.`,
+Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 4 batch stopped early by a
+time box with its progress committed.`,
 		Commands: []*cli.Command{
 			runCommand(),
 			batchCommand(),
+			offsetsCommand(),
 			validateCommand(),
 			demoCommand(),
 			devHDFSCommand(),
+			auditCommand(),
 		},
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
