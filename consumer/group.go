@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -53,6 +54,21 @@ type Options struct {
 	// Batch makes Run return once every partition of the subscribed topics has committed up to
 	// the high watermark it had when Run started.
 	Batch bool
+	// Ranges makes the run a backfill (a batch over explicit ranges): only these partitions are
+	// loaded, each from Range.From (when the group has nothing committed for it and the output no
+	// files) up to Range.To, exclusive. The group must be the backfill's own: its committed
+	// offsets are the backfill's progress record, so a re-run resumes instead of duplicating.
+	// Other partitions of the topics are claimed and left alone. Implies Batch.
+	Ranges map[offsets.TP]Range
+	// MaxDuration (batch only) stops the run this long after it started, at a commit boundary:
+	// every partition flushes and commits what it holds, then Run returns ErrStoppedEarly if some
+	// partition is still short of its target. 0: no limit. The drain after it is bounded by
+	// DrainTimeout, so the run can last up to MaxDuration + DrainTimeout.
+	MaxDuration time.Duration
+	// MaxRecords (batch only) is how many records this member consumes at most; it then stops
+	// like MaxDuration. The limit is exact: the record over it is left for the next run. 0: no
+	// limit.
+	MaxRecords int64
 	// DrainTimeout bounds the flush on revoke and shutdown. Default: half the rebalance timeout.
 	DrainTimeout time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
@@ -63,6 +79,9 @@ type Options struct {
 	// CreatedBy goes into every Parquet footer.
 	CreatedBy string
 }
+
+// Range is a backfill's offsets of one partition: [From, To).
+type Range struct{ From, To int64 }
 
 // Group is one consumer-group member.
 type Group struct {
@@ -76,7 +95,24 @@ type Group struct {
 
 	mu      sync.Mutex
 	targets map[offsets.TP]int64 // batch mode: the high watermarks at start
+	// total is what the group had left to load at the snapshot, for the progress display.
+	total int64
+
+	// recordsLeft is what MaxRecords still allows; only read when MaxRecords > 0.
+	recordsLeft atomic.Int64
+	// stop ends the run with a cause; set by Run before any session starts.
+	stop context.CancelCauseFunc
 }
+
+// ErrStoppedEarly is returned by a batch Run that a time box (MaxDuration, MaxRecords) ended
+// before every partition reached its target. Everything consumed was committed: the run made
+// progress, and the next one continues from there.
+var ErrStoppedEarly = errors.New("stopped early")
+
+// errTimeBox is the cause of a run ended by MaxDuration or MaxRecords.
+type errTimeBox struct{ why string }
+
+func (e errTimeBox) Error() string { return e.why }
 
 // New connects to Kafka. Close it when done.
 func New(opts Options) (*Group, error) {
@@ -85,6 +121,9 @@ func New(opts Options) (*Group, error) {
 	}
 	if opts.Start == "" {
 		opts.Start = StartEarliest
+	}
+	if opts.Ranges != nil {
+		opts.Batch = true
 	}
 	if opts.Budget == nil {
 		opts.Budget = &writer.Budget{}
@@ -187,16 +226,31 @@ func (g *Group) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if g.opts.Ranges != nil {
+		topics = g.rangeTopics(topics)
+	}
 	if len(topics) == 0 {
 		return errors.New("no topic in the cluster matches the configured topics; check topics[].name/pattern and the brokers")
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	g.stop = cancel
 	if g.opts.Batch {
 		if err := g.snapshot(topics); err != nil {
 			return err
 		}
 		go g.watchBatch(ctx, cancel)
+		if d := g.opts.MaxDuration; d > 0 {
+			// Cancelling the run ends the session: every claim drains (flush + commit), so the
+			// stop lands on a commit boundary.
+			t := time.AfterFunc(d, func() {
+				cancel(errTimeBox{fmt.Sprintf("--max-duration %s reached", d)})
+			})
+			defer t.Stop()
+		}
+		if n := g.opts.MaxRecords; n > 0 {
+			g.recordsLeft.Store(n)
+		}
 	}
 	cg, err := sarama.NewConsumerGroupFromClient(g.opts.Group, g.client)
 	if err != nil {
@@ -248,9 +302,14 @@ func (g *Group) Run(ctx context.Context) error {
 			backoff = min(2*backoff, 30*time.Second)
 		}
 		if !g.opts.Batch {
-			if topics, err = g.resolveTopics(); err != nil {
-				runErr = err
-				break
+			// Re-resolve the topic patterns for the next session. If the brokers cannot be
+			// reached just now (a broker restart, a network blip), keep the current list: the
+			// next Consume then fails the same way and is retried with backoff like any failed
+			// session, rather than ending the run on the first transient error.
+			if now, err := g.resolveTopics(); err != nil {
+				g.log.Warn("refresh topics before rejoining failed; keeping the current list", "err", err)
+			} else {
+				topics = now
 			}
 		}
 	}
@@ -259,11 +318,99 @@ func (g *Group) Run(ctx context.Context) error {
 	}
 	wg.Wait()
 	if runErr == nil {
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, errBatchDone) {
+		var box errTimeBox
+		switch cause := context.Cause(ctx); {
+		case errors.As(cause, &box):
+			runErr = g.stoppedEarly(box)
+		case cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, errBatchDone):
 			runErr = cause
 		}
 	}
 	return runErr
+}
+
+// stoppedEarly decides what a time box left behind: nil if the group got every partition to its
+// target anyway (another member finished the work, or the box fired just at the end), else
+// ErrStoppedEarly saying how many partitions are short.
+func (g *Group) stoppedEarly(box errTimeBox) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	lag, err := g.Lag(ctx)
+	if err != nil {
+		return fmt.Errorf("%s; then checking progress: %w", box.why, err)
+	}
+	short := 0
+	for _, l := range lag {
+		if l.Left() > 0 {
+			short++
+		}
+	}
+	if short == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s with %d of %d partition(s) short of the target (the high watermark at start, or a backfill's range end); progress is committed, the next run continues",
+		ErrStoppedEarly, box.why, short, len(lag))
+}
+
+// takeRecord reserves one record of the MaxRecords budget; false once it is spent, and then the
+// run is being stopped.
+func (g *Group) takeRecord() bool {
+	if g.opts.MaxRecords <= 0 || !g.opts.Batch {
+		return true
+	}
+	if g.recordsLeft.Add(-1) >= 0 {
+		return true
+	}
+	g.stop(errTimeBox{fmt.Sprintf("--max-records %d reached", g.opts.MaxRecords)})
+	return false
+}
+
+// PartitionLag is one partition's batch progress: the target snapshotted at start and what the
+// group has committed.
+type PartitionLag struct {
+	TP                offsets.TP
+	Target, Committed int64
+}
+
+// Left is how many records remain up to the target.
+func (l PartitionLag) Left() int64 { return max(0, l.Target-l.Committed) }
+
+// Lag reads the group's committed offsets for every batch target, sorted by topic and partition.
+// nil outside batch mode or before the snapshot.
+func (g *Group) Lag(ctx context.Context) ([]PartitionLag, error) {
+	targets := g.Targets()
+	if targets == nil {
+		return nil, nil
+	}
+	tps := make([]offsets.TP, 0, len(targets))
+	for tp := range targets {
+		tps = append(tps, tp)
+	}
+	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionLag, 0, len(tps))
+	for _, tp := range tps {
+		c := committed[tp].Offset
+		if r, ok := g.opts.Ranges[tp]; ok && c < 0 {
+			c = r.From // a backfill that has not started this partition
+		} else if c < 0 {
+			// Nothing committed: everything from the log start is left.
+			c = 0
+			if oldest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest); err == nil {
+				c = min(oldest, targets[tp])
+			}
+		}
+		out = append(out, PartitionLag{TP: tp, Target: targets[tp], Committed: c})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].TP.Topic != out[j].TP.Topic {
+			return out[i].TP.Topic < out[j].TP.Topic
+		}
+		return out[i].TP.Partition < out[j].TP.Partition
+	})
+	return out, nil
 }
 
 var errBatchDone = errors.New("batch done")
@@ -295,9 +442,30 @@ func (g *Group) watchTopics(ctx context.Context, topics []string, stop func()) {
 	}
 }
 
-// snapshot records each partition's high watermark: batch mode loads up to it and stops.
+// rangeTopics narrows topics to those of the backfill ranges.
+func (g *Group) rangeTopics(topics []string) []string {
+	var out []string
+	for _, t := range topics {
+		for tp := range g.opts.Ranges {
+			if tp.Topic == t {
+				out = append(out, t)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// snapshot records each partition's high watermark: batch mode loads up to it and stops. A
+// backfill's targets are the ends of its ranges.
 func (g *Group) snapshot(topics []string) error {
 	targets := map[offsets.TP]int64{}
+	if g.opts.Ranges != nil {
+		for tp, r := range g.opts.Ranges {
+			targets[tp] = r.To
+		}
+		topics = nil
+	}
 	for _, t := range topics {
 		parts, err := g.client.Partitions(t)
 		if err != nil {
@@ -311,11 +479,56 @@ func (g *Group) snapshot(topics []string) error {
 			targets[offsets.TP{Topic: t, Partition: p}] = hw
 		}
 	}
+	total := g.leftAt(targets)
 	g.mu.Lock()
-	g.targets = targets
+	g.targets, g.total = targets, total
 	g.mu.Unlock()
-	g.log.Info("batch: loading up to the high watermarks at start", "partitions", len(targets))
+	g.log.Info("batch: loading up to the high watermarks at start", "partitions", len(targets), "records", total)
 	return nil
+}
+
+// leftAt estimates the records between the group's committed offsets (or the log start) and
+// targets. It is for the progress display only, so a failure just gives 0 (unknown).
+func (g *Group) leftAt(targets map[offsets.TP]int64) int64 {
+	tps := make([]offsets.TP, 0, len(targets))
+	for tp := range targets {
+		tps = append(tps, tp)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	if err != nil {
+		g.log.Debug("batch: committed offsets for the progress total", "err", err)
+		return 0
+	}
+	total := int64(0)
+	for tp, target := range targets {
+		from := committed[tp].Offset
+		if r, ok := g.opts.Ranges[tp]; ok && from < 0 {
+			from = r.From
+		}
+		if oldest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest); err == nil {
+			from = max(from, oldest)
+		}
+		total += max(0, target-max(from, 0))
+	}
+	return total
+}
+
+// Progress is a batch run's progress for display: records and input bytes this member consumed,
+// and the records the group had left at the snapshot (0 before it). With other members in the
+// group, Done stays below Total: they load part of it.
+type Progress struct {
+	Done, Bytes, Total int64
+}
+
+// Progress reads the counters; cheap enough to call every few hundred milliseconds.
+func (g *Group) Progress() Progress {
+	g.mu.Lock()
+	total := g.total
+	g.mu.Unlock()
+	s := g.stats.Summary()
+	return Progress{Done: s.Consumed, Bytes: s.Bytes, Total: total}
 }
 
 func (g *Group) target(tp offsets.TP) int64 {

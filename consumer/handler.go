@@ -113,7 +113,12 @@ func (h *handler) recover(ctx context.Context, c offsets.Committer, tp offsets.T
 		return start{}, fmt.Errorf("log end of %s: %w", tp, err)
 	}
 	next := pos.Next
-	if next < 0 {
+	if r, ok := g.opts.Ranges[tp]; ok && next < 0 {
+		// A backfill's first run: its own group has nothing committed and its output no files.
+		next = r.From
+		pos.RunStart = next
+		g.log.Info("backfill: starting at the range start", "topic", tp.Topic, "partition", tp.Partition, "offset", next, "to", r.To)
+	} else if next < 0 {
 		if next, err = h.initialOffset(tp, oldest, newest); err != nil {
 			return start{}, err
 		}
@@ -194,6 +199,11 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	}
 	if g.opts.Batch {
 		pl.target = g.target(tp)
+		if pl.target < 0 && g.opts.Ranges != nil {
+			// Not in the backfill: hold the claim without reading.
+			<-sess.Context().Done()
+			return nil
+		}
 		if pl.target >= 0 && pl.next >= pl.target {
 			pl.log.Debug("batch: nothing to load")
 			<-sess.Context().Done()
@@ -237,7 +247,11 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			if !ok {
 				return nil
 			}
-			if err := pl.handle(ctx, m); err != nil {
+			if err := pl.handle(ctx, m); errors.Is(err, errRecordsSpent) {
+				// The run is being stopped; the drain commits what this partition holds.
+				<-sess.Context().Done()
+				return nil
+			} else if err != nil {
 				return err
 			}
 			if reason := pl.due(time.Now()); reason != "" {

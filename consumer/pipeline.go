@@ -34,6 +34,10 @@ type Rotation struct {
 // ErrTooManyBadRecords stops the job when dead letters exceed the configured maximum.
 var ErrTooManyBadRecords = errors.New("too many bad records")
 
+// errRecordsSpent: the --max-records budget is used up; the run is stopping and the record was not
+// consumed.
+var errRecordsSpent = errors.New("max records reached")
+
 // pipeline is one topic-partition's path from Kafka messages to committed files. Its claim
 // goroutine owns it; nothing else touches it.
 type pipeline struct {
@@ -68,6 +72,9 @@ type pipeline struct {
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
 	if m.Offset < pl.next {
 		return nil // a re-delivery of an offset already consumed in this session
+	}
+	if !pl.g.takeRecord() {
+		return errRecordsSpent
 	}
 	r := &pl.rec
 	r.Topic, r.Partition, r.Offset = m.Topic, m.Partition, m.Offset

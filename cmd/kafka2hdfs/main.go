@@ -85,6 +85,7 @@ time box with its progress committed.`,
 		Commands: []*cli.Command{
 			runCommand(),
 			batchCommand(),
+			backfillCommand(),
 			offsetsCommand(),
 			validateCommand(),
 			demoCommand(),

@@ -39,3 +39,18 @@ func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
 	fmt.Fprintf(w, "rows written:     %d\nfiltered:         %d\ndead letters:     %d\nfiles published:  %d\nbuckets:          %d\n",
 		s.Written, s.Filtered, s.Bad, s.Files, s.Buckets)
 }
+
+// printLag prints, per partition, how far the group is from the batch's start-time snapshot.
+func printLag(w io.Writer, lag []consumer.PartitionLag) {
+	if len(lag) == 0 {
+		return
+	}
+	left := int64(0)
+	for _, l := range lag {
+		left += l.Left()
+	}
+	fmt.Fprintf(w, "lag left:         %d records\n", left)
+	for _, l := range lag {
+		fmt.Fprintf(w, "  %-24s committed %d of %d, %d left\n", l.TP.String(), l.Committed, l.Target, l.Left())
+	}
+}

@@ -403,6 +403,9 @@ func OutputFS(ctx context.Context, fsys storage.FS, root string) (*Report, error
 			return err
 		}
 		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), ".") {
+				continue // the loader's own records (.kafka2hdfs/) and hidden files are no output
+			}
 			p, r := path.Join(dir, e.Name()), path.Join(rel, e.Name())
 			if e.IsDir() {
 				if err := walk(p, r); err != nil {
