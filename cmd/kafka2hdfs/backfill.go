@@ -134,6 +134,7 @@ func backfillAction(c *cli.Context) error {
 		return configError{fmt.Errorf("--backfill-root %s is in the live output root; give the backfill a root of its own", root)}
 	}
 	cfg.Output.Root = root
+	log := newLogger(cfg, stderr) // before any Kafka client: it sets sarama's global logger
 	plan, err := planBackfill(c.Context, cfg, spec, keep, group)
 	if err != nil {
 		return err
@@ -154,7 +155,7 @@ func backfillAction(c *cli.Context) error {
 		fmt.Fprintln(w, "nothing to load")
 		return nil
 	}
-	log := newLogger(cfg, stderr).With("backfill", id)
+	log = log.With("backfill", id)
 	start := time.Now()
 	res, err := loadBox(c.Context, cfg, true, box, log, func(o *consumer.Options) {
 		o.Group = group

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -80,8 +81,14 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	if cfg.Log.Format == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	sarama.Logger = slog.NewLogLogger(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}), slog.LevelDebug)
+	// sarama's logger is a package global read by its goroutines: set it once, before any client
+	// exists (callers build their logger first), never while clients run.
+	saramaLoggerOnce.Do(func() {
+		sarama.Logger = slog.NewLogLogger(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}), slog.LevelDebug)
+	})
 	return slog.New(h)
 }
+
+var saramaLoggerOnce sync.Once
 
 var stderr io.Writer = os.Stderr
