@@ -162,6 +162,12 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 		}
 		return nil, fmt.Errorf("connect to namenode %s as %s: %w%s", nns, who, err, connectHint(addrs))
 	}
+	// The client caches the NameNode's server defaults on first use without a lock; fetch them
+	// here, from one goroutine, before partitions create files concurrently (a data race otherwise).
+	if _, err := client.ServerDefaults(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))
+	}
 	// NewClient's handshake only writes, so a namenode that accepts and drops the connection,
 	// or rejects the user, shows only at the first call.
 	if _, err := client.Stat("/"); err != nil {
