@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"os"
@@ -29,19 +28,7 @@ func (h *harness) startBatch(name string, cfg *config.Config, adjust func(*consu
 	if adjust != nil {
 		adjust(&opts)
 	}
-	g, err := consumer.New(opts)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &member{name: name, g: g, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		err := g.Run(ctx)
-		_ = g.Close()
-		m.done <- err
-	}()
-	h.t.Cleanup(func() { m.stop(h.t) })
-	return m
+	return h.launch(name, opts)
 }
 
 // wait returns what the member's Run returned.

@@ -138,6 +138,12 @@ func (h *harness) start(name string, cfg *config.Config, batch bool) *member {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return h.launch(name, opts)
+}
+
+// launch runs a member with opts until its stop (registered as cleanup).
+func (h *harness) launch(name string, opts consumer.Options) *member {
+	h.t.Helper()
 	g, err := consumer.New(opts)
 	if err != nil {
 		h.t.Fatal(err)

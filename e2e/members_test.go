@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
-	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 )
@@ -36,19 +35,7 @@ func (h *harness) startLogged(name string, cfg *config.Config, batch bool) *logg
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	g, err := consumer.New(opts)
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	m := &member{name: name, g: g, cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		err := g.Run(ctx)
-		_ = g.Close()
-		m.done <- err
-	}()
-	h.t.Cleanup(func() { m.stop(h.t) })
-	return &logged{member: m, log: buf}
+	return &logged{member: h.launch(name, opts), log: buf}
 }
 
 // count is how many log lines contain every one of subs.
