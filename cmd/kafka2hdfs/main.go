@@ -91,7 +91,13 @@ time box with its progress committed.`,
 			demoCommand(),
 			devHDFSCommand(),
 			auditCommand(),
+			devKafkaCommand(),
+			benchCommand(),
+			benchConsumeCommand(),
 		},
+		Flags:          []cli.Flag{cpuProfileFlag()},
+		Before:         startCPUProfile,
+		After:          stopCPUProfile,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
 }

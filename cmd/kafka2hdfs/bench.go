@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+)
+
+func benchCommand() *cli.Command {
+	d := bench.Defaults()
+	return &cli.Command{
+		Name:  "bench",
+		Usage: "measure the loader against a raw sarama consumer group on this machine, and write docs/performance.md",
+		Description: `Starts a Kafka broker (dev-kafka) in its own process and seeds it, then measures, each as its own
+process and --repeats times interleaved: a raw sarama consumer group reading everything (the
+ceiling), the loader in batch mode to the local filesystem, and the loader to a test HDFS
+(dev-hdfs). Every loader run uses a fresh group and output root, and its output is read back with
+an independent Parquet reader: every offset must be in exactly one file, or the benchmark fails.
+Then the many-buckets scenario: --buckets-partitions partitions with event times at random over
+--buckets-span, so every partition writes every hourly bucket at once, under the memory budget.
+
+Prints a summary and, with --out, writes the Markdown report (docs/performance.md).`,
+		Flags: []cli.Flag{
+			&cli.IntFlag{Name: "records", Value: d.Records, Usage: "messages to seed"},
+			&cli.IntFlag{Name: "size", Value: d.Size, Usage: "bytes per message (JSON padded to this size)"},
+			&cli.IntFlag{Name: "partitions", Value: d.Partitions, Usage: "partitions of the topic"},
+			&cli.DurationFlag{Name: "span", Value: d.Span, Usage: "event times spread over this span (hourly buckets)"},
+			&cli.IntFlag{Name: "repeats", Value: d.Repeats, Usage: "runs of each party; the report shows the median and min/max"},
+			&cli.StringFlag{Name: "kafka-compression", Value: d.Compression, Usage: "compression of the seeded Kafka batches: none, snappy, lz4 or zstd"},
+			&cli.BoolFlag{Name: "local", Value: true, Usage: "measure the loader to the local filesystem"},
+			&cli.BoolFlag{Name: "hdfs", Value: true, Usage: "measure the loader to the test HDFS"},
+			&cli.IntFlag{Name: "buckets-records", Value: d.Buckets.Records, Usage: "messages in the many-buckets scenario (0: skip it)"},
+			&cli.IntFlag{Name: "buckets-partitions", Value: d.Buckets.Partitions, Usage: "partitions in the many-buckets scenario"},
+			&cli.DurationFlag{Name: "buckets-span", Value: d.Buckets.Span, Usage: "event times at random over this span in the many-buckets scenario"},
+			&cli.StringFlag{Name: "buckets-max-buffered", Value: d.Buckets.MaxBufferedBytes, Usage: "memory.max_buffered_bytes in the many-buckets scenario"},
+			&cli.IntFlag{Name: "buckets-max-open-files", Value: d.Buckets.MaxOpenFiles, Usage: "memory.max_open_files in the many-buckets scenario"},
+			&cli.StringFlag{Name: "out", Usage: "write the Markdown report here, e.g. docs/performance.md"},
+			&cli.StringFlag{Name: "json", Usage: "write the raw results as JSON here"},
+			&cli.StringFlag{Name: "cpuprofile-dir", Usage: "write a CPU profile of every loader run here (<party>-<repeat>.pprof)"},
+			&cli.StringFlag{Name: "work-dir", Usage: "configs and output roots (default: a temporary directory, removed after)"},
+			&cli.StringFlag{Name: "note", Usage: "a paragraph quoted near the top of the report (e.g. what else ran on the machine)"},
+			&cli.DurationFlag{Name: "timeout", Value: d.Timeout, Usage: "bound on each measured process"},
+		},
+		Action: runBench,
+	}
+}
+
+func runBench(c *cli.Context) error {
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("bench: find the kafka2hdfs binary: %w", err)
+	}
+	o := bench.Defaults()
+	o.Binary, o.Env = exe, benchChildEnv
+	o.Records, o.Size, o.Partitions, o.Span, o.Repeats = c.Int("records"), c.Int("size"), c.Int("partitions"), c.Duration("span"), c.Int("repeats")
+	o.Compression, o.Local, o.HDFS = c.String("kafka-compression"), c.Bool("local"), c.Bool("hdfs")
+	o.Buckets = bench.BucketsOptions{Records: c.Int("buckets-records"), Partitions: c.Int("buckets-partitions"), Span: c.Duration("buckets-span"),
+		MaxBufferedBytes: c.String("buckets-max-buffered"), MaxOpenFiles: c.Int("buckets-max-open-files")}
+	o.WorkDir, o.ProfileDir, o.Note, o.Timeout = c.String("work-dir"), c.String("cpuprofile-dir"), c.String("note"), c.Duration("timeout")
+	o.Command = benchCommandLine(c)
+	o.Log = stderr
+	if o.Repeats < 1 || o.Records < 1 || o.Partitions < 1 || o.Size < 0 || o.Span <= 0 ||
+		(o.Buckets.Records > 0 && (o.Buckets.Partitions < 1 || o.Buckets.Span <= 0)) {
+		return configError{fmt.Errorf("--records, --repeats and --partitions must be at least 1, --size not negative, --span positive (and the --buckets-* likewise)")}
+	}
+	rep, err := bench.Run(c.Context, o)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	rep.Summary(c.App.Writer)
+	if p := c.String("out"); p != "" {
+		var md bytes.Buffer
+		rep.Markdown(&md)
+		if err := os.WriteFile(p, md.Bytes(), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(c.App.Writer, "wrote %s\n", p)
+	}
+	if p := c.String("json"); p != "" {
+		js, err := json.MarshalIndent(rep, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(p, js, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// benchChildEnv is added to the environment of the benchmark's subprocesses (the smoke test sets
+// it so that its test binary runs as kafka2hdfs).
+var benchChildEnv []string
+
+// benchCommandLine is how the report shows the command: the binary's base name and the flags set.
+func benchCommandLine(c *cli.Context) string {
+	args := []string{"kafka2hdfs", "bench"}
+	for _, a := range c.Args().Slice() {
+		args = append(args, a)
+	}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if !c.IsSet(name) || name == "note" || name == "work-dir" {
+			continue
+		}
+		v := c.Value(name)
+		if d, ok := v.(time.Duration); ok {
+			v = d.String()
+		}
+		s := fmt.Sprint(v)
+		if strings.ContainsAny(s, " \t") {
+			s = fmt.Sprintf("%q", s)
+		}
+		args = append(args, "--"+name+"="+s)
+	}
+	return strings.Join(args, " ")
+}
+
+// benchConsumeCommand is the benchmark's ceiling: a raw sarama consumer group in its own process.
+func benchConsumeCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "bench-consume",
+		Usage:  "read a topic to its high watermarks as a plain sarama consumer group, discarding the messages (used by bench)",
+		Hidden: true,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "brokers", Required: true},
+			&cli.StringFlag{Name: "topic", Required: true},
+			&cli.StringFlag{Name: "group", Required: true},
+		},
+		Action: func(c *cli.Context) error {
+			sc, err := bench.LoaderSarama()
+			if err != nil {
+				return err
+			}
+			res, err := bench.RawConsume(c.Context, strings.Split(c.String("brokers"), ","), c.String("topic"), c.String("group"), sc)
+			if err != nil {
+				return err
+			}
+			js, _ := json.Marshal(res)
+			fmt.Fprintf(c.App.Writer, "%s\n", js)
+			return nil
+		},
+	}
+}
+
+// cpuProfileFlag is a hidden global flag: `kafka2hdfs --cpuprofile FILE batch ...` profiles the
+// whole command, so the benchmark can profile the loader subprocess it measures.
+func cpuProfileFlag() cli.Flag {
+	return &cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the command to this file"}
+}
+
+var cpuProfileFile *os.File
+
+func startCPUProfile(c *cli.Context) error {
+	p := c.String("cpuprofile")
+	if p == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return err
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		return err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	cpuProfileFile = f
+	return nil
+}
+
+func stopCPUProfile(*cli.Context) error {
+	if cpuProfileFile == nil {
+		return nil
+	}
+	pprof.StopCPUProfile()
+	err := cpuProfileFile.Close()
+	cpuProfileFile = nil
+	return err
+}

@@ -1,0 +1,661 @@
+// Package bench measures the loader against the fastest a sarama consumer group can read the same
+// data on the same machine, in one run: the instrument behind `kafka2hdfs bench`, scripts/bench.sh
+// and docs/performance.md.
+//
+// Every measured party is its own process (the kafka2hdfs binary again), so its CPU time and peak
+// RSS come from the kernel's accounting of that process alone, and the broker (kfake, in a
+// `dev-kafka` process) and the test HDFS (`dev-hdfs`) do not share a heap or a scheduler with what
+// is measured. Every loader run starts with a fresh consumer group and a fresh output root, and its
+// output is read back with internal/verify, the independent arrow-go reader: every produced offset
+// must be in exactly one file, or the benchmark fails. A fast wrong run cannot pass.
+package bench
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/IBM/sarama"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
+)
+
+// Options configure a benchmark run.
+type Options struct {
+	// Binary is the kafka2hdfs executable run for every party; Env is added to its environment.
+	Binary string
+	Env    []string
+
+	Topic       string
+	Records     int
+	Size        int // bytes per message, at least
+	Partitions  int
+	Span        time.Duration
+	Repeats     int
+	Compression string // of the Kafka batches: none, snappy, lz4, zstd
+
+	Local bool // measure the loader to the local filesystem
+	HDFS  bool // measure the loader to the test HDFS
+
+	// Buckets is the many-buckets scenario; Records 0 skips it.
+	Buckets BucketsOptions
+
+	// WorkDir holds configs and output roots; default a temporary directory, removed at the end.
+	WorkDir string
+	// ProfileDir, if set, receives a CPU profile of every loader run (<party>-<repeat>.pprof).
+	ProfileDir string
+	// KeepOutput keeps the local output roots (WorkDir/out-local-<repeat>, WorkDir/out-buckets)
+	// instead of removing each once verified.
+	KeepOutput bool
+	// Timeout bounds each measured process.
+	Timeout time.Duration
+	// Command is the command line shown in the report; Note is a paragraph added to it.
+	Command, Note string
+	// Log receives progress lines; nil discards them.
+	Log io.Writer
+}
+
+// BucketsOptions shape the many-buckets scenario.
+type BucketsOptions struct {
+	Records    int
+	Partitions int
+	Span       time.Duration // hourly buckets: Span/1h of them
+	// MaxBufferedBytes and MaxOpenFiles are the loader's memory budget in the scenario
+	// (memory.max_buffered_bytes, memory.max_open_files).
+	MaxBufferedBytes string
+	MaxOpenFiles     int
+}
+
+// Defaults are the documented defaults of `kafka2hdfs bench`.
+func Defaults() Options {
+	return Options{
+		Topic: "bench", Records: 1_000_000, Size: 1024, Partitions: 8, Span: 4 * time.Hour, Repeats: 3,
+		Compression: "none", Local: true, HDFS: true, Timeout: 10 * time.Minute,
+		Buckets: BucketsOptions{Records: 400_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
+	}
+}
+
+// Party names.
+const (
+	PartyCeiling = "sarama group (ceiling)"
+	PartyLocal   = "loader → local fs"
+	PartyHDFS    = "loader → test HDFS"
+)
+
+// Report is everything a run measured.
+type Report struct {
+	Options Options
+	Machine Machine
+	Start   time.Time
+	Took    time.Duration
+	Seed    SeedReport
+	Parties []Party
+	Buckets *BucketsReport
+	// LoaderConfig is the config of the local loader runs (output root and group elided).
+	LoaderConfig string
+	Sarama       string // the sarama settings both sides use
+
+	want map[verify.TP]int64
+}
+
+// Expected is what the main topic held: records per topic-partition, offsets 0..n-1.
+func (rep *Report) Expected() map[verify.TP]int64 { return rep.want }
+
+// SeedReport describes the seeded topic.
+type SeedReport struct {
+	Records, Bytes int64
+	Partitions     int
+	Took           time.Duration
+}
+
+// Party is one measured kind of process and its runs.
+type Party struct {
+	Name string
+	Runs []Result
+}
+
+// Result is one measured process.
+type Result struct {
+	Usage
+	Records, Bytes int64
+	// BrokerCPU is the CPU time the broker process spent while this run went.
+	BrokerCPU time.Duration
+	// Output, for loader runs: what the verification read back.
+	Output *Output
+	// Extra is party-specific detail (the raw consumer's join and read times).
+	Extra string
+	// ReadRate, for the ceiling: records/s from the first group session to the last message.
+	ReadRate float64 `json:",omitempty"`
+}
+
+// RecordsPerSec is the run's rate over its whole process lifetime.
+func (r Result) RecordsPerSec() float64 { return float64(r.Records) / r.Wall.Seconds() }
+
+// MBPerSec is the input rate in MB (10^6 bytes) per second.
+func (r Result) MBPerSec() float64 { return float64(r.Bytes) / 1e6 / r.Wall.Seconds() }
+
+// CPUPerMillion is CPU seconds per million records.
+func (r Result) CPUPerMillion() float64 { return r.CPU.Seconds() / float64(r.Records) * 1e6 }
+
+// BucketsReport is the many-buckets scenario's result.
+type BucketsReport struct {
+	Options BucketsOptions
+	Seed    SeedReport
+	Run     Result
+	Config  string
+}
+
+type bench struct {
+	opts   Options
+	rep    *Report
+	broker *server
+	addr   string
+}
+
+func (b *bench) logf(format string, args ...any) {
+	if b.opts.Log != nil {
+		fmt.Fprintf(b.opts.Log, format+"\n", args...)
+	}
+}
+
+// Run runs the benchmark. An error means it could not measure, or a verification failed.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	if o.Binary == "" {
+		return nil, fmt.Errorf("bench: no kafka2hdfs binary")
+	}
+	if o.Repeats < 1 || o.Records < 1 || o.Partitions < 1 || o.Size < 0 || o.Span <= 0 {
+		return nil, fmt.Errorf("bench: need repeats, records and partitions >= 1 and a positive span")
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 10 * time.Minute
+	}
+	if o.Topic == "" {
+		o.Topic = "bench"
+	}
+	if o.WorkDir == "" {
+		dir, err := os.MkdirTemp("", "kafka2hdfs-bench")
+		if err != nil {
+			return nil, err
+		}
+		defer os.RemoveAll(dir)
+		o.WorkDir = dir
+	} else if err := os.MkdirAll(o.WorkDir, 0o755); err != nil {
+		return nil, err
+	}
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	b := &bench{opts: o, rep: &Report{Options: o, Machine: machineFacts(), Start: time.Now()}}
+	sc, err := LoaderSarama()
+	if err != nil {
+		return nil, err
+	}
+	b.rep.Sarama = describeSarama(sc)
+	b.rep.LoaderConfig = LoaderConfig([]string{"<broker>"}, o.Topic, "<group>", "<root>", defaultLateness, "")
+	if err := b.main(ctx, sc); err != nil {
+		return b.rep, err
+	}
+	if o.Buckets.Records > 0 {
+		if err := b.buckets(ctx); err != nil {
+			return b.rep, err
+		}
+	}
+	b.rep.Took = time.Since(b.rep.Start)
+	return b.rep, nil
+}
+
+// startBroker starts a dev-kafka process seeded per so and returns the seed report.
+func (b *bench) startBroker(ctx context.Context, so SeedOptions) (SeedReport, error) {
+	args := []string{"dev-kafka", "--addr", "127.0.0.1:0", "--topic", so.Topic,
+		"--partitions", strconv.Itoa(so.Partitions), "--seed-records", strconv.Itoa(so.Records),
+		"--seed-size", strconv.Itoa(so.Size), "--seed-span", so.Span.String(),
+		"--seed-compression", so.Compression, "--log-level", "warn"}
+	if so.Spread {
+		args = append(args, "--seed-spread")
+	}
+	srv, vals, err := b.startServer(ctx, "broker", b.opts.Timeout, []string{"broker:", "seeded:"}, args...)
+	if err != nil {
+		return SeedReport{}, err
+	}
+	b.broker, b.addr = srv, vals[0]
+	var s Seeded
+	if err := json.Unmarshal([]byte(vals[1]), &s); err != nil {
+		return SeedReport{}, fmt.Errorf("broker's seeded line %q: %w", vals[1], err)
+	}
+	return SeedReport{Records: s.Records, Bytes: s.Bytes, Partitions: so.Partitions, Took: s.Elapsed}, nil
+}
+
+func (b *bench) stopBroker() {
+	if b.broker != nil {
+		b.broker.stop()
+		b.broker = nil
+	}
+}
+
+func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
+	o := b.opts
+	b.logf("seeding %d records of %d bytes over %d partitions...", o.Records, o.Size, o.Partitions)
+	seed, err := b.startBroker(ctx, SeedOptions{Topic: o.Topic, Partitions: o.Partitions, Records: o.Records,
+		Size: o.Size, Span: o.Span, Compression: o.Compression, Seed: 1})
+	if err != nil {
+		return err
+	}
+	defer b.stopBroker()
+	b.rep.Seed = seed
+	b.logf("seeded %d records (%.1f MB) in %s; broker at %s", seed.Records, float64(seed.Bytes)/1e6, seed.Took.Round(time.Millisecond), b.addr)
+	want, err := Watermarks(ctx, []string{b.addr}, o.Topic, sc)
+	if err != nil {
+		return err
+	}
+	if n := sumWant(want); n != seed.Records {
+		return fmt.Errorf("broker holds %d records, %d were seeded", n, seed.Records)
+	}
+	b.rep.want = want
+	parties := []string{PartyCeiling}
+	if o.Local {
+		parties = append(parties, PartyLocal)
+	}
+	if o.HDFS {
+		parties = append(parties, PartyHDFS)
+	}
+	runs := make([][]Result, len(parties))
+	// Interleaved, so a noisy neighbour slows every party alike rather than one of them.
+	for r := 1; r <= o.Repeats; r++ {
+		for i, p := range parties {
+			b.logf("repeat %d/%d: %s", r, o.Repeats, p)
+			var run Result
+			var err error
+			switch p {
+			case PartyCeiling:
+				run, err = b.ceiling(ctx, r)
+			case PartyLocal:
+				run, err = b.loaderLocal(ctx, r, want, seed)
+			case PartyHDFS:
+				run, err = b.loaderHDFS(ctx, r, want, seed)
+			}
+			if err != nil {
+				return err
+			}
+			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MB (broker CPU %.1fs)%s",
+				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/1e6, run.BrokerCPU.Seconds(), verifiedNote(run))
+			runs[i] = append(runs[i], run)
+		}
+	}
+	for i, p := range parties {
+		b.rep.Parties = append(b.rep.Parties, Party{Name: p, Runs: runs[i]})
+	}
+	return nil
+}
+
+func verifiedNote(r Result) string {
+	if r.Output == nil {
+		return ""
+	}
+	return fmt.Sprintf("; verified %d rows in %d files", r.Output.Rows, r.Output.Files)
+}
+
+// brokerCPU is the broker process's CPU time so far.
+func (b *bench) brokerCPU() time.Duration {
+	if b.broker == nil || b.broker.cmd.Process == nil {
+		return 0
+	}
+	return procCPU(b.broker.cmd.Process.Pid)
+}
+
+func (b *bench) ceiling(ctx context.Context, r int) (Result, error) {
+	cpu0 := b.brokerCPU()
+	out, u, err := b.measure(ctx, "raw sarama group", "bench-consume", "--brokers", b.addr, "--topic", b.opts.Topic,
+		"--group", fmt.Sprintf("bench-raw-%d-%d", time.Now().UnixNano(), r))
+	if err != nil {
+		return Result{}, err
+	}
+	var c Consumed
+	line := strings.TrimSpace(out)
+	if i := strings.LastIndexByte(line, '\n'); i >= 0 {
+		line = line[i+1:]
+	}
+	if err := json.Unmarshal([]byte(line), &c); err != nil {
+		return Result{}, fmt.Errorf("raw consumer output %q: %w", line, err)
+	}
+	if c.Records != b.rep.Seed.Records || c.Bytes != b.rep.Seed.Bytes {
+		return Result{}, fmt.Errorf("%w: the raw consumer read %d records (%d bytes), %d (%d bytes) were seeded", ErrVerify, c.Records, c.Bytes, b.rep.Seed.Records, b.rep.Seed.Bytes)
+	}
+	return Result{Usage: u, Records: c.Records, Bytes: c.Bytes, BrokerCPU: b.brokerCPU() - cpu0, ReadRate: float64(c.Records) / c.Read.Seconds(),
+		Extra: fmt.Sprintf("join %s, read %s (%.0f records/s while reading), %d group session(s)", c.Join.Round(time.Millisecond), c.Read.Round(time.Millisecond), float64(c.Records)/c.Read.Seconds(), c.Sessions)}, nil
+}
+
+// loaderArgs is the command line of a loader run with config cfg.
+func (b *bench) loaderArgs(cfg, profile string) []string {
+	var args []string
+	if b.opts.ProfileDir != "" {
+		args = append(args, "--cpuprofile", filepath.Join(b.opts.ProfileDir, profile+".pprof"))
+	}
+	return append(args, "batch", "--config", cfg, "--progress", "none")
+}
+
+func (b *bench) writeConfig(name, y string) (string, error) {
+	p := filepath.Join(b.opts.WorkDir, name+".yaml")
+	return p, os.WriteFile(p, []byte(y), 0o644)
+}
+
+func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
+	root := filepath.Join(b.opts.WorkDir, fmt.Sprintf("out-local-%d", r))
+	if err := os.RemoveAll(root); err != nil {
+		return Result{}, err
+	}
+	name := fmt.Sprintf("local-%d", r)
+	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-local-%d-%d", time.Now().UnixNano(), r), root, defaultLateness, ""))
+	if err != nil {
+		return Result{}, err
+	}
+	cpu0 := b.brokerCPU()
+	_, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, name)...)
+	if err != nil {
+		return Result{}, err
+	}
+	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
+	b.logf("    verifying %s", root)
+	out, err := Verify(ctx, storage.Local{}, filepath.ToSlash(root), want)
+	if err != nil {
+		return run, fmt.Errorf("loader to local fs, repeat %d: %w", r, err)
+	}
+	run.Output = &out
+	return run, b.remove(root)
+}
+
+func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
+	// A fresh in-memory HDFS per run: the previous run's files would hold memory otherwise.
+	hdfs, vals, err := b.startServer(ctx, "test HDFS", time.Minute, []string{"  namenode:"}, "dev-hdfs",
+		"--addr", "127.0.0.1:0", "--datanode-addr", "127.0.0.1:0", "--block-size", "128MiB", "--log-level", "warn")
+	if err != nil {
+		return Result{}, err
+	}
+	defer hdfs.stop()
+	url := "hdfs://" + vals[0] + "/bench"
+	name := fmt.Sprintf("hdfs-%d", r)
+	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-hdfs-%d-%d", time.Now().UnixNano(), r), url, defaultLateness, ""))
+	if err != nil {
+		return Result{}, err
+	}
+	cpu0 := b.brokerCPU()
+	_, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, name)...)
+	if err != nil {
+		return Result{}, err
+	}
+	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
+	b.logf("    verifying %s (read back through the HDFS client)", url)
+	fsys, root, err := storage.Open(url, storage.HDFSOptions{})
+	if err != nil {
+		return run, err
+	}
+	if c, ok := fsys.(io.Closer); ok {
+		defer c.Close()
+	}
+	out, err := Verify(ctx, fsys, root, want)
+	if err != nil {
+		return run, fmt.Errorf("loader to HDFS, repeat %d: %w", r, err)
+	}
+	run.Output = &out
+	return run, nil
+}
+
+func (b *bench) buckets(ctx context.Context) error {
+	bo := b.opts.Buckets
+	b.logf("many-buckets scenario: seeding %d records over %d partitions, event times spread over %s...", bo.Records, bo.Partitions, bo.Span)
+	seed, err := b.startBroker(ctx, SeedOptions{Topic: b.opts.Topic, Partitions: bo.Partitions, Records: bo.Records,
+		Size: b.opts.Size, Span: bo.Span, Spread: true, Compression: b.opts.Compression, Seed: 2})
+	if err != nil {
+		return err
+	}
+	defer b.stopBroker()
+	sc, err := LoaderSarama()
+	if err != nil {
+		return err
+	}
+	want, err := Watermarks(ctx, []string{b.addr}, b.opts.Topic, sc)
+	if err != nil {
+		return err
+	}
+	root := filepath.Join(b.opts.WorkDir, "out-buckets")
+	if err := os.RemoveAll(root); err != nil {
+		return err
+	}
+	extra := bucketsExtra(bo)
+	cfg, err := b.writeConfig("buckets", LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root, bucketsLateness, extra))
+	if err != nil {
+		return err
+	}
+	cpu0 := b.brokerCPU()
+	_, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, "buckets")...)
+	if err != nil {
+		return err
+	}
+	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
+	b.logf("    verifying %s", root)
+	out, err := Verify(ctx, storage.Local{}, filepath.ToSlash(root), want)
+	if err != nil {
+		return fmt.Errorf("many-buckets scenario: %w", err)
+	}
+	run.Output = &out
+	b.logf("    %.0f records/s, peak RSS %.0f MB, %d files of %.1f KB on average in %d buckets", run.RecordsPerSec(),
+		float64(run.MaxRSS)/1e6, out.Files, out.AvgFileBytes()/1e3, out.Buckets)
+	b.rep.Buckets = &BucketsReport{Options: bo, Seed: seed, Run: run,
+		Config: LoaderConfig([]string{"<broker>"}, b.opts.Topic, "<group>", "<root>", bucketsLateness, extra)}
+	return b.remove(root)
+}
+
+// Lateness of the loader runs. In the many-buckets scenario events arrive in random time order,
+// as in a backlog of late data: allowed_lateness longer than the span keeps the rotation rule from
+// flushing at nearly every record, so every partition holds every bucket open and only the memory
+// budget bounds the open files.
+const (
+	defaultLateness = "10m"
+	bucketsLateness = "100h"
+)
+
+func (b *bench) remove(root string) error {
+	if b.opts.KeepOutput {
+		return nil
+	}
+	return os.RemoveAll(root)
+}
+
+func bucketsExtra(bo BucketsOptions) string {
+	return fmt.Sprintf(`memory:
+  max_buffered_bytes: %s
+  max_open_files: %d
+`, bo.MaxBufferedBytes, bo.MaxOpenFiles)
+}
+
+// LoaderConfig is the loader's config in the benchmark: the sample events' 9-column schema
+// (event_id etc. from internal/sample's events), snappy, an event-time hourly partitioner,
+// default rotation and memory budget, and the default (exactly-once) commit protocol. lateness
+// is rotation.allowed_lateness; extra is appended (YAML sections).
+func LoaderConfig(brokers []string, topic, group, root, lateness, extra string) string {
+	return fmt.Sprintf(`kafka:
+  brokers: [%s]
+  group: %s
+output:
+  root: %s
+  compression: snappy
+rotation:
+  allowed_lateness: %s
+log:
+  level: warn
+%stopics:
+  - name: %s
+    format: json
+    interceptors:
+      - {type: timestamp, field: ts, format: rfc3339}
+    partitioner:
+      time: {source: event}
+      granularity: hour
+      path: dt=2006-01-02/hour=15
+    schema:%s
+`, strings.Join(brokers, ", "), group, root, lateness, extra, topic, Schema)
+}
+
+// Schema is the benchmark's 9-column schema over the sample events (the loader adds its
+// kafka_* metadata columns).
+const Schema = `
+      - {name: event_id,   type: string,           field: event_id, required: true}
+      - {name: event_type, type: string,           field: type, required: true}
+      - {name: event_time, type: timestamp-millis, field: ts, required: true}
+      - {name: user_id,    type: int64,            field: user.id, required: true}
+      - {name: country,    type: string,           field: user.geo.country}
+      - {name: session_id, type: string,           field: session_id}
+      - {name: url,        type: string,           field: page.url}
+      - {name: device_os,  type: string,           field: device.os}
+      - {name: price,      type: double,           field: cart.price}`
+
+// Output is what a verification read back.
+type Output struct {
+	Rows, Files, DeadLetters int64
+	FileBytes                int64
+	Buckets                  int // distinct directories holding data files
+}
+
+// AvgFileBytes is the mean data file size.
+func (o Output) AvgFileBytes() float64 {
+	if o.Files == 0 {
+		return 0
+	}
+	return float64(o.FileBytes) / float64(o.Files)
+}
+
+// Verify reads every file under root with internal/verify and checks that each offset of want
+// (topic-partition → records produced) is in exactly one data file, that there are no dead letters
+// (the benchmark produces none) and no leftover staging files.
+func Verify(ctx context.Context, fsys storage.FS, root string, want map[verify.TP]int64) (Output, error) {
+	rep, err := verify.OutputFS(ctx, fsys, root)
+	if err != nil {
+		return Output{}, fmt.Errorf("%w: read back %s: %v", ErrVerify, root, err)
+	}
+	if err := rep.Check(want, nil); err != nil {
+		return Output{}, fmt.Errorf("%w: %v", ErrVerify, err)
+	}
+	var out Output
+	for _, f := range rep.Files {
+		out.Rows += f.Rows
+	}
+	out.Files, out.DeadLetters = int64(len(rep.Files)), int64(len(rep.DeadLetters))
+	if n := sumWant(want); out.Rows != n || out.DeadLetters != 0 || len(rep.Staging) != 0 {
+		return out, fmt.Errorf("%w: %d rows in data files, %d produced; %d dead-letter files; %d staging files left", ErrVerify, out.Rows, n, out.DeadLetters, len(rep.Staging))
+	}
+	dirs := map[string]bool{}
+	err = offsets.Walk(ctx, fsys, root, func(name string, info fs.FileInfo) error {
+		rel := strings.TrimPrefix(strings.TrimPrefix(name, root), "/")
+		if strings.HasPrefix(rel, "_") || strings.HasPrefix(rel, ".") || !strings.HasSuffix(name, ".parquet") {
+			return nil
+		}
+		out.FileBytes += info.Size()
+		dirs[path.Dir(rel)] = true
+		return nil
+	})
+	out.Buckets = len(dirs)
+	return out, err
+}
+
+func sumWant(want map[verify.TP]int64) int64 {
+	var n int64
+	for _, v := range want {
+		n += v
+	}
+	return n
+}
+
+// Watermarks is each partition's high watermark, read from the broker: what the checks expect
+// (the topic started empty, so offsets 0..hw-1).
+func Watermarks(ctx context.Context, brokers []string, topic string, sc *sarama.Config) (map[verify.TP]int64, error) {
+	client, err := sarama.NewClient(brokers, sc)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %v: %w", brokers, err)
+	}
+	defer client.Close()
+	parts, err := client.Partitions(topic)
+	if err != nil {
+		return nil, err
+	}
+	want := map[verify.TP]int64{}
+	for _, p := range parts {
+		hw, err := client.GetOffset(topic, p, sarama.OffsetNewest)
+		if err != nil {
+			return nil, err
+		}
+		want[verify.TP{Topic: topic, Partition: p}] = hw
+	}
+	return want, ctx.Err()
+}
+
+func describeSarama(sc *sarama.Config) string {
+	return fmt.Sprintf("version %s, Consumer.Fetch.Default %d, Fetch.Min %d, Fetch.Max %d, MaxWaitTime %s, MaxProcessingTime %s, ChannelBufferSize %d, group strategies %d (sticky, range), auto-commit off, initial offset oldest",
+		sc.Version, sc.Consumer.Fetch.Default, sc.Consumer.Fetch.Min, sc.Consumer.Fetch.Max, sc.Consumer.MaxWaitTime, sc.Consumer.MaxProcessingTime, sc.ChannelBufferSize, len(sc.Consumer.Group.Rebalance.GroupStrategies))
+}
+
+// procCPU reads utime+stime of a running process from /proc (0 when it cannot).
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses and may hold spaces.
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	const clockTicks = 100 // USER_HZ on Linux
+	return time.Duration(ut+st) * time.Second / clockTicks
+}
+
+// Machine describes where the benchmark ran.
+type Machine struct {
+	CPUs      int
+	CPUModel  string
+	GoVersion string
+	Kernel    string
+	MemTotal  string
+	OS, Arch  string
+}
+
+func machineFacts() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPUModel = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "MemTotal:") {
+				m.MemTotal = strings.TrimSpace(strings.TrimPrefix(l, "MemTotal:"))
+			}
+		}
+	}
+	return m
+}
