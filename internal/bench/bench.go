@@ -82,7 +82,7 @@ func Defaults() Options {
 	return Options{
 		Topic: "bench", Records: 1_000_000, Size: 1024, Partitions: 8, Span: 4 * time.Hour, Repeats: 3,
 		Compression: "none", Local: true, HDFS: true, Timeout: 10 * time.Minute,
-		Buckets: BucketsOptions{Records: 400_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
+		Buckets: BucketsOptions{Records: 500_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
 	}
 }
 
@@ -105,6 +105,8 @@ type Report struct {
 	// LoaderConfig is the config of the local loader runs (output root and group elided).
 	LoaderConfig string
 	Sarama       string // the sarama settings both sides use
+	// CeilingStalls counts raw consumer runs that stalled and were retried.
+	CeilingStalls int
 
 	want map[verify.TP]int64
 }
@@ -289,8 +291,8 @@ func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 			if err != nil {
 				return err
 			}
-			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MB (broker CPU %.1fs)%s",
-				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/1e6, run.BrokerCPU.Seconds(), verifiedNote(run))
+			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MiB (broker CPU %.1fs)%s",
+				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/(1<<20), run.BrokerCPU.Seconds(), verifiedNote(run))
 			runs[i] = append(runs[i], run)
 		}
 	}
@@ -315,10 +317,28 @@ func (b *bench) brokerCPU() time.Duration {
 	return procCPU(b.broker.cmd.Process.Pid)
 }
 
+// ceiling measures the raw consumer, retrying a run that stalled (see ErrStalled) up to twice; the
+// retries are counted in the report.
 func (b *bench) ceiling(ctx context.Context, r int) (Result, error) {
+	for attempt := 1; ; attempt++ {
+		res, err := b.ceilingOnce(ctx, r, attempt)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), ErrStalled.Error()) {
+			return res, err
+		}
+		b.rep.CeilingStalls++
+		b.logf("    the raw consumer stalled; retrying with a fresh group: %v", firstLine(err))
+	}
+}
+
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+func (b *bench) ceilingOnce(ctx context.Context, r, attempt int) (Result, error) {
 	cpu0 := b.brokerCPU()
 	out, u, err := b.measure(ctx, "raw sarama group", "bench-consume", "--brokers", b.addr, "--topic", b.opts.Topic,
-		"--group", fmt.Sprintf("bench-raw-%d-%d", time.Now().UnixNano(), r))
+		"--group", fmt.Sprintf("bench-raw-%d-%d-%d", time.Now().UnixNano(), r, attempt))
 	if err != nil {
 		return Result{}, err
 	}
@@ -450,8 +470,8 @@ func (b *bench) buckets(ctx context.Context) error {
 		return fmt.Errorf("many-buckets scenario: %w", err)
 	}
 	run.Output = &out
-	b.logf("    %.0f records/s, peak RSS %.0f MB, %d files of %.1f KB on average in %d buckets", run.RecordsPerSec(),
-		float64(run.MaxRSS)/1e6, out.Files, out.AvgFileBytes()/1e3, out.Buckets)
+	b.logf("    %.0f records/s, peak RSS %.0f MiB, %d files of %.1f KB on average in %d buckets", run.RecordsPerSec(),
+		float64(run.MaxRSS)/(1<<20), out.Files, out.AvgFileBytes()/1e3, out.Buckets)
 	b.rep.Buckets = &BucketsReport{Options: bo, Seed: seed, Run: run,
 		Config: LoaderConfig([]string{"<broker>"}, b.opts.Topic, "<group>", "<root>", bucketsLateness, extra)}
 	return b.remove(root)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -91,13 +92,29 @@ func RawConsume(ctx context.Context, brokers []string, topic, group string, sc *
 		}
 	}()
 	var consumeErr error
-	select {
-	case <-h.done:
-	case consumeErr = <-errc:
-		if consumeErr == nil {
-			consumeErr = ctx.Err()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	h.progress.Store(time.Now().UnixNano())
+wait:
+	for {
+		select {
+		case <-h.done:
+			break wait
+		case consumeErr = <-errc:
+			if consumeErr == nil {
+				consumeErr = ctx.Err()
+			}
+			break wait
+		case consumeErr = <-cg.Errors():
+			break wait
+		case <-tick.C:
+			// sarama has been seen (1 run in ~6 on a loaded 2-core machine, kfake broker) to stop
+			// delivering one partition for good: fail loudly rather than hang the benchmark.
+			if idle := time.Since(time.Unix(0, h.progress.Load())); idle > StallTimeout {
+				consumeErr = fmt.Errorf("%w: no message for %s with %s short of the high watermark", ErrStalled, idle.Round(time.Second), h.short())
+				break wait
+			}
 		}
-	case consumeErr = <-cg.Errors():
 	}
 	end := time.Now()
 	cancel()
@@ -111,14 +128,32 @@ func RawConsume(ctx context.Context, brokers []string, topic, group string, sc *
 	return Consumed{Records: h.records.Load(), Bytes: h.bytes.Load(), Join: joined.Sub(start), Read: end.Sub(joined), Sessions: h.sessions.Load()}, nil
 }
 
+// StallTimeout is how long RawConsume waits without a message before it gives up with ErrStalled.
+var StallTimeout = 15 * time.Second
+
+// ErrStalled: the raw consumer got no message for StallTimeout while partitions were short.
+var ErrStalled = errors.New("raw consumer stalled")
+
+// short lists the partitions short of their target, with their next offset.
+func (h *rawHandler) short() string {
+	var s []string
+	for p, t := range h.target {
+		if n := h.next[p].Load(); n < t {
+			s = append(s, fmt.Sprintf("partition %d at %d of %d", p, n, t))
+		}
+	}
+	return strings.Join(s, ", ")
+}
+
 // rawHandler counts messages until every partition reached its target.
 type rawHandler struct {
 	target   map[int32]int64         // read-only after start
 	next     map[int32]*atomic.Int64 // per partition, the first offset not counted yet
 	sessions atomic.Int64
+	progress atomic.Int64 // UnixNano of the last counted message
 	records  atomic.Int64
-	bytes   atomic.Int64
-	left    atomic.Int64 // partitions short of their target
+	bytes    atomic.Int64
+	left     atomic.Int64 // partitions short of their target
 
 	mu       sync.Mutex
 	joinedAt time.Time
@@ -165,6 +200,7 @@ func (h *rawHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama
 				continue // re-read after a rebalance
 			}
 			next.Store(m.Offset + 1)
+			h.progress.Store(time.Now().UnixNano())
 			n++
 			b += int64(len(m.Key) + len(m.Value))
 			if m.Offset+1 >= target {

@@ -137,7 +137,11 @@ func (rep *Report) Markdown(w io.Writer) {
 	p("## Results\n\n")
 	p("%d records of ~%d bytes of JSON (%.0f MB of keys and values) in %d partitions, event times spread over\n",
 		rep.Seed.Records, o.Size, float64(rep.Seed.Bytes)/1e6, rep.Seed.Partitions)
-	p("%s; Kafka batches compressed with %s. Each party ran %d time(s), interleaved (ceiling, local, HDFS, ceiling, ...);\n", o.Span, o.Compression, o.Repeats)
+	comp := "Kafka batches uncompressed"
+	if o.Compression != "none" && o.Compression != "" {
+		comp = "Kafka batches compressed with " + o.Compression
+	}
+	p("%s; %s. Each party ran %d time(s), interleaved (ceiling, local, HDFS, ceiling, ...);\n", o.Span, comp, o.Repeats)
 	p("cells are the median with (min–max). Rates are over each process's whole life, start to exit (connecting,\n")
 	p("joining the group, the final commit included). CPU is user+system time of the process and peak RSS its\n")
 	p("maximum resident set, both from the kernel (getrusage of the child). \"of ceiling\" is the party's median\n")
@@ -165,14 +169,18 @@ func (rep *Report) Markdown(w io.Writer) {
 	if c := rep.Ceiling(); c != nil && len(c.Runs) > 0 {
 		read := statOf(c.Runs, func(r Result) float64 { return r.ReadRate })
 		p("\nThe ceiling's rate while reading alone (from the first group session to the last message; process start,\n")
-		p("connecting and closing excluded) was %s records/s. Against that stricter ceiling:", read.format("%.0f"))
+		p("connecting and closing excluded) was %s records/s. Against that stricter ceiling", read.format("%.0f"))
+		var parts []string
 		for i := range rep.Parties {
-			pt := &rep.Parties[i]
-			if pt.Name != PartyCeiling {
-				p(" %s %.1f%%;", pt.Name, statOf(pt.Runs, rate).med/read.med*100)
+			if pt := &rep.Parties[i]; pt.Name != PartyCeiling {
+				parts = append(parts, fmt.Sprintf("%s reaches %.1f%%", pt.Name, statOf(pt.Runs, rate).med/read.med*100))
 			}
 		}
-		p("\n")
+		p(" %s.\n", strings.Join(parts, ", "))
+	}
+	if rep.CeilingStalls > 0 {
+		p("\n%d raw consumer run(s) stalled (sarama stopped delivering a partition, no message for %s) and were\n", rep.CeilingStalls, StallTimeout)
+		p("rerun with a fresh group; only completed runs are in the table.\n")
 	}
 	p("\nLoader peak RSS ≤ 512 MiB in every run: %s.\n\n", yesNo(rep.loaderRSSOK()))
 	p("Per run (wall time; CPU time and cores busy on average, CPU/wall; peak RSS; CPU the broker process spent meanwhile):\n\n")
