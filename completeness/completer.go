@@ -241,12 +241,7 @@ func (c *Completer) passTopic(ctx context.Context, t Topic) error {
 		if !Complete(end, opts.Lateness, low, lowOK, now) {
 			return nil
 		}
-		if err := c.mark(ctx, t.Name, dir, rel, start, end, low, steps); err != nil {
-			return err
-		}
-		set.add(key)
-		c.completed.WithLabelValues(t.Name).Inc()
-		return nil
+		return c.mark(ctx, t.Name, dir, rel, start, end, low, steps, func() { set.add(key) })
 	})
 }
 
@@ -276,7 +271,10 @@ func (c *Completer) walkBuckets(ctx context.Context, dir string, fn func(dir str
 }
 
 // mark writes the manifest, then _SUCCESS: a reader that sees _SUCCESS finds the manifest.
-func (c *Completer) mark(ctx context.Context, topic, dir, rel string, start, end, low time.Time, steps []string) error {
+//
+// complete is called once the bucket is known complete and before _SUCCESS appears, so that this
+// process's pipelines treat records for it as late before any reader can see the marker.
+func (c *Completer) mark(ctx context.Context, topic, dir, rel string, start, end, low time.Time, steps []string, complete func()) error {
 	m := &Manifest{Version: 1, Topic: topic, Bucket: rel, BucketStart: start.UTC(), BucketEnd: end.UTC(),
 		Watermark: low.UTC(), CompletedAt: c.now().UTC(), LateFiles: []ManifestFile{}}
 	for _, name := range steps {
@@ -290,14 +288,17 @@ func (c *Completer) mark(ctx context.Context, topic, dir, rel string, start, end
 	sortFiles(m.Files)
 	// Another member may have marked it since the listing; its marker stands.
 	if _, err := c.FS.Stat(ctx, path.Join(dir, SuccessName)); err == nil {
+		complete()
 		return nil
 	}
 	if err := writeManifest(ctx, c.FS, dir, m); err != nil {
 		return fmt.Errorf("mark %s complete: %w", dir, err)
 	}
+	complete()
 	if err := writeAtomic(ctx, c.FS, path.Join(dir, SuccessName), nil); err != nil {
 		return fmt.Errorf("mark %s complete: %w", dir, err)
 	}
+	c.completed.WithLabelValues(topic).Inc()
 	c.log().Info("bucket complete", "topic", topic, "bucket", rel, "files", len(m.Files), "records", m.Records,
 		"watermark", low.UTC().Format(time.RFC3339))
 	return nil

@@ -3,6 +3,8 @@ package completeness
 import (
 	"fmt"
 	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
 // Policy is what happens to a record that arrives for a bucket already marked complete.
@@ -21,7 +23,7 @@ const (
 
 // LateDir is the root-relative directory of records written by the LateRoot policy:
 // _late/<topic>/<bucket path>/<step file>.
-const LateDir = "_late"
+const LateDir = offsets.LateDir
 
 // LateReason is the dead-letter reason of a record sent there by the DeadLetter policy.
 const LateReason = "late for completed bucket"
