@@ -67,3 +67,5 @@ func TestBucketsUnparsable(t *testing.T) {
 		}
 	}
 }
+
+func partitionerHour() partitioner.Config { return partitioner.Config{Granularity: "hour"} }

@@ -26,7 +26,9 @@ import (
 // by hour) to chosen partitions, so each test decides exactly which partition is where.
 var day = time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 
-func at(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+func at(h, m int) time.Time {
+	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 // produceAt writes one {"id": n} record per time to partition p and returns their offsets.
 func (h *harness) produceAt(p int32, times ...time.Time) []int64 {
