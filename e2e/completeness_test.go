@@ -71,7 +71,20 @@ func spread(h, from, n int) []time.Time {
 
 func (h *harness) completenessConfig(group, late string, interval time.Duration) *config.Config {
 	h.t.Helper()
-	y := fmt.Sprintf(`kafka:
+	cfg, err := config.Parse([]byte(h.eventsYAML(group, true, late, interval)))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		h.t.Fatal(err)
+	}
+	return cfg
+}
+
+// eventsYAML is the config of the topic produceAt writes to.
+func (h *harness) eventsYAML(group string, complete bool, late string, interval time.Duration) string {
+	return fmt.Sprintf(`kafka:
   brokers: [%s]
   group: %s
   session_timeout: 6s
@@ -83,7 +96,7 @@ rotation:
   max_age: 200ms
   allowed_lateness: 10m
 completeness:
-  enabled: true
+  enabled: %v
   late: %s
   interval: %s
 topics:
@@ -92,16 +105,7 @@ topics:
     schema:
       - {name: id, type: int64, field: id, required: true}
       - {name: p, type: int32, field: p}
-`, strings.Join(h.brokers, ", "), group, h.root, late, interval, h.topic)
-	cfg, err := config.Parse([]byte(y))
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	cfg = cfg.WithDefaults()
-	if err := cfg.Validate(); err != nil {
-		h.t.Fatal(err)
-	}
-	return cfg
+`, strings.Join(h.brokers, ", "), group, h.root, complete, late, interval, h.topic)
 }
 
 func (h *harness) bucketDir(hour int) string {
