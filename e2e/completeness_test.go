@@ -356,6 +356,7 @@ func TestLatePolicies(t *testing.T) {
 					}
 				}
 				h.checkManifest(h10, rep)
+				logDir(t, h.root, h10)
 				if len(man.LateFiles) == 0 {
 					t.Error("manifest lists no late files")
 				}
