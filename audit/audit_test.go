@@ -441,7 +441,15 @@ func TestFileDefects(t *testing.T) {
 		{name: "hidden and marker files are skipped", plant: func(f *fixture) {
 			f.write(path.Join(topic, hour13, "."+offsets.FileName(p0, 0, 99)+".crc"), []byte("crc"))
 			f.write(path.Join(topic, hour13, "_SUCCESS"), nil)
+			f.write(path.Join(topic, hour13, "_manifest.json"), []byte("{}"))
+			f.write(path.Join(topic, hour13, "._manifest.json.0123.tmp"), []byte("{"))
 			f.write(".marker", nil)
+		}},
+		{name: "late records under _late are files of their steps, deep: clean", deep: true, plant: func(f *fixture) {
+			f.move(file(p1, hour14, 150, 249), path.Join(offsets.LateDir, topic, hour14, offsets.FileName(p1, 150, 249)))
+		}},
+		{name: "late file under another topic in _late: misplaced", problems: []string{"misplaced"}, detail: "is under _late/orders/", plant: func(f *fixture) {
+			f.move(file(p1, hour14, 150, 249), path.Join(offsets.LateDir, "orders", hour14, offsets.FileName(p1, 150, 249)))
 		}},
 		{name: "stray file in the root: warning", warnings: []string{"stray-file"}, plant: func(f *fixture) {
 			f.write("README.txt", []byte("hello"))

@@ -63,17 +63,19 @@ func (a *auditor) listTopics(ctx context.Context) ([]string, error) {
 		return nil, fmt.Errorf("audit: list output root %s: %w", a.o.Root, err)
 	}
 	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && e.Name() != offsets.StagingDir && e.Name() != offsets.ErrorsDir {
+		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") && e.Name() != offsets.StagingDir && e.Name() != offsets.ErrorsDir && e.Name() != offsets.LateDir {
 			seen[e.Name()] = true
 		}
 	}
-	entries, err = a.o.FS.ReadDir(ctx, path.Join(a.o.Root, offsets.ErrorsDir))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("audit: list %s: %w", offsets.ErrorsDir, err)
-	}
-	for _, e := range entries {
-		if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
-			seen[e.Name()] = true
+	for _, side := range []string{offsets.ErrorsDir, offsets.LateDir} {
+		entries, err = a.o.FS.ReadDir(ctx, path.Join(a.o.Root, side))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("audit: list %s: %w", side, err)
+		}
+		for _, e := range entries {
+			if e.IsDir() && !strings.HasPrefix(e.Name(), ".") {
+				seen[e.Name()] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))
@@ -98,7 +100,11 @@ func (a *auditor) walk(ctx context.Context) error {
 		case e.IsDir() && name == offsets.StagingDir:
 			err = a.walkStaging(ctx, full, name)
 		case e.IsDir() && name == offsets.ErrorsDir:
-			err = a.walkErrors(ctx, full)
+			err = a.walkSide(ctx, full, offsets.ErrorsDir, true)
+		case e.IsDir() && name == offsets.LateDir:
+			// Late records of complete buckets (completeness policy late_root): data files
+			// of their steps, under _late/<topic>/<bucket>/.
+			err = a.walkSide(ctx, full, offsets.LateDir, false)
 		case e.IsDir():
 			if a.wanted(name) {
 				err = a.walkTopic(ctx, full, name, name, false)
@@ -113,19 +119,20 @@ func (a *auditor) walk(ctx context.Context) error {
 	return nil
 }
 
-func (a *auditor) walkErrors(ctx context.Context, dir string) error {
+// walkSide walks _errors (dead letters) or _late (late records): <side>/<topic>/....
+func (a *auditor) walkSide(ctx context.Context, dir, side string, dead bool) error {
 	entries, err := a.o.FS.ReadDir(ctx, dir)
 	if err != nil {
-		return fmt.Errorf("audit: list %s: %w", offsets.ErrorsDir, err)
+		return fmt.Errorf("audit: list %s: %w", side, err)
 	}
 	for _, e := range entries {
 		name := e.Name()
-		rel := path.Join(offsets.ErrorsDir, name)
+		rel := path.Join(side, name)
 		switch {
 		case strings.HasPrefix(name, "."):
 		case e.IsDir():
 			if a.wanted(name) {
-				if err := a.walkTopic(ctx, path.Join(dir, name), rel, name, true); err != nil {
+				if err := a.walkTopic(ctx, path.Join(dir, name), rel, name, dead); err != nil {
 					return err
 				}
 			}
@@ -173,6 +180,8 @@ func (a *auditor) visit(rel, topic string, size int64, dead bool) {
 		where := topic + "/"
 		if dead {
 			where = offsets.ErrorsDir + "/" + topic + "/"
+		} else if strings.HasPrefix(rel, offsets.LateDir+"/") {
+			where = offsets.LateDir + "/" + topic + "/"
 		}
 		a.problem(tp, KindMisplaced, rel, "a file of %s [%d, %d] is under %s: readers of %s see it, readers of %s do not", tp, start, end, where, topic, tp.Topic)
 		return
@@ -197,6 +206,8 @@ func (a *auditor) looseFile(rel string, size int64) {
 	where := "<root>/" + tp.Topic + "/..."
 	if strings.HasPrefix(rel, offsets.ErrorsDir+"/") {
 		where = "<root>/" + offsets.ErrorsDir + "/" + tp.Topic + "/..."
+	} else if strings.HasPrefix(rel, offsets.LateDir+"/") {
+		where = "<root>/" + offsets.LateDir + "/" + tp.Topic + "/..."
 	}
 	a.problem(tp, KindMisplaced, rel, "a file of %s [%d, %d] outside its topic's directory; it belongs under %s", tp, start, end, where)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/IBM/sarama"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -35,6 +36,24 @@ type Config struct {
 	Topics   []consumer.TopicSpec `yaml:"topics"`
 	Log      Log                  `yaml:"log"`
 	Metrics  Metrics              `yaml:"metrics"`
+	// Completeness writes _SUCCESS and _manifest.json into finished buckets.
+	Completeness Completeness `yaml:"completeness"`
+}
+
+// Completeness marks finished time buckets for downstream jobs (docs/completeness.md).
+type Completeness struct {
+	// Enabled writes _manifest.json and _SUCCESS into a bucket once every partition of its topic
+	// has committed past the bucket's end plus rotation.allowed_lateness, or is caught up.
+	// Default: false.
+	Enabled bool `yaml:"enabled"`
+	// Late is what happens to a record for a bucket already marked complete: into (write it
+	// into the bucket; the manifest lists its file under late_files), late_root (under
+	// <root>/_late/<topic>/<bucket>/) or dead_letter (the topic's dead letters, reason "late for
+	// completed bucket"). Default: into.
+	Late string `yaml:"late"`
+	// Interval between checks for complete buckets in run mode; batch runs check again at the
+	// end. Default: 1m.
+	Interval Duration `yaml:"interval"`
 }
 
 // Kafka is where records come from.
@@ -257,6 +276,10 @@ func (c *Config) WithDefaults() *Config {
 		v := int64(-1)
 		d.Errors.MaxBadRecords = &v
 	}
+	if d.Completeness.Late == "" {
+		d.Completeness.Late = string(completeness.Into)
+	}
+	setDur(&d.Completeness.Interval, time.Minute)
 	if d.Log.Level == "" {
 		d.Log.Level = "info"
 	}
@@ -363,6 +386,12 @@ func (c *Config) Validate() error {
 			bad("metrics.addr", "%q is not host:port; write it like :9464 (every interface) or 127.0.0.1:9464, or leave it empty for no metrics", a)
 		}
 	}
+	if _, err := completeness.ParsePolicy(c.Completeness.Late); err != nil {
+		bad("completeness.late", "%v", err)
+	}
+	if iv := time.Duration(c.Completeness.Interval); iv < 100*time.Millisecond {
+		bad("completeness.interval", "%s is too short: each check lists every bucket directory of the topics; use at least 100ms (default 1m)", iv)
+	}
 	if len(c.Topics) == 0 {
 		bad("topics", "missing; list the topics to load, each with a name (or pattern), format and schema")
 	}
@@ -377,6 +406,11 @@ func (c *Config) Validate() error {
 		if _, err := consumer.CompileTopic(t, consumer.CompileOptions{Compression: compression}); err != nil {
 			for _, e := range consumer.Unjoin(err) {
 				errs = append(errs, fmt.Errorf("topics[%d].%w", i, e))
+			}
+		}
+		if c.Completeness.Enabled {
+			if _, err := completeness.NewBuckets(t.Partitioner); err != nil && errors.Is(err, completeness.ErrUnparsable) {
+				bad(fmt.Sprintf("topics[%d].partitioner.path", i), "completeness.enabled needs a path whose time segments name one bucket: %v; keep {field} placeholders in segments of their own (country={country}/dt=2006-01-02/hour=15), or set completeness.enabled: false", err)
 			}
 		}
 	}

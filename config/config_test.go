@@ -25,7 +25,7 @@ var base = map[string]string{
 	"topics": `topics: [{name: clicks, schema: [{name: id, type: string}]}]`,
 }
 
-var sections = []string{"kafka", "output", "rotation", "memory", "errors", "log", "metrics", "topics"}
+var sections = []string{"kafka", "output", "rotation", "memory", "errors", "log", "metrics", "completeness", "topics"}
 
 // doc is base with some sections replaced ("" drops one).
 func doc(over map[string]string) string {
@@ -147,6 +147,15 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`log.level: "loud" is not debug, info, warn or error`}},
 		{name: "log format", over: map[string]string{"log": "log: {format: xml}"},
 			want: []string{`log.format: "xml" is not text or json`}},
+		// completeness
+		{name: "completeness late policy", over: map[string]string{"completeness": `completeness: {enabled: true, late: drop}`},
+			want: []string{`completeness.late: "drop" is not a late-record policy; use into (write into the bucket, noted in its manifest), late_root (under <root>/_late) or dead_letter`}},
+		{name: "completeness interval", over: map[string]string{"completeness": `completeness: {interval: 10ms}`},
+			want: []string{`completeness.interval: 10ms is too short`}},
+		{name: "completeness with a path that does not read back", over: map[string]string{
+			"completeness": `completeness: {enabled: true}`,
+			"topics":       `topics: [{name: clicks, schema: [{name: id, type: string}, {name: c, type: string}], partitioner: {path: "dt=2006-01-02/h={c}15", fields: [{name: c}]}}]`},
+			want: []string{`topics[0].partitioner.path: completeness.enabled needs a path whose time segments name one bucket`}},
 		{name: "metrics addr", over: map[string]string{"metrics": `metrics: {addr: "9464"}`},
 			want: []string{`metrics.addr: "9464" is not host:port; write it like :9464`}},
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 	"github.com/kafka2hdfs/kafka2hdfs/writer"
@@ -50,7 +51,12 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		MaxBadRecords: *cfg.Errors.MaxBadRecords,
 		Batch:         batch,
 		TopicRefresh:  time.Duration(cfg.Kafka.TopicRefresh),
-		Log:           log,
-		Registry:      reg,
+		Completeness: completeness.Options{
+			Enabled:  cfg.Completeness.Enabled,
+			Late:     completeness.Policy(cfg.Completeness.Late),
+			Interval: time.Duration(cfg.Completeness.Interval),
+		},
+		Log:      log,
+		Registry: reg,
 	}, nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 	"github.com/kafka2hdfs/kafka2hdfs/writer"
@@ -73,6 +74,9 @@ type Options struct {
 	DrainTimeout time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh time.Duration
+	// Completeness writes _SUCCESS and _manifest.json into finished buckets and routes late
+	// records (see package completeness). Off unless Enabled; never in a backfill.
+	Completeness completeness.Options
 
 	Log      *slog.Logger
 	Registry prometheus.Registerer
@@ -102,6 +106,10 @@ type Group struct {
 	recordsLeft atomic.Int64
 	// stop ends the run with a cause; set by Run before any session starts.
 	stop context.CancelCauseFunc
+
+	// completer marks complete buckets (nil: completeness off); lateC counts late records.
+	completer *completeness.Completer
+	lateC     *prometheus.CounterVec
 }
 
 // ErrStoppedEarly is returned by a batch Run that a time box (MaxDuration, MaxRecords) ended
@@ -156,6 +164,10 @@ func New(opts Options) (*Group, error) {
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.metrics.budget(opts.Budget)
+	if g.completer, err = newCompleter(g); err != nil {
+		client.Close()
+		return nil, err
+	}
 	return g, nil
 }
 
@@ -256,6 +268,8 @@ func (g *Group) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("join group %s: %w", g.opts.Group, err)
 	}
+	completerCtx, stopCompleter := context.WithCancel(context.WithoutCancel(ctx))
+	waitCompleter := g.runCompleter(completerCtx)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -317,6 +331,8 @@ func (g *Group) Run(ctx context.Context) error {
 		runErr = fmt.Errorf("leave group: %w", err)
 	}
 	wg.Wait()
+	stopCompleter()
+	waitCompleter()
 	if runErr == nil {
 		var box errTimeBox
 		switch cause := context.Cause(ctx); {

@@ -67,6 +67,8 @@ type pipeline struct {
 	watermark  time.Time // newest event time seen
 	minOpenEnd time.Time // earliest end of a bucket with an open file
 	lastBucket string    // the last bucket reported to the stats
+
+	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
 }
 
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
@@ -120,6 +122,12 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if err != nil {
 		return pl.deadLetter(ctx, r, "partition", err)
 	}
+	dir := writer.DataDir(pl.tp.Topic, b.Path)
+	if pl.g.completer != nil {
+		if dir = pl.lateDir(r, b, dir); dir == "" {
+			return pl.lateDeadLetter(ctx, r)
+		}
+	}
 	if t.raw() {
 		pl.row, err = t.schema.RawRow(r, "", "", t.spec.KeyAsString, pl.row)
 	} else {
@@ -128,7 +136,7 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if err != nil {
 		return pl.deadLetter(ctx, r, "convert", err)
 	}
-	if err := pl.w.Write(ctx, writer.DataDir(pl.tp.Topic, b.Path), t.schema, pl.row); err != nil {
+	if err := pl.w.Write(ctx, dir, t.schema, pl.row); err != nil {
 		return err
 	}
 	pl.st.written.Add(1)
@@ -210,6 +218,9 @@ func (pl *pipeline) flush(ctx context.Context, reason string) error {
 		return err
 	}
 	pl.committed = step.End + 1
+	if pl.g.completer != nil {
+		pl.saveWatermark(ctx)
+	}
 	if len(files) > 0 {
 		pl.runStart = step.End + 1
 	}

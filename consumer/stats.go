@@ -10,6 +10,7 @@ import (
 // Operators watch the Prometheus metrics instead; these are the same events, kept in memory.
 type Stats struct {
 	badRecords atomic.Int64
+	late       atomic.Int64 // records for buckets already marked complete
 
 	mu      sync.Mutex
 	topics  map[string]*TopicStats
@@ -62,6 +63,8 @@ type Summary struct {
 	// Flushes counts committed flushes by what triggered them: records, bytes, age, bucket
 	// closed, memory, caught up, drain.
 	Flushes map[string]int64
+	// Late counts records that arrived for a bucket already marked complete.
+	Late int64
 }
 
 // Summary adds up every topic.
@@ -82,6 +85,7 @@ func (s *Stats) Summary() Summary {
 		sum.Buckets += len(b)
 	}
 	sort.Strings(sum.Topics)
+	sum.Late = s.late.Load()
 	sum.Flushes = make(map[string]int64, len(s.flushes))
 	for k, v := range s.flushes {
 		sum.Flushes[k] = v

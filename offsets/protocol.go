@@ -303,10 +303,10 @@ func (p *Protocol) cleanStaging(ctx context.Context, tp TP) error {
 	return nil
 }
 
-// HighestEnd scans the final files of tp (data and dead letters) for the highest end offset.
+// HighestEnd scans the final files of tp (data, dead letters and late records) for the highest end offset.
 func (p *Protocol) HighestEnd(ctx context.Context, tp TP) (end int64, found bool, err error) {
 	end = -1
-	for _, dir := range []string{path.Join(p.Paths.Root, tp.Topic), path.Join(p.Paths.Root, ErrorsDir, tp.Topic)} {
+	for _, dir := range []string{path.Join(p.Paths.Root, tp.Topic), path.Join(p.Paths.Root, ErrorsDir, tp.Topic), path.Join(p.Paths.Root, LateDir, tp.Topic)} {
 		err := Walk(ctx, p.FS, dir, func(name string, _ fs.FileInfo) error {
 			ftp, _, e, ok := ParseFileName(path.Base(name))
 			if ok && ftp == tp && e > end {

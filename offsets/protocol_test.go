@@ -900,3 +900,21 @@ func TestCommitTopicWithDots(t *testing.T) {
 		t.Errorf("HighestEnd = %d %v %v, want 9", end, found, err)
 	}
 }
+
+// TestHighestEndSeesLateFiles: a step whose only file went to _late (completeness policy
+// late_root) still counts when the group has nothing committed, or its offsets would load twice.
+func TestHighestEndSeesLateFiles(t *testing.T) {
+	ctx := context.Background()
+	p := newProtocol(t)
+	tp := TP{"clicks", 0}
+	if err := p.Commit(ctx, newFakeCommitter(), 0, stagedStep(t, p, tp, 0, 9, "clicks/dt=2026-11-22/hour=13")); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(ctx, newFakeCommitter(), 10, stagedStep(t, p, tp, 10, 19, LateDir+"/clicks/dt=2026-11-22/hour=10")); err != nil {
+		t.Fatal(err)
+	}
+	end, found, err := p.HighestEnd(ctx, tp)
+	if err != nil || !found || end != 19 {
+		t.Errorf("HighestEnd = %d %v %v, want 19 from the file under %s", end, found, err, LateDir)
+	}
+}

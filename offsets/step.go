@@ -57,6 +57,10 @@ const (
 // ErrorsDir is the root-relative directory of dead-letter files.
 const ErrorsDir = "_errors"
 
+// LateDir is the root-relative directory of records that arrived for a bucket already marked
+// complete, under the late_root policy: _late/<topic>/<bucket>/<step file> (package completeness).
+const LateDir = "_late"
+
 // StagingDir is the root-relative directory of in-flight files.
 const StagingDir = "_staging"
 

@@ -38,6 +38,9 @@ func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
 		s.Consumed, float64(s.Bytes)/1e6, secs, float64(s.Consumed)/secs, float64(s.Bytes)/1e6/secs)
 	fmt.Fprintf(w, "rows written:     %d\nfiltered:         %d\ndead letters:     %d\nfiles published:  %d\nbuckets:          %d\n",
 		s.Written, s.Filtered, s.Bad, s.Files, s.Buckets)
+	if s.Late > 0 {
+		fmt.Fprintf(w, "late records:     %d (for buckets already marked complete; see completeness.late)\n", s.Late)
+	}
 }
 
 // printLag prints, per partition, how far the group is from the batch's start-time snapshot.

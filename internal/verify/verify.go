@@ -42,6 +42,7 @@ const (
 // Root-relative directories of the output layout.
 const (
 	errorsDir  = "_errors"
+	lateDir    = "_late" // late records of complete buckets; data files, counted like any
 	stagingDir = "_staging"
 )
 
@@ -431,10 +432,13 @@ func visit(ctx context.Context, fsys storage.FS, p, rel string, rep *Report) err
 	case stagingDir:
 		rep.Staging = append(rep.Staging, rel)
 		return nil
-	case errorsDir:
+	case errorsDir, lateDir:
 		if len(parts) > 1 {
 			parts = parts[1:]
 		}
+	}
+	if n := parts[len(parts)-1]; n == "_SUCCESS" || n == "_manifest.json" {
+		return nil // completeness markers, not data
 	}
 	fr, ok := parseName(parts[len(parts)-1])
 	if !ok {
