@@ -119,6 +119,8 @@ type lateState struct {
 	// watermark was merged in (a new owner must not move it back).
 	wm     time.Time
 	loaded bool
+	// stored is the newest watermark saved or read back, kept by the commit side only.
+	stored time.Time
 
 	lastDir  string
 	lastGen  uint64
@@ -182,24 +184,30 @@ func (pl *pipeline) lateDeadLetter(ctx context.Context, r *record.Record) error 
 
 // saveWatermark records, after a successful commit, the watermark of everything committed so far.
 // A failure only delays markers, so it is logged, not returned.
-func (pl *pipeline) saveWatermark(ctx context.Context) {
+func (pl *pipeline) saveWatermark(ctx context.Context, wm time.Time) {
 	ls := pl.lateState()
 	g := pl.g
+	// stored and loaded belong to the commit side: commits of a partition never run
+	// concurrently, and the consuming side only touches wm.
 	if !ls.loaded {
 		w, found, err := completeness.ReadWatermark(ctx, g.opts.FS, g.opts.Root, g.opts.Group, pl.tp)
 		if err != nil {
 			pl.log.Warn("completeness: read the stored watermark", "err", err)
 			return
 		}
-		if found && w.Offset <= pl.committed && w.Watermark.After(ls.wm) {
-			ls.wm = w.Watermark
+		if found && w.Offset <= pl.committed {
+			ls.stored = w.Watermark
 		}
 		ls.loaded = true
 	}
-	if ls.wm.IsZero() {
+	if ls.stored.After(wm) {
+		wm = ls.stored // a new owner must not move it back
+	}
+	if wm.IsZero() {
 		return
 	}
-	w := completeness.Watermark{Offset: pl.committed, Watermark: ls.wm.UTC()}
+	ls.stored = wm
+	w := completeness.Watermark{Offset: pl.committed, Watermark: wm.UTC()}
 	if err := completeness.WriteWatermark(ctx, g.opts.FS, g.opts.Root, g.opts.Group, pl.tp, w); err != nil {
 		pl.log.Warn("completeness: save the watermark", "err", err)
 	}

@@ -89,9 +89,12 @@ type Range struct{ From, To int64 }
 
 // Group is one consumer-group member.
 type Group struct {
-	opts    Options
-	log     *slog.Logger
-	client  sarama.Client
+	opts   Options
+	log    *slog.Logger
+	client sarama.Client
+	// commits carries offset commits and progress checks on connections of their own, so that
+	// they never queue behind a fetch the broker holds open (see New).
+	commits sarama.Client
 	proto   *offsets.Protocol
 	wcfg    *writer.Config
 	stats   *Stats
@@ -149,6 +152,15 @@ func New(opts Options) (*Group, error) {
 	// A committed offset outside the log is resolved by Setup, loudly; sarama would silently
 	// jump to the oldest offset.
 	cfg.Consumer.Group.ResetInvalidOffsets = false
+	// A broker answers a connection's requests in order, so a request sent while a fetch waits
+	// for data (up to MaxWaitTime, 500ms in sarama) waits too. Offset commits therefore use a
+	// client of their own (commits); the shorter wait bounds what still shares the fetch
+	// connection (heartbeats, metadata) and costs a few idle fetches a second.
+	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
+	// sarama's broker consumer hands a fetch response to every partition and fetches again only
+	// when each has queued all of its messages: a deeper queue lets the next fetch overlap with
+	// converting and encoding this one's records instead of waiting for the slowest partition.
+	cfg.ChannelBufferSize = max(cfg.ChannelBufferSize, 1024)
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = cfg.Consumer.Group.Rebalance.Timeout / 2
 	}
@@ -160,7 +172,12 @@ func New(opts Options) (*Group, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	g := &Group{opts: opts, log: opts.Log, client: client, stats: newStats(), metrics: newMetrics(opts.Registry)}
+	commits, err := sarama.NewClient(opts.Brokers, cfg)
+	if err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
+	}
+	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry)}
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.metrics.budget(opts.Budget)
@@ -190,7 +207,7 @@ func (r Rotation) withDefaults() Rotation {
 }
 
 // Close closes the Kafka client.
-func (g *Group) Close() error { return g.client.Close() }
+func (g *Group) Close() error { return errors.Join(g.client.Close(), g.commits.Close()) }
 
 // Stats returns the member's counters.
 func (g *Group) Stats() *Stats { return g.stats }
@@ -559,7 +576,9 @@ func (g *Group) target(tp offsets.TP) int64 {
 // watchBatch ends the run when the group's committed offsets reached every target. It asks Kafka
 // rather than counting local partitions, so it is right with several members in the group.
 func (g *Group) watchBatch(ctx context.Context, done context.CancelCauseFunc) {
-	t := time.NewTicker(500 * time.Millisecond)
+	// One small request on the commit client's connection per tick: often enough that a fast
+	// batch does not idle for long after its last commit.
+	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	g.mu.Lock()
 	tps := make([]offsets.TP, 0, len(g.targets))
@@ -573,7 +592,7 @@ func (g *Group) watchBatch(ctx context.Context, done context.CancelCauseFunc) {
 			return
 		case <-t.C:
 		}
-		committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+		committed, err := offsets.FetchCommitted(ctx, g.commits, g.opts.Sarama, g.opts.Group, tps)
 		if err != nil {
 			g.log.Debug("batch progress check", "err", err)
 			continue

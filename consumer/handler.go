@@ -31,7 +31,7 @@ type start struct {
 }
 
 func (h *handler) committer(sess sarama.ConsumerGroupSession) *offsets.GroupCommitter {
-	return &offsets.GroupCommitter{Client: h.g.client, Config: h.g.opts.Sarama, Group: h.g.opts.Group,
+	return &offsets.GroupCommitter{Client: h.g.commits, Config: h.g.opts.Sarama, Group: h.g.opts.Group,
 		Generation: sess.GenerationID(), Member: sess.MemberID()}
 }
 
@@ -212,9 +212,13 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 	}
 	err := h.loop(sess, claim, pl)
 	// Drain: stop reading, flush what is held, commit. The session context is done by now, so
-	// the flush gets its own deadline, shorter than the rebalance timeout.
+	// the flush gets its own deadline, shorter than the rebalance timeout. The step in flight, if
+	// any, ends first whatever happened: it owns its files until then.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(sess.Context()), g.opts.DrainTimeout)
 	defer cancel()
+	if werr := pl.wait(); err == nil {
+		err = werr
+	}
 	if err == nil {
 		err = pl.flush(dctx, "drain")
 	}
@@ -255,26 +259,34 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 				return err
 			}
 			if reason := pl.due(time.Now()); reason != "" {
-				if err := pl.flush(ctx, reason); err != nil {
+				if err := pl.flushAsync(ctx, reason); err != nil {
 					return err
 				}
 			} else if g.opts.Budget.Over(false) && g.opts.Budget.Relieve(pl.w) {
-				if err := pl.flush(ctx, "memory"); err != nil {
+				if err := pl.relieve(ctx); err != nil {
 					return err
 				}
 			}
 			if pl.target >= 0 && pl.next >= pl.target {
 				pl.log.Debug("batch: reached the target", "offset", pl.next)
+				if err := pl.wait(); err != nil {
+					return err
+				}
 				<-sess.Context().Done()
 				return nil
 			}
+		case <-pl.doneC():
+			// The step in flight is committed (or failed): surface an error now, not at the next flush.
+			if err := pl.wait(); err != nil {
+				return err
+			}
 		case <-pl.w.FlushRequested():
-			if err := pl.flush(ctx, "memory"); err != nil {
+			if err := pl.relieve(ctx); err != nil {
 				return err
 			}
 		case <-tick.C:
 			if reason := pl.due(time.Now()); reason != "" {
-				if err := pl.flush(ctx, reason); err != nil {
+				if err := pl.flushAsync(ctx, reason); err != nil {
 					return err
 				}
 			}

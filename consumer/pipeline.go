@@ -55,6 +55,9 @@ type pipeline struct {
 	bufs record.Buffers
 	row  parquet.Row
 
+	// inflight is the step being committed on its own goroutine, or nil.
+	inflight *inflight
+
 	committed int64 // the partition's committed offset
 	runStart  int64 // first offset of the next step's name
 	next      int64 // next offset expected from Kafka
@@ -67,6 +70,7 @@ type pipeline struct {
 	watermark  time.Time // newest event time seen
 	minOpenEnd time.Time // earliest end of a bucket with an open file
 	lastBucket string    // the last bucket reported to the stats
+	lastDir    string    // its data directory
 
 	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
 }
@@ -122,7 +126,14 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if err != nil {
 		return pl.deadLetter(ctx, r, "partition", err)
 	}
-	dir := writer.DataDir(pl.tp.Topic, b.Path)
+	if b.Path != pl.lastBucket {
+		// The stats map is shared by all partitions; consecutive records mostly share a bucket,
+		// and its directory is joined once, not per record.
+		pl.lastBucket = b.Path
+		pl.lastDir = writer.DataDir(pl.tp.Topic, b.Path)
+		pl.g.stats.bucket(pl.tp.Topic, b.Path)
+	}
+	dir := pl.lastDir
 	if pl.g.completer != nil {
 		if dir = pl.lateDir(r, b, dir); dir == "" {
 			return pl.lateDeadLetter(ctx, r)
@@ -140,11 +151,6 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
-	if b.Path != pl.lastBucket {
-		// The stats map is shared by all partitions; consecutive records mostly share a bucket.
-		pl.lastBucket = b.Path
-		pl.g.stats.bucket(pl.tp.Topic, b.Path)
-	}
 	if pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd) {
 		pl.minOpenEnd = b.End
 	}
@@ -193,19 +199,112 @@ func (pl *pipeline) due(now time.Time) string {
 	return ""
 }
 
-// flush stages the open files and commits them with the step's offsets. It runs on the partition's
-// goroutine; ctx must outlive the session context, because a revoked partition flushes after the
-// session is cancelled.
+// flush seals the step and commits it before returning, after the step in flight (if any): for the
+// drain, where nothing follows. ctx must outlive the session context, because a revoked partition
+// flushes after the session is cancelled.
 func (pl *pipeline) flush(ctx context.Context, reason string) error {
+	if err := pl.wait(); err != nil {
+		return err
+	}
 	if pl.records == 0 {
 		return nil
 	}
+	return pl.commit(ctx, pl.seal(reason))
+}
+
+// flushAsync seals the step and commits it on a goroutine of its own, so that consuming, converting
+// and encoding the next step's records overlap with closing, syncing and committing this one's
+// files. At most one step is in flight: a flush first waits for the previous one, so the steps of a
+// partition are staged and committed strictly in order, exactly as if flushed in line, and an error
+// stops the partition before anything later is sealed.
+func (pl *pipeline) flushAsync(ctx context.Context, reason string) error {
+	if err := pl.wait(); err != nil {
+		return err
+	}
+	if pl.records == 0 {
+		return nil
+	}
+	s := pl.seal(reason)
+	f := &inflight{done: make(chan struct{})}
+	pl.inflight = f
+	go func() {
+		defer close(f.done)
+		f.err = pl.commit(ctx, s)
+	}()
+	return nil
+}
+
+// relieve answers memory pressure without growing: first it pauses consuming until the step in
+// flight is committed, which releases that step's buffers and files; if the process is still over
+// its budget, it flushes in line, so the partition holds nothing more until the budget allows it.
+func (pl *pipeline) relieve(ctx context.Context) error {
+	if err := pl.wait(); err != nil {
+		return err
+	}
+	if !pl.g.opts.Budget.Over(false) {
+		return nil
+	}
+	return pl.flush(ctx, "memory")
+}
+
+// inflight is a step being committed by its own goroutine. The pipeline reads err, committed and
+// runStart only after done is closed.
+type inflight struct {
+	done chan struct{}
+	err  error
+}
+
+// wait waits for the step in flight, if any, and returns its error.
+func (pl *pipeline) wait() error {
+	f := pl.inflight
+	if f == nil {
+		return nil
+	}
+	<-f.done
+	pl.inflight = nil
+	return f.err
+}
+
+// doneC is closed when the step in flight is done; nil (never ready) when there is none.
+func (pl *pipeline) doneC() <-chan struct{} {
+	if pl.inflight == nil {
+		return nil
+	}
+	return pl.inflight.done
+}
+
+// sealed is a step whose records are all written: its files, its last offset, why it flushed.
+type sealed struct {
+	batch  *writer.Batch
+	end    int64
+	reason string
+	// wm is the completeness watermark of everything up to end, taken when sealed: the commit
+	// goroutine must not read the consuming side's, which is already ahead of this step.
+	wm time.Time
+}
+
+// seal ends the current step: its files go to a Batch and the partition starts the next step with
+// none open.
+func (pl *pipeline) seal(reason string) *sealed {
+	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason}
+	if pl.g.completer != nil {
+		s.wm = pl.lateState().wm // created here, on the consuming side, before any commit reads it
+	}
+	pl.records, pl.bytes = 0, 0
+	pl.minOpenEnd = time.Time{}
+	return s
+}
+
+// commit stages a sealed step's files and commits them with the step's offsets. It alone moves
+// committed and runStart, and never runs concurrently with another commit of the partition.
+func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
+	reason := s.reason
 	start := time.Now()
-	files, err := pl.w.Stage(ctx)
+	files, err := s.batch.Stage(ctx)
 	if err != nil {
 		return fmt.Errorf("stage %s: %w", pl.tp, err)
 	}
-	step := offsets.Step{TP: pl.tp, Start: pl.runStart, End: pl.next - 1, Files: files}
+	step := offsets.Step{TP: pl.tp, Start: pl.runStart, End: s.end, Files: files}
 	if err := pl.g.proto.Commit(ctx, pl.c, pl.committed, step); err != nil {
 		if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
 			// Not ours any more: the next owner replays the step, or rolls it forward if the
@@ -219,7 +318,7 @@ func (pl *pipeline) flush(ctx context.Context, reason string) error {
 	}
 	pl.committed = step.End + 1
 	if pl.g.completer != nil {
-		pl.saveWatermark(ctx)
+		pl.saveWatermark(ctx, s.wm)
 	}
 	if len(files) > 0 {
 		pl.runStart = step.End + 1
@@ -235,7 +334,5 @@ func (pl *pipeline) flush(ctx context.Context, reason string) error {
 	pl.g.metrics.stepSeconds.Observe(time.Since(start).Seconds())
 	pl.log.Debug("step committed", "reason", reason, "first_offset", step.Start, "last_offset", step.End,
 		"files", len(files), "rows", rows, "took", time.Since(start))
-	pl.records, pl.bytes = 0, 0
-	pl.minOpenEnd = time.Time{}
 	return nil
 }

@@ -1,12 +1,12 @@
 package schema_test
 
 // Round trips: records are built through the real path (record.Layout → Filler.Fill from JSON,
-// key and headers), turned into rows by the schema, written exactly as the writer package writes
-// them (parquet.NewWriter + WriteRows one row at a time + Flush per row group + Close), and read
-// back with internal/verify, which uses arrow-go: an independent reader, compared exactly.
+// key and headers), turned into rows by the schema, written by the writer package itself
+// (writer.Partition: column by column, several row groups, staged to a local file), and read back
+// with internal/verify, which uses arrow-go: an independent reader, compared exactly.
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -18,8 +18,11 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
 )
 
 // fixture is a compiled JSON topic: its schema and the filler of its layout.
@@ -61,38 +64,38 @@ func (fx fixture) fill(t *testing.T, r *record.Record, b *record.Buffers, off in
 	}
 }
 
-// fileWriter writes rows the way writer.Partition does.
+// fileWriter writes rows through writer.Partition, the loader's own write path, with row groups so
+// small that every file has several, and reads the staged file back with the independent reader.
 type fileWriter struct {
-	buf  bytes.Buffer
-	pw   *parquet.GenericWriter[any]
-	rows int
+	p *writer.Partition
+	s *schema.Schema
 }
 
-func newFileWriter(s *schema.Schema) *fileWriter {
-	w := &fileWriter{}
-	w.pw = parquet.NewGenericWriter[any](&w.buf, s.Parquet(), parquet.Compression(s.Codec()))
+func newFileWriter(t *testing.T, s *schema.Schema) *fileWriter {
+	cfg := &writer.Config{FS: storage.Local{}, Paths: offsets.Paths{Root: t.TempDir(), Group: "g"},
+		Budget: &writer.Budget{}, RowGroupBytes: 200}
+	w := &fileWriter{p: writer.NewPartition(cfg, offsets.TP{Topic: "clicks", Partition: 3}), s: s}
+	t.Cleanup(w.p.Close)
 	return w
 }
 
-// write writes one row, and ends a row group every two rows so that files have several.
 func (w *fileWriter) write(t *testing.T, row parquet.Row) {
 	t.Helper()
-	if _, err := w.pw.WriteRows([]parquet.Row{row}); err != nil {
-		t.Fatalf("WriteRows: %v", err)
-	}
-	if w.rows++; w.rows%2 == 0 {
-		if err := w.pw.Flush(); err != nil {
-			t.Fatalf("Flush: %v", err)
-		}
+	if err := w.p.Write(context.Background(), "clicks/d", w.s, row); err != nil {
+		t.Fatalf("Write: %v", err)
 	}
 }
 
 func (w *fileWriter) read(t *testing.T) *verify.Table {
 	t.Helper()
-	if err := w.pw.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
+	files, err := w.p.Stage(context.Background())
+	if err != nil {
+		t.Fatalf("Stage: %v", err)
 	}
-	tbl, err := verify.ReadFile(bytes.NewReader(w.buf.Bytes()), int64(w.buf.Len()))
+	if len(files) != 1 {
+		t.Fatalf("staged %d files, want 1", len(files))
+	}
+	tbl, err := verify.ReadPath(w.p.StagingPath(files[0]))
 	if err != nil {
 		t.Fatalf("ReadFile: %v", err)
 	}
@@ -347,7 +350,7 @@ func TestRoundTripJSON(t *testing.T) {
 	for _, codec := range []string{"snappy", "gzip", "zstd", "none"} {
 		t.Run(codec, func(t *testing.T) {
 			fx := compile(t, allColumns, schema.Options{Compression: codec})
-			w := newFileWriter(fx.s)
+			w := newFileWriter(t, fx.s)
 			var (
 				r    record.Record
 				bufs record.Buffers
@@ -396,7 +399,7 @@ func TestRoundTripFloats(t *testing.T) {
 		{`{"f":"NaN","d":"-Infinity"}`, float32(math.NaN()), math.Inf(-1)},
 		{`{"f":1.00000001,"d":1.0000000000000002}`, 1, 1.0000000000000002},
 	}
-	w := newFileWriter(fx.s)
+	w := newFileWriter(t, fx.s)
 	var (
 		r    record.Record
 		bufs record.Buffers
@@ -481,7 +484,7 @@ func TestRoundTripRaw(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newFileWriter(s)
+	w := newFileWriter(t, s)
 	var want []map[string]any
 	var row parquet.Row
 	for i, c := range rawInputs {
@@ -503,7 +506,7 @@ func TestRoundTripDeadLetter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := newFileWriter(s)
+	w := newFileWriter(t, s)
 	var want []map[string]any
 	var row parquet.Row
 	for i, c := range rawInputs {
@@ -537,7 +540,7 @@ func TestRoundTripKeyAsString(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := newFileWriter(s)
+		w := newFileWriter(t, s)
 		var want []map[string]any
 		var row parquet.Row
 		for i, k := range keys {
@@ -563,7 +566,7 @@ func TestRoundTripKeyAsString(t *testing.T) {
 
 	t.Run("json", func(t *testing.T) {
 		fx := compile(t, []schema.Column{{Name: "a", Type: "int32"}}, opts)
-		w := newFileWriter(fx.s)
+		w := newFileWriter(t, fx.s)
 		var (
 			r    record.Record
 			bufs record.Buffers

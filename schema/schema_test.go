@@ -224,7 +224,7 @@ func TestConfigDefaults(t *testing.T) {
 		for _, required := range []bool{false, true} {
 			c.col.Required = required
 			fx := compile(t, []schema.Column{c.col}, schema.Options{})
-			w := newFileWriter(fx.s)
+			w := newFileWriter(t, fx.s)
 			var (
 				r    record.Record
 				bufs record.Buffers
@@ -293,7 +293,7 @@ func TestHeaderKeyNotUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatalf("dead letter: %v", err)
 	}
-	w := newFileWriter(dl)
+	w := newFileWriter(t, dl)
 	w.write(t, row)
 	tbl := w.read(t)
 	got := tbl.Rows[0][tbl.Col("headers")]

@@ -45,6 +45,11 @@ func (a *account) addFile() {
 	raise(&a.b.peakFiles, a.b.files.Add(1))
 }
 
+func (a *account) addFiles(n int64) {
+	a.files.Add(n)
+	a.b.files.Add(n)
+}
+
 func raise(peak *atomic.Int64, v int64) {
 	for {
 		p := peak.Load()

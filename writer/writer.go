@@ -14,6 +14,7 @@ import (
 	"io"
 	"log/slog"
 	"path"
+	"slices"
 	"strconv"
 
 	"github.com/parquet-go/parquet-go"
@@ -52,6 +53,7 @@ type Partition struct {
 	tp    offsets.TP
 	files map[string]*openFile // by final directory
 	order []*openFile          // in open order, for repeatable step metadata
+	last  *openFile            // the file written last: consecutive rows mostly share it
 	acct  *account
 }
 
@@ -87,22 +89,24 @@ func (p *Partition) Buffered() int64 { return p.acct.bytes.Load() }
 func (p *Partition) FlushRequested() <-chan struct{} { return p.acct.flush }
 
 // Write appends one row to the file of dir (root-relative, e.g. "clicks/dt=2026-11-22/hour=13"),
-// opening it with s's schema if needed. inBytes is the record's input size, for the budget.
+// opening it with s's schema if needed. The row must hold s's columns in order, every one of them
+// (schema.Row and RawRow build rows that way); byte values need only stay valid for the call.
 func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row parquet.Row) error {
-	of := p.files[dir]
-	if of == nil {
-		var err error
-		if of, err = p.open(ctx, dir, s); err != nil {
-			return err
+	of := p.last
+	if of == nil || of.dir != dir {
+		if of = p.files[dir]; of == nil {
+			var err error
+			if of, err = p.open(ctx, dir, s); err != nil {
+				return err
+			}
 		}
+		p.last = of
 	}
-	if _, err := of.pw.WriteRows([]parquet.Row{row}); err != nil {
+	n, err := of.writeRow(row)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", of.staging, err)
 	}
 	of.rows++
-	// A row's buffered cost is close to its values' sizes; parquet-go's own estimate walks every
-	// column, too slow to ask per row.
-	n := rowSize(row)
 	of.rgBytes += n
 	p.acct.add(n)
 	if of.rgBytes >= p.cfg.rowGroupBytes() {
@@ -115,15 +119,45 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	return nil
 }
 
-func rowSize(row parquet.Row) int64 {
+// writeRow hands each column's values of row straight to that column's writer, and returns the
+// row's buffered cost: close to its values' sizes, which is what the column buffers hold
+// (parquet-go's own estimate walks every column, too slow to ask per row).
+//
+// parquet-go's WriteRows would gather the row into per-column slices first and validates nothing;
+// here the one pass also checks what WriteRows silently gets wrong: a row must hold every column,
+// in order, or the file would be unreadable.
+func (of *openFile) writeRow(row parquet.Row) (int64, error) {
+	cols := of.pw.ColumnWriters()
+	// Check the whole row before writing any of it: a half-written row is an unreadable file.
 	n := int64(0)
-	for _, v := range row {
+	col := 0
+	for i, v := range row {
+		if c := v.Column(); c != col {
+			if c != col+1 || i == 0 {
+				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
+			}
+			col = c
+		}
 		n += 8
 		if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
 			n += int64(len(v.ByteArray()))
 		}
 	}
-	return n
+	if len(row) == 0 || col != len(cols)-1 {
+		return 0, fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), len(cols))
+	}
+	for i := 0; i < len(row); {
+		c := row[i].Column()
+		j := i + 1
+		for j < len(row) && row[j].Column() == c {
+			j++
+		}
+		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
+			return 0, err
+		}
+		i = j
+	}
+	return n, nil
 }
 
 func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*openFile, error) {
@@ -157,15 +191,50 @@ func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*op
 // Stage closes every open file (footer, then the file itself, whose Close makes it durable),
 // checks each one's size on the filesystem, and returns them for the step. On error every file of
 // the step is aborted and removed: a half-written file is never handed on.
-func (p *Partition) Stage(ctx context.Context) ([]offsets.File, error) {
-	out := make([]offsets.File, 0, len(p.order))
+func (p *Partition) Stage(ctx context.Context) ([]offsets.File, error) { return p.Seal().Stage(ctx) }
+
+// Abort throws the open files away and removes them. Recovery removes whatever this misses.
+func (p *Partition) Abort(ctx context.Context) { p.Seal().Abort(ctx) }
+
+// Batch is the files of one step, sealed: no row is added to them any more. Sealing lets the
+// partition go on writing the next step's rows into new files while this one is staged. A Batch
+// keeps its buffered bytes and files on the partition's budget account until it is staged or
+// aborted, so the Budget always counts what is really held.
+type Batch struct {
+	p     *Partition
+	order []*openFile
+	bytes int64 // buffered bytes this batch holds on the budget
+}
+
+// Seal hands the open files over to a Batch and leaves the partition with none. The Batch may be
+// staged on another goroutine; the partition must not be used to stage or abort it.
+func (p *Partition) Seal() *Batch {
+	b := &Batch{p: p, order: slices.Clone(p.order)}
+	for _, of := range p.order {
+		b.bytes += of.rgBytes
+	}
+	clear(p.files)
+	p.order = p.order[:0]
+	p.last = nil
+	return b
+}
+
+// Files is the number of files in the batch.
+func (b *Batch) Files() int { return len(b.order) }
+
+// Stage closes every file of the batch (footer, then the file itself, whose Close makes it
+// durable), checks each one's size on the filesystem, and returns them for the step. On error every
+// file of the batch is aborted and removed: a half-written file is never handed on.
+func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
+	p := b.p
+	out := make([]offsets.File, 0, len(b.order))
 	var errs []error
 	stepRows := int64(0)
-	for _, of := range p.order {
+	for _, of := range b.order {
 		stepRows += of.rows
 	}
-	for _, of := range p.order {
-		of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(p.order)))
+	for _, of := range b.order {
+		of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(b.order)))
 		of.pw.SetKeyValueMetadata(offsets.MetaStepRows, strconv.FormatInt(stepRows, 10))
 		if len(errs) > 0 {
 			break
@@ -191,17 +260,18 @@ func (p *Partition) Stage(ctx context.Context) ([]offsets.File, error) {
 		out = append(out, offsets.File{ID: of.id, Dir: of.dir, Size: of.cw.n, Rows: of.rows})
 	}
 	if err := errors.Join(errs...); err != nil {
-		p.Abort(ctx)
+		b.Abort(ctx)
 		return nil, err
 	}
 	failpoint.Hit("after-stage")
-	p.reset()
+	b.release()
 	return out, nil
 }
 
-// Abort throws the open files away and removes them. Recovery removes whatever this misses.
-func (p *Partition) Abort(ctx context.Context) {
-	for _, of := range p.order {
+// Abort throws the batch's files away and removes them. Recovery removes whatever this misses.
+func (b *Batch) Abort(ctx context.Context) {
+	p := b.p
+	for _, of := range b.order {
 		if of.f != nil {
 			_ = of.f.Abort()
 		}
@@ -209,16 +279,17 @@ func (p *Partition) Abort(ctx context.Context) {
 			p.cfg.log().Debug("remove aborted staging file", "path", of.staging, "err", err)
 		}
 	}
-	p.reset()
+	b.release()
 }
 
-// reset forgets the open files after they were staged or aborted.
-func (p *Partition) reset() {
-	p.cfg.Budget.files.Add(-int64(len(p.order)))
-	p.acct.files.Store(0)
-	p.acct.add(-p.acct.bytes.Load())
-	clear(p.files)
-	p.order = p.order[:0]
+// release takes the batch's files and bytes off the budget, once.
+func (b *Batch) release() {
+	if b.order == nil {
+		return
+	}
+	b.p.acct.addFiles(-int64(len(b.order)))
+	b.p.acct.add(-b.bytes)
+	b.order, b.bytes = nil, 0
 }
 
 // StagingPath returns the staging path of a staged file, for removal after an abandoned step.

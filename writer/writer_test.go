@@ -1,0 +1,134 @@
+package writer_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/record"
+	"github.com/kafka2hdfs/kafka2hdfs/schema"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
+)
+
+func newPartition(t *testing.T, budget *writer.Budget) *writer.Partition {
+	t.Helper()
+	cfg := &writer.Config{FS: storage.Local{}, Paths: offsets.Paths{Root: t.TempDir(), Group: "g"},
+		Budget: budget, RowGroupBytes: 1 << 10}
+	p := writer.NewPartition(cfg, offsets.TP{Topic: "t", Partition: 0})
+	t.Cleanup(p.Close)
+	return p
+}
+
+// rawRow is a valid row of the raw schema: metadata columns, value, headers (a repeated column).
+func rawRow(t *testing.T, s *schema.Schema, off int64, headers int) parquet.Row {
+	t.Helper()
+	r := &record.Record{Topic: "t", Offset: off, Value: []byte(`{"a":1}`)}
+	for i := range headers {
+		r.Headers = append(r.Headers, record.Header{Key: "h", Value: []byte{byte('0' + i)}})
+	}
+	row, err := s.RawRow(r, "", "", false, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
+// A row that does not hold every column in order is refused before any of it is written, so the
+// file stays readable and holds exactly the good rows.
+func TestWriteRefusesMalformedRows(t *testing.T) {
+	s, err := schema.NewRaw(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p := newPartition(t, &writer.Budget{})
+	good := 0
+	for i := range 300 {
+		if err := p.Write(ctx, "t/d", s, rawRow(t, s, int64(i), i%3)); err != nil {
+			t.Fatal(err)
+		}
+		good++
+		full := rawRow(t, s, int64(i), 0) // one value per column, so dropping one drops a column
+		bad := map[string]parquet.Row{
+			"empty":          nil,
+			"last missing":   full[:len(full)-1],
+			"first missing":  full[1:],
+			"middle missing": append(append(parquet.Row{}, full[:2]...), full[3:]...),
+			"out of order":   append(append(parquet.Row{full[1]}, full[0]), full[2:]...),
+		}
+		for name, row := range bad {
+			if err := p.Write(ctx, "t/d", s, row); err == nil {
+				t.Fatalf("%s: Write accepted a malformed row", name)
+			}
+		}
+	}
+	files, err := p.Stage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].Rows != int64(good) {
+		t.Fatalf("staged %+v, want one file of %d rows", files, good)
+	}
+	tbl, err := verify.ReadPath(p.StagingPath(files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Rows) != good {
+		t.Fatalf("read %d rows back, want %d", len(tbl.Rows), good)
+	}
+	off := tbl.Col(schema.ColOffset)
+	for i, row := range tbl.Rows {
+		if row[off] != int64(i) {
+			t.Fatalf("row %d has offset %v", i, row[off])
+		}
+	}
+}
+
+// A sealed batch keeps its bytes and files on the budget until it is staged, while the partition
+// writes the next step's rows beside it; staging releases exactly the batch's share.
+func TestSealedBatchStaysOnBudgetUntilStaged(t *testing.T) {
+	s, err := schema.NewRaw(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b := &writer.Budget{}
+	p := newPartition(t, b)
+	for i := range 10 {
+		if err := p.Write(ctx, "t/a", s, rawRow(t, s, int64(i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sealedBytes, sealedFiles := b.Bytes(), b.Files()
+	if sealedBytes <= 0 || sealedFiles != 1 {
+		t.Fatalf("before sealing: %d bytes, %d files", sealedBytes, sealedFiles)
+	}
+	batch := p.Seal()
+	if p.OpenFiles() != 0 || b.Bytes() != sealedBytes || b.Files() != 1 {
+		t.Fatalf("after sealing: %d open, budget %d bytes %d files; want 0 open and the budget unchanged", p.OpenFiles(), b.Bytes(), b.Files())
+	}
+	for i := 10; i < 13; i++ {
+		if err := p.Write(ctx, "t/b", s, rawRow(t, s, int64(i), 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nextBytes := b.Bytes() - sealedBytes
+	if nextBytes <= 0 || b.Files() != 2 {
+		t.Fatalf("next step: %d bytes, %d files on the budget", nextBytes, b.Files())
+	}
+	files, err := batch.Stage(ctx)
+	if err != nil || len(files) != 1 || files[0].Rows != 10 {
+		t.Fatalf("stage batch: %+v, %v", files, err)
+	}
+	if b.Bytes() != nextBytes || b.Files() != 1 {
+		t.Fatalf("after staging the batch: %d bytes, %d files; want %d bytes, 1 file", b.Bytes(), b.Files(), nextBytes)
+	}
+	p.Abort(ctx)
+	if b.Bytes() != 0 || b.Files() != 0 {
+		t.Fatalf("after abort: %d bytes, %d files", b.Bytes(), b.Files())
+	}
+}
