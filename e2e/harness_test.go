@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,7 @@ func (h *harness) waitCommitted(group string, frac float64, timeout time.Duratio
 			return
 		}
 		if time.Now().After(deadline) {
+			dumpGoroutines(h.t)
 			h.t.Fatalf("group %s did not commit %.0f%% of %v within %s: committed %v", group, frac*100, h.produced, timeout, c)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -290,6 +292,14 @@ func (w testWriter) Write(p []byte) (int, error) {
 		w.t.Logf("[%s] %s", w.name, strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil
+}
+
+// dumpGoroutines logs every goroutine's stack, so a test that timed out waiting for progress shows
+// where the in-process members were stuck.
+func dumpGoroutines(t *testing.T) {
+	var b strings.Builder
+	_ = pprof.Lookup("goroutine").WriteTo(&b, 1)
+	t.Logf("goroutines at the timeout:\n%s", b.String())
 }
 
 func toTP(tp verify.TP) offsets.TP { return offsets.TP{Topic: tp.Topic, Partition: tp.Partition} }

@@ -2,16 +2,22 @@ package e2e
 
 import (
 	"fmt"
+	"log"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // TestMain runs the tests and, when K2H_GUARANTEES names a file, writes the guarantees table of the
 // fault scenarios that ran (see guarantees_test.go and scripts/guarantees.sh) to it.
 func TestMain(m *testing.M) {
 	start := time.Now()
+	if os.Getenv("E2E_SARAMA") != "" {
+		sarama.Logger = log.New(os.Stderr, "[sarama] ", log.Lmicroseconds)
+	}
 	code := m.Run()
 	if path := os.Getenv("K2H_GUARANTEES"); path != "" {
 		if err := writeGuaranteesFile(path, code, time.Since(start)); err != nil {
