@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 
 export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo "$HOME/go")/bin"
 command -v go >/dev/null || { echo "scripts/test.sh: Go is not installed (need Go >= 1.25 at /usr/local/go or on PATH)" >&2; exit 1; }
-STATICCHECK_VERSION=2026.2.2
+# The release 2026.2.2 is module version v0.8.2; the proxy serves it only by the module version.
+STATICCHECK_RELEASE=2026.2.2
+STATICCHECK_MODULE=v0.8.2
 
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
@@ -20,8 +22,8 @@ echo "== go vet"
 go vet ./...
 
 echo "== staticcheck"
-if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | grep -q "$STATICCHECK_VERSION"; then
-  go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | grep -q "$STATICCHECK_RELEASE"; then
+  go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_MODULE"
 fi
 staticcheck ./...
 

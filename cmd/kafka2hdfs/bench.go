@@ -104,9 +104,7 @@ var benchChildEnv []string
 // benchCommandLine is how the report shows the command: the binary's base name and the flags set.
 func benchCommandLine(c *cli.Context) string {
 	args := []string{"kafka2hdfs", "bench"}
-	for _, a := range c.Args().Slice() {
-		args = append(args, a)
-	}
+	args = append(args, c.Args().Slice()...)
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if !c.IsSet(name) || name == "note" || name == "work-dir" {

@@ -134,18 +134,6 @@ func (s *server) stop() {
 	}
 }
 
-// usage is the server's kernel accounting; valid after stop.
-func (s *server) usage() Usage {
-	var u Usage
-	if ps := s.cmd.ProcessState; ps != nil {
-		if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-			u.CPU = time.Duration(syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime))
-			u.MaxRSS = ru.Maxrss << 10
-		}
-	}
-	return u
-}
-
 type lockedWriter struct{ s *server }
 
 func (w *lockedWriter) Write(p []byte) (int, error) {
