@@ -36,9 +36,9 @@ func TestFaultRandomKill(t *testing.T) {
 	var delays []time.Duration
 	deadline := time.Now().Add(pick(6*time.Minute, 60*time.Minute))
 	// Commits are fast (their own connection, off the fetch path), so the windows between stage,
-	// prepare and commit are narrow: keep killing past minKills, up to 3x, until kills have landed
+	// prepare and commit are narrow: keep killing past minKills, up to 5x, until kills have landed
 	// in both, so the scenario really covers the phases it is meant to.
-	for kills < minKills || ((rolledForward == 0 || orphanRuns == 0) && kills < 3*minKills) {
+	for kills < minKills || ((rolledForward == 0 || orphanRuns == 0) && kills < 5*minKills) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d kills before the deadline (%d runs)", kills, minKills, runs)
 		}
