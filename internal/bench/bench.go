@@ -376,8 +376,24 @@ func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64
 	if err := os.RemoveAll(root); err != nil {
 		return Result{}, err
 	}
-	name := fmt.Sprintf("local-%d", r)
-	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-local-%d-%d", time.Now().UnixNano(), r), root, defaultLateness, ""))
+	run, err := b.loaderRun(ctx, fmt.Sprintf("local-%d", r), root, seed)
+	if err != nil {
+		return Result{}, err
+	}
+	b.logf("    verifying %s", root)
+	out, err := Verify(ctx, storage.Local{}, filepath.ToSlash(root), want)
+	if err != nil {
+		return run, fmt.Errorf("loader to local fs, repeat %d: %w", r, err)
+	}
+	run.Output = &out
+	return run, b.remove(root)
+}
+
+// loaderRun runs one measured loader batch into root under a fresh group (named after the run, so
+// no run resumes another's offsets) and charges the broker's CPU during it.
+func (b *bench) loaderRun(ctx context.Context, name, root string, seed SeedReport) (Result, error) {
+	group := fmt.Sprintf("bench-%s-%d", name, time.Now().UnixNano())
+	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, group, root, defaultLateness, ""))
 	if err != nil {
 		return Result{}, err
 	}
@@ -386,14 +402,7 @@ func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64
 	if err != nil {
 		return Result{}, err
 	}
-	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
-	b.logf("    verifying %s", root)
-	out, err := Verify(ctx, storage.Local{}, filepath.ToSlash(root), want)
-	if err != nil {
-		return run, fmt.Errorf("loader to local fs, repeat %d: %w", r, err)
-	}
-	run.Output = &out
-	return run, b.remove(root)
+	return Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}, nil
 }
 
 func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
@@ -405,17 +414,10 @@ func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64,
 	}
 	defer hdfs.stop()
 	url := "hdfs://" + vals[0] + "/bench"
-	name := fmt.Sprintf("hdfs-%d", r)
-	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-hdfs-%d-%d", time.Now().UnixNano(), r), url, defaultLateness, ""))
+	run, err := b.loaderRun(ctx, fmt.Sprintf("hdfs-%d", r), url, seed)
 	if err != nil {
 		return Result{}, err
 	}
-	cpu0 := b.brokerCPU()
-	_, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, name)...)
-	if err != nil {
-		return Result{}, err
-	}
-	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
 	b.logf("    verifying %s (read back through the HDFS client)", url)
 	fsys, root, err := storage.Open(url, storage.HDFSOptions{})
 	if err != nil {
