@@ -1,18 +1,13 @@
 package e2e
 
 import (
-	"bytes"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/kafka2hdfs/kafka2hdfs/internal/failpoint"
 )
 
 var (
@@ -51,33 +46,15 @@ func binary(t *testing.T) string {
 // the process was killed by it.
 func (h *harness) runBinary(t *testing.T, cfgPath, spec string) (killed bool) {
 	t.Helper()
-	cmd := exec.Command(binary(t), "batch", "--config", cfgPath)
-	cmd.Env = append(os.Environ(), failpoint.EnvVar+"="+spec)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	done := make(chan error, 1)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	code, killed, out := runCmd(t, cfgPath, spec, "batch")
+	if killed {
+		return true
 	}
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-time.After(120 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatalf("kafka2hdfs batch (failpoint %q) did not finish in 120s; output:\n%s", spec, out.String())
-	}
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL {
-			return true
-		}
-	}
-	if err != nil {
-		t.Fatalf("kafka2hdfs batch (failpoint %q): %v; output:\n%s", spec, err, out.String())
+	if code != 0 {
+		t.Fatalf("kafka2hdfs batch (failpoint %q): exit %d; output:\n%s", spec, code, out)
 	}
 	if testing.Verbose() {
-		t.Logf("batch output (failpoint %q):\n%s", spec, out.String())
+		t.Logf("batch output (failpoint %q):\n%s", spec, out)
 	}
 	return false
 }
