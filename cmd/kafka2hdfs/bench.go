@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -148,42 +146,4 @@ func benchConsumeCommand() *cli.Command {
 			return nil
 		},
 	}
-}
-
-// cpuProfileFlag is a hidden global flag: `kafka2hdfs --cpuprofile FILE batch ...` profiles the
-// whole command, so the benchmark can profile the loader subprocess it measures.
-func cpuProfileFlag() cli.Flag {
-	return &cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the command to this file"}
-}
-
-var cpuProfileFile *os.File
-
-func startCPUProfile(c *cli.Context) error {
-	p := c.String("cpuprofile")
-	if p == "" {
-		return nil
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return err
-	}
-	f, err := os.Create(p)
-	if err != nil {
-		return err
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return err
-	}
-	cpuProfileFile = f
-	return nil
-}
-
-func stopCPUProfile(*cli.Context) error {
-	if cpuProfileFile == nil {
-		return nil
-	}
-	pprof.StopCPUProfile()
-	err := cpuProfileFile.Close()
-	cpuProfileFile = nil
-	return err
 }

@@ -95,9 +95,9 @@ time box with its progress committed.`,
 			benchCommand(),
 			benchConsumeCommand(),
 		},
-		Flags:          []cli.Flag{cpuProfileFlag()},
-		Before:         startCPUProfile,
-		After:          stopCPUProfile,
+		Flags:          profileFlags(),
+		Before:         startProfiles,
+		After:          stopProfiles,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
 }
