@@ -108,6 +108,10 @@ type Memory struct {
 	MaxBufferedBytes ByteSize `yaml:"max_buffered_bytes"`
 	// MaxOpenFiles across all partitions. Default: 256.
 	MaxOpenFiles int `yaml:"max_open_files"`
+	// Limit is the Go runtime's soft memory limit: the garbage collector works harder as the
+	// process nears it instead of letting the heap double. Default: max_buffered_bytes + 192MiB
+	// (Kafka fetch responses, encoders, the runtime); GOMEMLIMIT in the environment wins.
+	Limit ByteSize `yaml:"limit"`
 }
 
 // Errors is the bad-record policy.
@@ -272,6 +276,9 @@ func (c *Config) WithDefaults() *Config {
 	if d.Memory.MaxOpenFiles == 0 {
 		d.Memory.MaxOpenFiles = 256
 	}
+	if d.Memory.Limit == 0 {
+		d.Memory.Limit = d.Memory.MaxBufferedBytes + 192<<20
+	}
 	if d.Errors.MaxBadRecords == nil {
 		v := int64(-1)
 		d.Errors.MaxBadRecords = &v
@@ -368,6 +375,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Memory.MaxBufferedBytes < c.Output.RowGroupSize {
 		bad("memory.max_buffered_bytes", "%d is smaller than output.row_group_size %d; one row group must fit", c.Memory.MaxBufferedBytes, c.Output.RowGroupSize)
+	}
+	if c.Memory.Limit < c.Memory.MaxBufferedBytes {
+		bad("memory.limit", "%d is below memory.max_buffered_bytes %d; leave room for Kafka fetches and the runtime (default max_buffered_bytes + 192MiB)", c.Memory.Limit, c.Memory.MaxBufferedBytes)
 	}
 	if c.Memory.MaxOpenFiles < 1 {
 		bad("memory.max_open_files", "%d must be at least 1", c.Memory.MaxOpenFiles)

@@ -141,6 +141,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"memory.max_buffered_bytes: 4194304 is smaller than output.row_group_size 8388608; one row group must fit"}},
 		{name: "open files", over: map[string]string{"memory": "memory: {max_open_files: -1}"},
 			want: []string{"memory.max_open_files: -1 must be at least 1"}},
+		{name: "memory limit", over: map[string]string{"memory": "memory: {max_buffered_bytes: 256MiB, limit: 100MiB}"},
+			want: []string{"memory.limit: 104857600 is below memory.max_buffered_bytes 268435456"}},
 		{name: "bad records", over: map[string]string{"errors": "errors: {max_bad_records: -2}"},
 			want: []string{"errors.max_bad_records: -2 must be -1 (no limit) or more"}},
 		{name: "log level", over: map[string]string{"log": "log: {level: loud}"},
@@ -382,7 +384,7 @@ func TestFullConfig(t *testing.T) {
 	if c.Rotation != (Rotation{MaxRecords: 5000, MaxBytes: 1 << 30, MaxAge: Duration(90 * time.Second), AllowedLateness: Duration(time.Hour)}) {
 		t.Errorf("rotation = %+v", c.Rotation)
 	}
-	if c.Memory != (Memory{MaxBufferedBytes: 512 << 20, MaxOpenFiles: 64}) {
+	if c.Memory != (Memory{MaxBufferedBytes: 512 << 20, MaxOpenFiles: 64, Limit: 512<<20 + 192<<20}) {
 		t.Errorf("memory = %+v", c.Memory)
 	}
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != 0 {
@@ -434,7 +436,7 @@ func TestDefaults(t *testing.T) {
 	if want := (Rotation{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxAge: Duration(10 * time.Minute), AllowedLateness: Duration(10 * time.Minute)}); c.Rotation != want {
 		t.Errorf("rotation = %+v, want %+v", c.Rotation, want)
 	}
-	if want := (Memory{MaxBufferedBytes: 256 << 20, MaxOpenFiles: 256}); c.Memory != want {
+	if want := (Memory{MaxBufferedBytes: 256 << 20, MaxOpenFiles: 256, Limit: 448 << 20}); c.Memory != want {
 		t.Errorf("memory = %+v, want %+v", c.Memory, want)
 	}
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != -1 {

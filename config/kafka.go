@@ -25,7 +25,11 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	// Sticky assignment keeps partitions where they are across rebalances: fewer flushes of
 	// half-full files when members come and go.
 	sc.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky(), sarama.NewBalanceStrategyRange()}
-	sc.Consumer.Fetch.Default = 4 << 20
+	// A fetch response stays in memory until its last record is converted, and sarama keeps up to
+	// two per broker (one being handed out, one queued): the response cap, not the per-partition
+	// size, is what bounds Kafka's share of the memory when many partitions are assigned.
+	sc.Consumer.Fetch.Default = 1 << 20
+	sc.Consumer.Fetch.MaxBytes = 16 << 20
 	sc.Consumer.MaxProcessingTime = time.Second
 	sc.Metadata.RefreshFrequency = time.Duration(c.Kafka.TopicRefresh)
 	return sc, nil

@@ -160,7 +160,7 @@ func New(opts Options) (*Group, error) {
 	// sarama's broker consumer hands a fetch response to every partition and fetches again only
 	// when each has queued all of its messages: a deeper queue lets the next fetch overlap with
 	// converting and encoding this one's records instead of waiting for the slowest partition.
-	cfg.ChannelBufferSize = max(cfg.ChannelBufferSize, 1024)
+	cfg.ChannelBufferSize = max(cfg.ChannelBufferSize, 256)
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = cfg.Consumer.Group.Rebalance.Timeout / 2
 	}

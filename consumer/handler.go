@@ -262,10 +262,8 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 				if err := pl.flushAsync(ctx, reason); err != nil {
 					return err
 				}
-			} else if g.opts.Budget.Over(false) && g.opts.Budget.Relieve(pl.w) {
-				if err := pl.relieve(ctx); err != nil {
-					return err
-				}
+			} else if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
+				return err
 			}
 			if pl.target >= 0 && pl.next >= pl.target {
 				pl.log.Debug("batch: reached the target", "offset", pl.next)

@@ -103,10 +103,22 @@ func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error
 	pl.st.bytes.Add(int64(size))
 	pl.consumedC.Inc()
 
-	if err := pl.write(ctx, r); err != nil {
-		return err
-	}
-	return nil
+	err := pl.write(ctx, r)
+	pl.forget()
+	return err
+}
+
+// forget drops what still points into the message just handled (the writer has copied what it
+// keeps): sarama's messages are slices of their fetch response, so one stale reference per
+// partition would keep a whole response of up to Fetch.MaxBytes alive while the partition idles.
+func (pl *pipeline) forget() {
+	r := &pl.rec
+	r.Key, r.Value = nil, nil
+	clear(r.Headers)
+	r.Headers = r.Headers[:0]
+	clear(r.Fields)
+	clear(pl.row)
+	pl.bufs.Forget()
 }
 
 func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
@@ -245,6 +257,21 @@ func (pl *pipeline) relieve(ctx context.Context) error {
 		return nil
 	}
 	return pl.flush(ctx, "memory")
+}
+
+// underBudget holds the partition while the process is over its memory budget: if this partition
+// is the one whose flush releases the most, it relieves the pressure itself; otherwise it waits
+// (consuming nothing) until another partition's flush or commit releases memory, or until it is
+// asked to flush after all.
+func (pl *pipeline) underBudget(ctx context.Context, stop <-chan struct{}) error {
+	b := pl.g.opts.Budget
+	if !b.Over(false) {
+		return nil
+	}
+	if b.Relieve(pl.w) || b.Wait(pl.w, stop) {
+		return pl.relieve(ctx)
+	}
+	return nil
 }
 
 // inflight is a step being committed by its own goroutine. The pipeline reads err, committed and

@@ -260,6 +260,9 @@ type Buffers struct {
 	json    []field.Value
 }
 
+// Forget drops the buffers' references into the last record's bytes, keeping their capacity.
+func (b *Buffers) Forget() { clear(b.json) }
+
 // Fill resets r.Fields and fills every slot that reads the key, a header or the JSON value. For the
 // json format a value that is not a valid JSON object is an error (a *field.SyntaxError). Values may
 // alias r and b until the next Fill with the same Buffers.

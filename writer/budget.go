@@ -1,21 +1,27 @@
 package writer
 
 import (
+	"context"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
-// Budget bounds what all partitions of a process hold at once: buffered bytes and open files. It
-// does not block writers; it tells the consumer when the process is over budget and which
-// partition to flush (the one holding the most bytes), and signals that partition. The overshoot
-// is bounded by one row group per partition that writes before the flushed one gets to run.
+// Budget bounds what all partitions of a process hold at once: buffered bytes (rows waiting for
+// their row group, and the fixed cost of open writers) and open files. It tells the consumer when
+// the process is over budget and which partition to flush (the one with the most unsealed bytes),
+// signals that partition, and lets the others wait until memory is released, so the budget is
+// held by flushing and pausing, never by growing. It also bounds how many files are encoded at
+// once, since each encoder holds a row group's pages beside the rows.
 type Budget struct {
-	// MaxBytes of buffered row data across all open files. Default: 256 MiB.
+	// MaxBytes held across all partitions. Default: 256 MiB.
 	MaxBytes int64
 	// MaxFiles open at once across all partitions. Default: 256.
 	MaxFiles int
+	// Encoders is how many row groups may be encoded at once. Default: GOMAXPROCS, at least 2.
+	Encoders int
 
 	bytes atomic.Int64
 	files atomic.Int64
@@ -23,21 +29,34 @@ type Budget struct {
 	peakBytes atomic.Int64
 	peakFiles atomic.Int64
 
-	mu    sync.Mutex
-	parts map[*account]struct{}
+	encOnce sync.Once
+	enc     chan struct{}
+
+	mu       sync.Mutex
+	parts    map[*account]struct{}
+	released chan struct{} // closed and replaced whenever memory or a file is released
 }
 
 type account struct {
 	tp    offsets.TP
 	b     *Budget
-	bytes atomic.Int64
+	bytes atomic.Int64 // all the partition holds, sealed batches included
+	open  atomic.Int64 // what a flush of the partition would release: its unsealed buffers
 	files atomic.Int64
 	flush chan struct{}
 }
 
-func (a *account) add(n int64) {
+// add moves the partition's held bytes by n and its unsealed bytes by open.
+func (a *account) add(n, open int64) {
+	a.open.Add(open)
+	if n == 0 {
+		return
+	}
 	a.bytes.Add(n)
 	raise(&a.b.peakBytes, a.b.bytes.Add(n))
+	if n < 0 {
+		a.b.release()
+	}
 }
 
 func (a *account) addFile() {
@@ -48,6 +67,61 @@ func (a *account) addFile() {
 func (a *account) addFiles(n int64) {
 	a.files.Add(n)
 	a.b.files.Add(n)
+	if n < 0 {
+		a.b.release()
+	}
+}
+
+// release wakes whoever waits for the budget.
+func (b *Budget) release() {
+	b.mu.Lock()
+	if b.released != nil {
+		close(b.released)
+		b.released = nil
+	}
+	b.mu.Unlock()
+}
+
+// Wait blocks until the process is within its budget, stop is closed, or a flush of this partition
+// is requested (then it returns true: the caller must flush, or nobody will). The partition that
+// is asked to flush does not wait: Relieve tells it so.
+func (b *Budget) Wait(p *Partition, stop <-chan struct{}) (flush bool) {
+	for {
+		b.mu.Lock()
+		if !b.Over(false) {
+			b.mu.Unlock()
+			return false
+		}
+		if b.released == nil {
+			b.released = make(chan struct{})
+		}
+		released := b.released
+		b.mu.Unlock()
+		select {
+		case <-released:
+		case <-p.acct.flush:
+			return true
+		case <-stop:
+			return false
+		}
+	}
+}
+
+// encoder takes one of the Budget's encoder slots; release gives it back.
+func (b *Budget) encoder(ctx context.Context) (release func(), err error) {
+	b.encOnce.Do(func() {
+		n := b.Encoders
+		if n <= 0 {
+			n = max(runtime.GOMAXPROCS(0), 2)
+		}
+		b.enc = make(chan struct{}, n)
+	})
+	select {
+	case b.enc <- struct{}{}:
+		return func() { <-b.enc }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
 
 func raise(peak *atomic.Int64, v int64) {
@@ -96,6 +170,8 @@ func (b *Budget) unregister(a *account) {
 	b.mu.Unlock()
 	b.bytes.Add(-a.bytes.Swap(0))
 	b.files.Add(-a.files.Swap(0))
+	a.open.Store(0)
+	b.release()
 }
 
 // Bytes is the buffered bytes across all partitions.
@@ -113,17 +189,18 @@ func (b *Budget) Over(newFile bool) bool {
 	return b.bytes.Load() > b.maxBytes() || files > b.maxFiles()
 }
 
-// Relieve picks the partition holding the most (bytes, then files) and signals it to flush. It
-// returns true if that partition is self, so the caller flushes in line instead of waiting.
+// Relieve picks the partition whose flush would release the most (unsealed bytes, then files) and
+// signals it to flush. It returns true if that partition is self, so the caller flushes in line
+// instead of waiting.
 func (b *Budget) Relieve(self *Partition) bool {
 	b.mu.Lock()
 	var best *account
 	for a := range b.parts {
-		if a.files.Load() == 0 {
+		if a.open.Load() == 0 && a.files.Load() == 0 {
 			continue
 		}
-		if best == nil || a.bytes.Load() > best.bytes.Load() ||
-			(a.bytes.Load() == best.bytes.Load() && a.files.Load() > best.files.Load()) {
+		if best == nil || a.open.Load() > best.open.Load() ||
+			(a.open.Load() == best.open.Load() && a.files.Load() > best.files.Load()) {
 			best = a
 		}
 	}

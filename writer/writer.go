@@ -46,250 +46,315 @@ func (c *Config) rowGroupBytes() int64 {
 	return 8 << 20
 }
 
-// Partition holds one topic-partition's open files. It is not safe for concurrent use: the
-// partition's pipeline goroutine owns it. The Budget reads its size concurrently through atomics.
+// Partition holds one topic-partition's buckets between two commits. It is not safe for concurrent
+// use: the partition's pipeline goroutine owns it. The Budget reads its size concurrently through
+// atomics.
+//
+// A bucket buffers its rows in memory and has no file until it holds a row group's worth
+// (Config.RowGroupBytes): then its staging file is created and the row group written, and the file
+// stays open for the next one. Buckets that never fill a row group (the many small buckets of a
+// wide event-time spread) are written out whole when the partition stages. So an open file costs a
+// known, fixed amount, a small bucket costs only its rows, and both are on the Budget.
 type Partition struct {
-	cfg   *Config
-	tp    offsets.TP
-	files map[string]*openFile // by final directory
-	order []*openFile          // in open order, for repeatable step metadata
-	last  *openFile            // the file written last: consecutive rows mostly share it
-	acct  *account
+	cfg     *Config
+	tp      offsets.TP
+	buckets map[string]*bucket // by final directory
+	order   []*bucket          // in first-write order, for repeatable step metadata
+	last    *bucket            // the bucket written last: consecutive rows mostly share it
+	acct    *account
 }
 
-type openFile struct {
-	dir     string
+type bucket struct {
+	dir  string
+	s    *schema.Schema
+	buf  *rowBuffer
+	out  *fileOut // nil until the first row group is written
+	rows int64    // rows of the step, buffered and written
+	// sealed is set when the bucket's step is sealed: its bytes are no longer the partition's
+	// unsealed bytes.
+	sealed bool
+}
+
+// fileOut is a bucket's open staging file.
+type fileOut struct {
 	id      string
 	staging string
 	f       storage.File
 	cw      *countingWriter
 	pw      *parquet.GenericWriter[any]
-	rows    int64
-	// rgRows and rgBytes describe the current row group, to end it at RowGroupBytes.
-	rgBytes int64
+	cost    int64 // what the open writer holds, on the budget while it is open
 }
 
 // NewPartition starts an empty partition writer.
 func NewPartition(cfg *Config, tp offsets.TP) *Partition {
-	p := &Partition{cfg: cfg, tp: tp, files: map[string]*openFile{}}
+	p := &Partition{cfg: cfg, tp: tp, buckets: map[string]*bucket{}}
 	p.acct = cfg.Budget.register(tp)
 	return p
 }
 
-// Close unregisters the partition from the budget; open files must have been staged or aborted.
+// Close unregisters the partition from the budget; its buckets must have been staged or aborted.
 func (p *Partition) Close() { p.cfg.Budget.unregister(p.acct) }
 
-// OpenFiles is the number of open staging files.
-func (p *Partition) OpenFiles() int { return len(p.order) }
+// Buckets is the number of buckets of the current step.
+func (p *Partition) Buckets() int { return len(p.order) }
 
-// Buffered is the estimated number of bytes the partition holds in memory.
+// Buffered is the number of bytes the partition holds in memory, sealed batches included.
 func (p *Partition) Buffered() int64 { return p.acct.bytes.Load() }
 
 // FlushRequested is signalled when the Budget wants this partition to flush.
 func (p *Partition) FlushRequested() <-chan struct{} { return p.acct.flush }
 
-// Write appends one row to the file of dir (root-relative, e.g. "clicks/dt=2026-11-22/hour=13"),
-// opening it with s's schema if needed. The row must hold s's columns in order, every one of them
-// (schema.Row and RawRow build rows that way); byte values need only stay valid for the call.
+// Write appends one row to the bucket of dir (root-relative, e.g. "clicks/dt=2026-11-22/hour=13"),
+// with s's schema. The row must hold s's columns in order, every one of them (schema.Row and RawRow
+// build rows that way); its byte values need only stay valid for the call.
 func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row parquet.Row) error {
-	of := p.last
-	if of == nil || of.dir != dir {
-		if of = p.files[dir]; of == nil {
-			var err error
-			if of, err = p.open(ctx, dir, s); err != nil {
-				return err
-			}
-		}
-		p.last = of
+	bk := p.last
+	if bk == nil || bk.dir != dir {
+		bk = p.buckets[dir]
 	}
-	n, err := of.writeRow(row)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", of.staging, err)
+	var columns int
+	if bk != nil {
+		columns = len(bk.buf.cols)
+	} else {
+		columns = len(s.Parquet().Columns())
 	}
-	of.rows++
-	of.rgBytes += n
-	p.acct.add(n)
-	if of.rgBytes >= p.cfg.rowGroupBytes() {
-		if err := of.pw.Flush(); err != nil {
-			return fmt.Errorf("flush row group of %s: %w", of.staging, err)
+	if err := checkRow(row, columns); err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if bk == nil {
+		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(columns)}
+		p.buckets[dir] = bk
+		p.order = append(p.order, bk)
+	}
+	p.last = bk
+	grown := bk.buf.add(row)
+	p.acct.add(grown, grown)
+	bk.rows++
+	if bk.buf.est >= p.cfg.rowGroupBytes() {
+		if err := p.writeRowGroup(ctx, bk); err != nil {
+			return fmt.Errorf("write row group of %s: %w", dir, err)
 		}
-		p.acct.add(-of.rgBytes)
-		of.rgBytes = 0
 	}
 	return nil
 }
 
-// writeRow hands each column's values of row straight to that column's writer, and returns the
-// row's buffered cost: close to its values' sizes, which is what the column buffers hold
-// (parquet-go's own estimate walks every column, too slow to ask per row).
-//
-// parquet-go's WriteRows would gather the row into per-column slices first and validates nothing;
-// here the one pass also checks what WriteRows silently gets wrong: a row must hold every column,
-// in order, or the file would be unreadable.
-func (of *openFile) writeRow(row parquet.Row) (int64, error) {
-	cols := of.pw.ColumnWriters()
-	// Check the whole row before writing any of it: a half-written row is an unreadable file.
-	n := int64(0)
+// checkRow checks a whole row before any of it is buffered: a row that misses a column, or holds
+// them out of order, would make the file unreadable (parquet-go's WriteRows does not check).
+func checkRow(row parquet.Row, columns int) error {
 	col := 0
 	for i, v := range row {
 		if c := v.Column(); c != col {
 			if c != col+1 || i == 0 {
-				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
+				return fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
 			}
 			col = c
 		}
-		n += 8
-		if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
-			n += int64(len(v.ByteArray()))
-		}
 	}
-	if len(row) == 0 || col != len(cols)-1 {
-		return 0, fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), len(cols))
+	if len(row) == 0 || col != columns-1 {
+		return fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), columns)
 	}
-	for i := 0; i < len(row); {
-		c := row[i].Column()
-		j := i + 1
-		for j < len(row) && row[j].Column() == c {
-			j++
-		}
-		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
-			return 0, err
-		}
-		i = j
-	}
-	return n, nil
+	return nil
 }
 
-func (p *Partition) open(ctx context.Context, dir string, s *schema.Schema) (*openFile, error) {
+// writeRowGroup writes the bucket's buffered rows as one row group of its file, creating the file
+// first if needed, and frees the buffer.
+func (p *Partition) writeRowGroup(ctx context.Context, bk *bucket) error {
+	release, err := p.cfg.Budget.encoder(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if bk.out == nil {
+		if err := p.open(ctx, bk); err != nil {
+			return err
+		}
+	}
+	cols := bk.out.pw.ColumnWriters()
+	for c, vals := range bk.buf.cols {
+		if _, err := cols[c].WriteRowValues(vals); err != nil {
+			return err
+		}
+	}
+	if err := bk.out.pw.Flush(); err != nil {
+		return err
+	}
+	freed := bk.buf.reset()
+	if bk.sealed {
+		p.acct.add(-freed, 0) // Seal took it off the unsealed bytes already
+	} else {
+		p.acct.add(-freed, -freed)
+	}
+	return nil
+}
+
+// Page buffer bounds: parquet-go allocates a page buffer per column per open writer, so a file
+// that will hold a few kilobytes gets small pages instead of 256 KiB per column.
+const (
+	minPageBuffer = 4 << 10
+	maxPageBuffer = parquet.DefaultPageBufferSize
+)
+
+// openCost is what an open writer holds beside its rows: a page buffer and its encoded copy per
+// column, and the write buffer.
+func openCost(columns, pageBuffer int) int64 {
+	return int64(columns)*int64(pageBuffer)*2 + parquet.DefaultWriteBufferSize
+}
+
+func (p *Partition) open(ctx context.Context, bk *bucket) error {
 	stagingDir := p.cfg.Paths.StagingDir(p.tp)
 	if err := p.cfg.FS.MkdirAll(ctx, stagingDir); err != nil {
-		return nil, fmt.Errorf("create staging dir %s: %w", stagingDir, err)
+		return fmt.Errorf("create staging dir %s: %w", stagingDir, err)
 	}
 	id := offsets.NewID()
 	name := p.cfg.Paths.Staging(p.tp, id)
 	f, err := p.cfg.FS.Create(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("create staging file: %w", err)
+		return fmt.Errorf("create staging file: %w", err)
 	}
+	columns := len(bk.buf.cols)
+	page := int(min(max(bk.buf.est/int64(columns), minPageBuffer), maxPageBuffer))
 	cw := &countingWriter{w: f}
 	opts := []parquet.WriterOption{
-		s.Parquet(),
-		parquet.Compression(s.Codec()),
+		bk.s.Parquet(),
+		parquet.Compression(bk.s.Codec()),
+		parquet.PageBufferSize(page),
 		parquet.KeyValueMetadata("kafka2hdfs.topic", p.tp.Topic),
 		parquet.KeyValueMetadata("kafka2hdfs.partition", fmt.Sprint(p.tp.Partition)),
 	}
 	if p.cfg.CreatedBy != "" {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))
 	}
-	of := &openFile{dir: dir, id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...)}
-	p.files[dir] = of
-	p.order = append(p.order, of)
+	bk.out = &fileOut{id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...),
+		cost: openCost(columns, page)}
 	p.acct.addFile()
-	return of, nil
+	p.acct.add(bk.out.cost, 0)
+	return nil
 }
 
-// Stage closes every open file (footer, then the file itself, whose Close makes it durable),
-// checks each one's size on the filesystem, and returns them for the step. On error every file of
-// the step is aborted and removed: a half-written file is never handed on.
+// Stage writes every bucket of the step out and closes its file (footer, then the file itself,
+// whose Close makes it durable), checks each one's size on the filesystem, and returns them for the
+// step. On error every file of the step is aborted and removed: a half-written file is never
+// handed on.
 func (p *Partition) Stage(ctx context.Context) ([]offsets.File, error) { return p.Seal().Stage(ctx) }
 
-// Abort throws the open files away and removes them. Recovery removes whatever this misses.
+// Abort throws the step's buckets away and removes their files. Recovery removes whatever this
+// misses.
 func (p *Partition) Abort(ctx context.Context) { p.Seal().Abort(ctx) }
 
-// Batch is the files of one step, sealed: no row is added to them any more. Sealing lets the
-// partition go on writing the next step's rows into new files while this one is staged. A Batch
-// keeps its buffered bytes and files on the partition's budget account until it is staged or
-// aborted, so the Budget always counts what is really held.
+// Batch is the buckets of one step, sealed: no row is added to them any more. Sealing lets the
+// partition go on buffering the next step's rows while this one is staged. A Batch keeps its
+// memory and files on the partition's budget account until each bucket is written out (or the
+// batch aborted), so the Budget always counts what is really held.
 type Batch struct {
 	p     *Partition
-	order []*openFile
-	bytes int64 // buffered bytes this batch holds on the budget
+	order []*bucket
 }
 
-// Seal hands the open files over to a Batch and leaves the partition with none. The Batch may be
+// Seal hands the buckets over to a Batch and leaves the partition with none. The Batch may be
 // staged on another goroutine; the partition must not be used to stage or abort it.
 func (p *Partition) Seal() *Batch {
 	b := &Batch{p: p, order: slices.Clone(p.order)}
-	for _, of := range p.order {
-		b.bytes += of.rgBytes
+	for _, bk := range p.order {
+		bk.sealed = true
+		p.acct.add(0, -bk.buf.cost) // no longer the partition's to flush
 	}
-	clear(p.files)
+	clear(p.buckets)
 	p.order = p.order[:0]
 	p.last = nil
 	return b
 }
 
-// Files is the number of files in the batch.
+// Files is the number of files the batch stages: one per bucket.
 func (b *Batch) Files() int { return len(b.order) }
 
-// Stage closes every file of the batch (footer, then the file itself, whose Close makes it
-// durable), checks each one's size on the filesystem, and returns them for the step. On error every
-// file of the batch is aborted and removed: a half-written file is never handed on.
+// Stage writes out and closes every file of the batch, checks each one's size on the filesystem,
+// and returns them for the step. On error every file of the batch is aborted and removed.
 func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
-	p := b.p
-	out := make([]offsets.File, 0, len(b.order))
-	var errs []error
 	stepRows := int64(0)
-	for _, of := range b.order {
-		stepRows += of.rows
+	for _, bk := range b.order {
+		stepRows += bk.rows
 	}
-	for _, of := range b.order {
-		of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(b.order)))
-		of.pw.SetKeyValueMetadata(offsets.MetaStepRows, strconv.FormatInt(stepRows, 10))
-		if len(errs) > 0 {
-			break
-		}
-		if err := of.pw.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("write footer of %s: %w", of.staging, err))
-			break
-		}
-		if err := of.f.Close(); err != nil {
-			errs = append(errs, fmt.Errorf("close %s: %w", of.staging, err))
-			break
-		}
-		of.f = nil
-		st, err := p.cfg.FS.Stat(ctx, of.staging)
+	out := make([]offsets.File, 0, len(b.order))
+	for i, bk := range b.order {
+		f, err := b.stageOne(ctx, bk, stepRows)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("stat %s: %w", of.staging, err))
-			break
+			b.order = b.order[i:]
+			b.Abort(ctx)
+			for _, done := range out {
+				b.p.RemoveStaged(ctx, []offsets.File{done})
+			}
+			return nil, err
 		}
-		if st.Size() != of.cw.n {
-			errs = append(errs, fmt.Errorf("staged %s has %d bytes, wrote %d", of.staging, st.Size(), of.cw.n))
-			break
-		}
-		out = append(out, offsets.File{ID: of.id, Dir: of.dir, Size: of.cw.n, Rows: of.rows})
+		out = append(out, f)
 	}
-	if err := errors.Join(errs...); err != nil {
-		b.Abort(ctx)
-		return nil, err
-	}
+	b.order = nil
 	failpoint.Hit("after-stage")
-	b.release()
 	return out, nil
 }
 
-// Abort throws the batch's files away and removes them. Recovery removes whatever this misses.
+func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offsets.File, error) {
+	p := b.p
+	if bk.buf.rows > 0 || bk.out == nil {
+		if err := p.writeRowGroup(ctx, bk); err != nil {
+			return offsets.File{}, fmt.Errorf("write row group of %s: %w", bk.dir, err)
+		}
+	}
+	of := bk.out
+	of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(b.order)))
+	of.pw.SetKeyValueMetadata(offsets.MetaStepRows, strconv.FormatInt(stepRows, 10))
+	if err := of.pw.Close(); err != nil {
+		return offsets.File{}, fmt.Errorf("write footer of %s: %w", of.staging, err)
+	}
+	err := of.f.Close()
+	of.f = nil
+	p.closed(of)
+	if err != nil {
+		return offsets.File{}, fmt.Errorf("close %s: %w", of.staging, err)
+	}
+	st, err := p.cfg.FS.Stat(ctx, of.staging)
+	if err != nil {
+		return offsets.File{}, fmt.Errorf("stat %s: %w", of.staging, err)
+	}
+	if st.Size() != of.cw.n {
+		return offsets.File{}, fmt.Errorf("staged %s has %d bytes, wrote %d", of.staging, st.Size(), of.cw.n)
+	}
+	// The batch lives until its last file is staged; the closed writer's buffers must not.
+	bk.out, bk.buf = nil, nil
+	return offsets.File{ID: of.id, Dir: bk.dir, Size: of.cw.n, Rows: bk.rows}, nil
+}
+
+// closed takes a file that is no longer open off the budget.
+func (p *Partition) closed(of *fileOut) {
+	if of.cost == 0 {
+		return
+	}
+	p.acct.addFiles(-1)
+	p.acct.add(-of.cost, 0)
+	of.cost = 0
+}
+
+// Abort throws the batch's buckets away and removes their files. Recovery removes whatever this
+// misses.
 func (b *Batch) Abort(ctx context.Context) {
 	p := b.p
-	for _, of := range b.order {
+	for _, bk := range b.order {
+		if bk.buf != nil {
+			b.p.acct.add(-bk.buf.reset(), 0)
+		}
+		of := bk.out
+		if of == nil {
+			continue
+		}
 		if of.f != nil {
 			_ = of.f.Abort()
+			of.f = nil
 		}
+		p.closed(of)
 		if err := p.cfg.FS.Remove(ctx, of.staging); err != nil && !errors.Is(err, io.EOF) {
 			p.cfg.log().Debug("remove aborted staging file", "path", of.staging, "err", err)
 		}
 	}
-	b.release()
-}
-
-// release takes the batch's files and bytes off the budget, once.
-func (b *Batch) release() {
-	if b.order == nil {
-		return
-	}
-	b.p.acct.addFiles(-int64(len(b.order)))
-	b.p.acct.add(-b.bytes)
-	b.order, b.bytes = nil, 0
+	b.order = nil
 }
 
 // StagingPath returns the staging path of a staged file, for removal after an abandoned step.

@@ -88,8 +88,8 @@ func TestWriteRefusesMalformedRows(t *testing.T) {
 	}
 }
 
-// A sealed batch keeps its bytes and files on the budget until it is staged, while the partition
-// writes the next step's rows beside it; staging releases exactly the batch's share.
+// A sealed batch keeps its memory on the budget until it is staged, while the partition buffers
+// the next step's rows beside it; staging releases exactly the batch's share.
 func TestSealedBatchStaysOnBudgetUntilStaged(t *testing.T) {
 	s, err := schema.NewRaw(schema.Options{})
 	if err != nil {
@@ -98,34 +98,34 @@ func TestSealedBatchStaysOnBudgetUntilStaged(t *testing.T) {
 	ctx := context.Background()
 	b := &writer.Budget{}
 	p := newPartition(t, b)
-	for i := range 10 {
+	for i := range 30 {
 		if err := p.Write(ctx, "t/a", s, rawRow(t, s, int64(i), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	sealedBytes, sealedFiles := b.Bytes(), b.Files()
 	if sealedBytes <= 0 || sealedFiles != 1 {
-		t.Fatalf("before sealing: %d bytes, %d files", sealedBytes, sealedFiles)
+		t.Fatalf("before sealing: %d bytes, %d files; want bytes and the one file a row group opened", sealedBytes, sealedFiles)
 	}
 	batch := p.Seal()
-	if p.OpenFiles() != 0 || b.Bytes() != sealedBytes || b.Files() != 1 {
-		t.Fatalf("after sealing: %d open, budget %d bytes %d files; want 0 open and the budget unchanged", p.OpenFiles(), b.Bytes(), b.Files())
+	if p.Buckets() != 0 || b.Bytes() != sealedBytes || b.Files() != 1 {
+		t.Fatalf("after sealing: %d buckets, budget %d bytes %d files; want 0 buckets and the budget unchanged", p.Buckets(), b.Bytes(), b.Files())
 	}
-	for i := 10; i < 13; i++ {
+	for i := 30; i < 33; i++ {
 		if err := p.Write(ctx, "t/b", s, rawRow(t, s, int64(i), 0)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	nextBytes := b.Bytes() - sealedBytes
-	if nextBytes <= 0 || b.Files() != 2 {
-		t.Fatalf("next step: %d bytes, %d files on the budget", nextBytes, b.Files())
+	if nextBytes <= 0 || b.Files() != 1 {
+		t.Fatalf("next step: %d bytes, %d files on the budget; want bytes and no new file (3 rows fill no row group)", nextBytes, b.Files())
 	}
 	files, err := batch.Stage(ctx)
-	if err != nil || len(files) != 1 || files[0].Rows != 10 {
+	if err != nil || len(files) != 1 || files[0].Rows != 30 {
 		t.Fatalf("stage batch: %+v, %v", files, err)
 	}
-	if b.Bytes() != nextBytes || b.Files() != 1 {
-		t.Fatalf("after staging the batch: %d bytes, %d files; want %d bytes, 1 file", b.Bytes(), b.Files(), nextBytes)
+	if b.Bytes() != nextBytes || b.Files() != 0 {
+		t.Fatalf("after staging the batch: %d bytes, %d files; want %d bytes, 0 files", b.Bytes(), b.Files(), nextBytes)
 	}
 	p.Abort(ctx)
 	if b.Bytes() != 0 || b.Files() != 0 {

@@ -1,0 +1,87 @@
+package writer
+
+import (
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// valueSize is what one buffered value costs: parquet.Value is a pointer, a word and four small
+// fields.
+const valueSize = int64(unsafe.Sizeof(parquet.Value{}))
+
+// Arena chunk sizes: small buckets (many hourly buckets of a wide spread) stay small, large ones
+// stop growing chunks at a size whose waste is negligible.
+const (
+	minChunk = 4 << 10
+	maxChunk = 256 << 10
+)
+
+// rowBuffer holds a bucket's rows between row groups, column by column, in memory the writer owns:
+// byte values are copied into an arena, so a buffered row keeps no Kafka fetch buffer alive, and
+// what the buffer costs is known exactly (the capacity of its slices) rather than estimated.
+//
+// Columns are kept apart because that is how parquet-go takes them: one WriteRowValues call per
+// column per row group instead of one per column per row.
+type rowBuffer struct {
+	cols  [][]parquet.Value
+	chunk []byte // the arena's current chunk; earlier chunks are referenced by values only
+	rows  int64
+	// est is the row group size estimate (8 bytes plus the byte length per value, close to what
+	// the column buffers hold uncompressed), which ends row groups at Config.RowGroupBytes.
+	est int64
+	// cost is the memory the buffer holds: value slices' capacity and arena chunks.
+	cost int64
+}
+
+func newRowBuffer(columns int) *rowBuffer { return &rowBuffer{cols: make([][]parquet.Value, columns)} }
+
+// add appends a checked row (every column, in order) and returns how much cost grew.
+func (b *rowBuffer) add(row parquet.Row) int64 {
+	before := b.cost
+	for _, v := range row {
+		c := v.Column()
+		switch v.Kind() {
+		case parquet.ByteArray:
+			v = parquet.ByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
+			b.est += int64(len(v.ByteArray()))
+		case parquet.FixedLenByteArray:
+			v = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
+			b.est += int64(len(v.ByteArray()))
+		}
+		b.est += 8
+		col := b.cols[c]
+		if len(col) == cap(col) {
+			grown := append(col, v)
+			b.cost += int64(cap(grown)-cap(col)) * valueSize
+			b.cols[c] = grown
+			continue
+		}
+		b.cols[c] = append(col, v)
+	}
+	b.rows++
+	return b.cost - before
+}
+
+func (b *rowBuffer) copyBytes(p []byte) []byte {
+	if len(p) > cap(b.chunk)-len(b.chunk) {
+		size := min(max(2*cap(b.chunk), minChunk), maxChunk)
+		size = max(size, len(p))
+		b.chunk = make([]byte, 0, size)
+		b.cost += int64(size)
+	}
+	n := len(b.chunk)
+	b.chunk = append(b.chunk, p...)
+	return b.chunk[n:len(b.chunk):len(b.chunk)]
+}
+
+// reset drops the rows (they have been written) and returns the cost it frees. The memory goes
+// back to the garbage collector rather than staying with the bucket: a bucket written once an hour
+// must not hold a row group's worth of slices in between.
+func (b *rowBuffer) reset() int64 {
+	freed := b.cost
+	clear(b.cols)
+	b.chunk = nil
+	b.rows, b.est, b.cost = 0, 0, 0
+	return freed
+}
