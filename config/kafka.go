@@ -28,7 +28,12 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	// A fetch response stays in memory until its last record is converted, and sarama keeps up to
 	// two per broker (one being handed out, one queued): the response cap, not the per-partition
 	// size, is what bounds Kafka's share of the memory when many partitions are assigned.
-	sc.Consumer.Fetch.Default = 1 << 20
+	// The per-partition size must exceed the largest record batch (a broker's default
+	// message.max.bytes is 1 MiB + 12): a broker returns an oversized batch only for the first
+	// partition of a response that has data, so a smaller size can leave a partition empty-handed
+	// on every fetch while others have data (seen with kfake as a partition stuck short of its
+	// high watermark).
+	sc.Consumer.Fetch.Default = 2 << 20
 	sc.Consumer.Fetch.MaxBytes = 16 << 20
 	sc.Consumer.MaxProcessingTime = time.Second
 	sc.Metadata.RefreshFrequency = time.Duration(c.Kafka.TopicRefresh)

@@ -1,10 +1,13 @@
 // Package writer writes Parquet files for one topic-partition between two commits: one staging file
-// per bucket directory, fed row by row, closed together when the partition flushes. It knows
-// nothing about Kafka; the offsets package decides when staged files become visible.
+// per bucket directory, written when the partition flushes (or earlier, a row group at a time, for
+// a bucket that fills one). It knows nothing about Kafka; the offsets package decides when staged
+// files become visible.
 //
-// Memory is the writer's main risk: every open file buffers a row group. A Budget shared by all
-// partitions of a process bounds buffered bytes and open files; the consumer flushes the partition
-// the Budget points at when it is exceeded.
+// Memory is the writer's main risk: a wide event-time spread means thousands of buckets at once.
+// A bucket buffers its rows in memory the writer owns and counts exactly; only a bucket holding a
+// full row group has an open file, whose fixed cost is counted too. A Budget shared by all
+// partitions of a process bounds those bytes and open files; the consumer flushes the partition
+// the Budget points at, and the others wait, when it is exceeded.
 package writer
 
 import (
