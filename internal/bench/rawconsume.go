@@ -108,8 +108,9 @@ wait:
 		case consumeErr = <-cg.Errors():
 			break wait
 		case <-tick.C:
-			// sarama has been seen (1 run in ~6 on a loaded 2-core machine, kfake broker) to stop
-			// delivering one partition for good: fail loudly rather than hang the benchmark.
+			// A consumer that stops making progress fails loudly rather than hang the benchmark.
+			// (The stalls once seen here, 1 run in ~6, were this handler returning from a finished
+			// claim, which ended the session and restarted the others; see ConsumeClaim.)
 			if idle := time.Since(time.Unix(0, h.progress.Load())); idle > StallTimeout {
 				consumeErr = fmt.Errorf("%w: no message for %s with %s short of the high watermark", ErrStalled, idle.Round(time.Second), h.short())
 				break wait
@@ -180,16 +181,22 @@ func (h *rawHandler) Setup(sarama.ConsumerGroupSession) error {
 func (h *rawHandler) Cleanup(sarama.ConsumerGroupSession) error { return nil }
 
 func (h *rawHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGroupClaim) error {
+	// A claim that has nothing (more) to read waits for the session to end instead of returning:
+	// sarama ends the whole session when any ConsumeClaim returns, and the next session would start
+	// every partition over (nothing is committed), so returning early made the partitions that
+	// were behind restart again and again without ever finishing.
+	idle := func() error { <-sess.Context().Done(); return nil }
 	target, ok := h.target[claim.Partition()]
 	if !ok {
-		return nil
+		return idle()
 	}
 	next := h.next[claim.Partition()]
 	if next.Load() >= target {
-		return nil // read in an earlier session
+		return idle() // read in an earlier session
 	}
 	var n, b int64
-	defer func() { h.records.Add(n); h.bytes.Add(b) }()
+	count := func() { h.records.Add(n); h.bytes.Add(b); n, b = 0, 0 }
+	defer count()
 	for {
 		select {
 		case m, ok := <-claim.Messages():
@@ -204,10 +211,11 @@ func (h *rawHandler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama
 			n++
 			b += int64(len(m.Key) + len(m.Value))
 			if m.Offset+1 >= target {
+				count() // before done: the counts are read as soon as every partition is done
 				if h.left.Add(-1) == 0 {
 					h.doneOnce.Do(func() { close(h.done) })
 				}
-				return nil
+				return idle()
 			}
 		case <-sess.Context().Done():
 			return nil

@@ -179,7 +179,7 @@ func (rep *Report) Markdown(w io.Writer) {
 		p(" %s.\n", strings.Join(parts, ", "))
 	}
 	if rep.CeilingStalls > 0 {
-		p("\n%d raw consumer run(s) stalled (sarama stopped delivering a partition, no message for %s) and were\n", rep.CeilingStalls, StallTimeout)
+		p("\n%d raw consumer run(s) stalled (no message for %s while partitions were short of their high watermark) and were\n", rep.CeilingStalls, StallTimeout)
 		p("rerun with a fresh group; only completed runs are in the table.\n")
 	}
 	p("\nLoader peak RSS ≤ 512 MiB in every run: %s.\n\n", yesNo(rep.loaderRSSOK()))
