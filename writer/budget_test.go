@@ -27,6 +27,21 @@ func heapInUse() int64 {
 // staging gives it back. A budget that counts estimates instead of memory would let a process
 // with many buckets grow far past it (it once reached 4 GB under a 256 MiB budget).
 func TestBudgetCountsRealMemory(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		rowGroup int64
+		files    int64 // open when the rows are in
+	}{
+		// 200 buckets that stay in memory, and one per partition that gets a file.
+		{"few files", 2 << 20, 4},
+		// Every bucket past the size at which it gets a file: the open writers' cost dominates.
+		{"many files", 256 << 10, 204},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testBudgetCountsRealMemory(t, tc.rowGroup, tc.files) })
+	}
+}
+
+func testBudgetCountsRealMemory(t *testing.T, rowGroup, wantFiles int64) {
 	s, err := schema.NewRaw(schema.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -34,7 +49,7 @@ func TestBudgetCountsRealMemory(t *testing.T) {
 	ctx := context.Background()
 	b := &writer.Budget{}
 	cfg := &writer.Config{FS: storage.Local{}, Paths: offsets.Paths{Root: t.TempDir(), Group: "g"},
-		Budget: b, RowGroupBytes: 256 << 10}
+		Budget: b, RowGroupBytes: rowGroup}
 	// The rows are built outside the measured window, and their values are fresh copies, so the
 	// heap growth is the writer's alone.
 	value := make([]byte, 600)
@@ -65,8 +80,8 @@ func TestBudgetCountsRealMemory(t *testing.T) {
 	grown := heapInUse() - before
 	held := b.Bytes()
 	t.Logf("budget %d bytes, %d files; heap grew %d bytes (%.2f of the budget)", held, b.Files(), grown, float64(grown)/float64(held))
-	if b.Files() != int64(len(parts)) {
-		t.Errorf("%d files open, want one per partition: its big bucket's", b.Files())
+	if b.Files() != wantFiles {
+		t.Errorf("%d files open, want %d", b.Files(), wantFiles)
 	}
 	// The budget may over-count a little (open writers are charged their worst case), never
 	// under-count by much.

@@ -42,6 +42,11 @@ type Config struct {
 	CreatedBy string
 }
 
+// openBytes is the size at which a bucket gets its file and writes to it directly: well below a row
+// group, so that large buckets take the direct path for most of their rows, and well above what
+// the many small buckets of a wide time spread hold, which then cost only their rows.
+func (c *Config) openBytes() int64 { return max(c.rowGroupBytes()/8, min(c.rowGroupBytes(), 16<<10)) }
+
 func (c *Config) rowGroupBytes() int64 {
 	if c.RowGroupBytes > 0 {
 		return c.RowGroupBytes
@@ -85,7 +90,8 @@ type fileOut struct {
 	f       storage.File
 	cw      *countingWriter
 	pw      *parquet.GenericWriter[any]
-	cost    int64 // what the open writer holds, on the budget while it is open
+	cost    int64 // the open writer's fixed cost, on the budget while it is open
+	rgBytes int64 // the current row group's estimated size, on the budget too
 }
 
 // NewPartition starts an empty partition writer.
@@ -130,13 +136,92 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 		p.order = append(p.order, bk)
 	}
 	p.last = bk
+	bk.rows++
+	if of := bk.out; of != nil {
+		return p.writeDirect(bk, row)
+	}
 	grown := bk.buf.add(row)
 	p.acct.add(grown, grown)
-	bk.rows++
-	if bk.buf.est >= p.cfg.rowGroupBytes() {
-		if err := p.writeRowGroup(ctx, bk); err != nil {
-			return fmt.Errorf("write row group of %s: %w", dir, err)
+	if bk.buf.est >= p.cfg.openBytes() {
+		if err := p.promote(ctx, bk); err != nil {
+			return fmt.Errorf("open the file of %s: %w", dir, err)
 		}
+	}
+	return nil
+}
+
+// writeDirect hands a row of a bucket with an open file straight to its column writers: their
+// buffers are the row group, which ends at RowGroupBytes.
+func (p *Partition) writeDirect(bk *bucket, row parquet.Row) error {
+	of := bk.out
+	cols := of.pw.ColumnWriters()
+	n := int64(0)
+	for i := 0; i < len(row); {
+		c := row[i].Column()
+		j := i + 1
+		for j < len(row) && row[j].Column() == c {
+			j++
+		}
+		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
+			return fmt.Errorf("write %s: %w", of.staging, err)
+		}
+		for _, v := range row[i:j] {
+			n += 8
+			if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+				n += int64(len(v.ByteArray()))
+			}
+		}
+		i = j
+	}
+	of.rgBytes += n
+	p.acct.add(n, n)
+	if of.rgBytes >= p.cfg.rowGroupBytes() {
+		if err := of.pw.Flush(); err != nil {
+			return fmt.Errorf("flush row group of %s: %w", of.staging, err)
+		}
+		p.acct.add(-of.rgBytes, -of.rgBytes)
+		of.rgBytes = 0
+	}
+	return nil
+}
+
+// promote gives a bucket that has grown past Config.openBytes its file: the buffered rows move into
+// the file's column writers, and the bucket's next rows go there directly.
+func (p *Partition) promote(ctx context.Context, bk *bucket) error {
+	release, err := p.cfg.Budget.encoder(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	// Pages no larger than a row group's share per column, so that a small row group size also
+	// means a small open writer.
+	page := min(max(p.cfg.rowGroupBytes()/int64(len(bk.buf.cols)), minPageBuffer), maxPageBuffer)
+	if err := p.open(ctx, bk, int(page)); err != nil {
+		return err
+	}
+	if err := p.drain(bk); err != nil {
+		return err
+	}
+	return nil
+}
+
+// drain moves a bucket's buffered rows into its file's column writers, whose row group they then
+// are (the budget counts them at the same estimate as directly written rows).
+func (p *Partition) drain(bk *bucket) error {
+	of := bk.out
+	cols := of.pw.ColumnWriters()
+	for c, vals := range bk.buf.cols {
+		if _, err := cols[c].WriteRowValues(vals); err != nil {
+			return fmt.Errorf("write %s: %w", of.staging, err)
+		}
+	}
+	est := bk.buf.est
+	freed := bk.buf.reset()
+	of.rgBytes += est
+	if bk.sealed {
+		p.acct.add(est-freed, 0)
+	} else {
+		p.acct.add(est-freed, est-freed)
 	}
 	return nil
 }
@@ -159,35 +244,19 @@ func checkRow(row parquet.Row, columns int) error {
 	return nil
 }
 
-// writeRowGroup writes the bucket's buffered rows as one row group of its file, creating the file
-// first if needed, and frees the buffer.
-func (p *Partition) writeRowGroup(ctx context.Context, bk *bucket) error {
+// writeSmall writes a bucket that never got a file of its own during the step: its file is created,
+// written as one row group with pages sized for it, and left for Stage to close.
+func (p *Partition) writeSmall(ctx context.Context, bk *bucket) error {
 	release, err := p.cfg.Budget.encoder(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	if bk.out == nil {
-		if err := p.open(ctx, bk); err != nil {
-			return err
-		}
-	}
-	cols := bk.out.pw.ColumnWriters()
-	for c, vals := range bk.buf.cols {
-		if _, err := cols[c].WriteRowValues(vals); err != nil {
-			return err
-		}
-	}
-	if err := bk.out.pw.Flush(); err != nil {
+	columns := int64(len(bk.buf.cols))
+	if err := p.open(ctx, bk, int(min(max(bk.buf.est/columns, minPageBuffer), maxPageBuffer))); err != nil {
 		return err
 	}
-	freed := bk.buf.reset()
-	if bk.sealed {
-		p.acct.add(-freed, 0) // Seal took it off the unsealed bytes already
-	} else {
-		p.acct.add(-freed, -freed)
-	}
-	return nil
+	return p.drain(bk)
 }
 
 // Page buffer bounds: parquet-go allocates a page buffer per column per open writer, so a file
@@ -197,13 +266,22 @@ const (
 	maxPageBuffer = parquet.DefaultPageBufferSize
 )
 
-// openCost is what an open writer holds beside its rows: a page buffer and its encoded copy per
-// column, and the write buffer.
-func openCost(columns, pageBuffer int) int64 {
-	return int64(columns)*int64(pageBuffer)*2 + parquet.DefaultWriteBufferSize
+// openCost is what an open writer holds beside its rows (which the row group estimate counts):
+// parquet-go preallocates a page buffer for each required column (optional and repeated ones grow
+// with their values), plus per-column state and the write buffer. TestBudgetCountsRealMemory
+// keeps this honest against the heap.
+func openCost(s *parquet.Schema, pageBuffer int) int64 {
+	cost := int64(parquet.DefaultWriteBufferSize)
+	for _, path := range s.Columns() {
+		cost += 8 << 10
+		if leaf, ok := s.Lookup(path...); ok && leaf.MaxDefinitionLevel == 0 {
+			cost += int64(pageBuffer)
+		}
+	}
+	return cost
 }
 
-func (p *Partition) open(ctx context.Context, bk *bucket) error {
+func (p *Partition) open(ctx context.Context, bk *bucket, page int) error {
 	stagingDir := p.cfg.Paths.StagingDir(p.tp)
 	if err := p.cfg.FS.MkdirAll(ctx, stagingDir); err != nil {
 		return fmt.Errorf("create staging dir %s: %w", stagingDir, err)
@@ -214,8 +292,6 @@ func (p *Partition) open(ctx context.Context, bk *bucket) error {
 	if err != nil {
 		return fmt.Errorf("create staging file: %w", err)
 	}
-	columns := len(bk.buf.cols)
-	page := int(min(max(bk.buf.est/int64(columns), minPageBuffer), maxPageBuffer))
 	cw := &countingWriter{w: f}
 	opts := []parquet.WriterOption{
 		bk.s.Parquet(),
@@ -228,7 +304,7 @@ func (p *Partition) open(ctx context.Context, bk *bucket) error {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))
 	}
 	bk.out = &fileOut{id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...),
-		cost: openCost(columns, page)}
+		cost: openCost(bk.s.Parquet(), page)}
 	p.acct.addFile()
 	p.acct.add(bk.out.cost, 0)
 	return nil
@@ -259,7 +335,11 @@ func (p *Partition) Seal() *Batch {
 	b := &Batch{p: p, order: slices.Clone(p.order)}
 	for _, bk := range p.order {
 		bk.sealed = true
-		p.acct.add(0, -bk.buf.cost) // no longer the partition's to flush
+		unsealed := bk.buf.cost
+		if bk.out != nil {
+			unsealed += bk.out.rgBytes
+		}
+		p.acct.add(0, -unsealed) // no longer the partition's to flush
 	}
 	clear(p.buckets)
 	p.order = p.order[:0]
@@ -297,9 +377,9 @@ func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
 
 func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offsets.File, error) {
 	p := b.p
-	if bk.buf.rows > 0 || bk.out == nil {
-		if err := p.writeRowGroup(ctx, bk); err != nil {
-			return offsets.File{}, fmt.Errorf("write row group of %s: %w", bk.dir, err)
+	if bk.out == nil {
+		if err := p.writeSmall(ctx, bk); err != nil {
+			return offsets.File{}, fmt.Errorf("write %s: %w", bk.dir, err)
 		}
 	}
 	of := bk.out
@@ -332,8 +412,8 @@ func (p *Partition) closed(of *fileOut) {
 		return
 	}
 	p.acct.addFiles(-1)
-	p.acct.add(-of.cost, 0)
-	of.cost = 0
+	p.acct.add(-of.cost-of.rgBytes, 0) // sealed before it is closed: rgBytes is not unsealed any more
+	of.cost, of.rgBytes = 0, 0
 }
 
 // Abort throws the batch's buckets away and removes their files. Recovery removes whatever this
