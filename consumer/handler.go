@@ -243,35 +243,35 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 	ctx := context.WithoutCancel(sess.Context())
 	tick := time.NewTicker(tickEvery(g.opts.Rotation.MaxAge))
 	defer tick.Stop()
+	msgs := claim.Messages()
 	for {
 		select {
 		case <-sess.Context().Done():
 			return nil
-		case m, ok := <-claim.Messages():
+		case m, ok := <-msgs:
 			if !ok {
 				return nil
 			}
-			if err := pl.handle(ctx, m); errors.Is(err, errRecordsSpent) {
-				// The run is being stopped; the drain commits what this partition holds.
-				<-sess.Context().Done()
-				return nil
-			} else if err != nil {
-				return err
-			}
-			if reason := pl.due(time.Now()); reason != "" {
-				if err := pl.flushAsync(ctx, reason); err != nil {
+			// Messages arrive in bursts of a fetch response: take what is queued without the
+			// full select, which costs more than converting a small record. The other cases are
+			// looked at again after at most a burst.
+			for n := 1; ; n++ {
+				if done, err := h.message(ctx, sess, pl, m); done || err != nil {
 					return err
 				}
-			} else if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
-				return err
-			}
-			if pl.target >= 0 && pl.next >= pl.target {
-				pl.log.Debug("batch: reached the target", "offset", pl.next)
-				if err := pl.wait(); err != nil {
-					return err
+				if n == burst {
+					break
 				}
-				<-sess.Context().Done()
-				return nil
+				select {
+				case m, ok = <-msgs:
+				default:
+					ok = false
+				}
+				if !ok {
+					break // nothing queued (or closed): back to the full select
+				}
+				// A message taken from the queue is handled whatever else happened meanwhile:
+				// dropping it would leave a hole once the next one is handled.
 			}
 		case <-pl.doneC():
 			// The step in flight is committed (or failed): surface an error now, not at the next flush.
@@ -290,6 +290,37 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			}
 		}
 	}
+}
+
+// burst is how many queued messages the loop takes in a row before it looks at its other cases.
+const burst = 256
+
+// message handles one message and what follows from it (a flush that is due, the memory budget,
+// the batch target). done means the claim is finished for this session.
+func (h *handler) message(ctx context.Context, sess sarama.ConsumerGroupSession, pl *pipeline, m *sarama.ConsumerMessage) (done bool, err error) {
+	if err := pl.handle(ctx, m); errors.Is(err, errRecordsSpent) {
+		// The run is being stopped; the drain commits what this partition holds.
+		<-sess.Context().Done()
+		return true, nil
+	} else if err != nil {
+		return true, err
+	}
+	if reason := pl.due(time.Now()); reason != "" {
+		if err := pl.flushAsync(ctx, reason); err != nil {
+			return true, err
+		}
+	} else if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
+		return true, err
+	}
+	if pl.target >= 0 && pl.next >= pl.target {
+		pl.log.Debug("batch: reached the target", "offset", pl.next)
+		if err := pl.wait(); err != nil {
+			return true, err
+		}
+		<-sess.Context().Done()
+		return true, nil
+	}
+	return false, nil
 }
 
 func tickEvery(maxAge time.Duration) time.Duration {

@@ -82,7 +82,7 @@ func Defaults() Options {
 	return Options{
 		Topic: "bench", Records: 1_000_000, Size: 1024, Partitions: 8, Span: 4 * time.Hour, Repeats: 3,
 		Compression: "none", Local: true, HDFS: true, Timeout: 10 * time.Minute,
-		Buckets: BucketsOptions{Records: 500_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
+		Buckets: BucketsOptions{Records: 1_000_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
 	}
 }
 

@@ -202,15 +202,20 @@ func (rep *Report) Markdown(w io.Writer) {
 		p("## Many buckets\n\n")
 		p("%d records over %d partitions with event times drawn at random from %d hours: every partition\n", b.Seed.Records, b.Options.Partitions, hours)
 		p("writes to every hourly bucket at once, so without a limit %d × %d = %d files would be open. The\n", b.Options.Partitions, hours, b.Options.Partitions*hours)
-		p("memory budget (`memory.max_buffered_bytes: %s`, `memory.max_open_files: %d`) must hold it by flushing,\n", b.Options.MaxBufferedBytes, b.Options.MaxOpenFiles)
-		p("never by growing. One run, loader to the local filesystem, output verified like the runs above.\n\n")
+		p("memory budget (`memory.max_buffered_bytes: %s`, `memory.max_open_files: %d`) must hold it by flushing\n", b.Options.MaxBufferedBytes, b.Options.MaxOpenFiles)
+		p("and pausing, never by growing. A bucket buffers its rows in memory the budget counts and gets an open\n")
+		p("file only once it holds 1/8 of a row group, so these small buckets cost their rows and no writer each; when\n")
+		p("the rows outgrow the budget, the partition whose flush frees the most is flushed (each of its buckets becomes\n")
+		p("a file) while the others wait. More files per partition and hour than 1 means such early flushes. One run,\n")
+		p("loader to the local filesystem, output verified like the runs above.\n\n")
 		out := b.Run.Output
 		p("| | |\n|---|---|\n")
 		p("| records/s | %.0f (%.1f MB/s) |\n", b.Run.RecordsPerSec(), b.Run.MBPerSec())
 		p("| wall, CPU | %s, %s (%.2f CPU s per M records, %.2f cores busy) |\n", b.Run.Wall.Round(time.Millisecond), b.Run.CPU.Round(10*time.Millisecond), b.Run.CPUPerMillion(), b.Run.CPU.Seconds()/b.Run.Wall.Seconds())
 		p("| peak RSS | %.0f MiB |\n", rssMB(b.Run))
 		p("| peak RSS ≤ 512 MiB | %s |\n", yesNo(b.Run.MaxRSS <= RSSTarget))
-		p("| files written | %d in %d bucket directories |\n", out.Files, out.Buckets)
+		pb := b.Options.Partitions * hours
+		p("| files written | %d in %d bucket directories: %.2f per partition and hour (%d pairs; 1.00 is one file each, the fewest possible) |\n", out.Files, out.Buckets, float64(out.Files)/float64(pb), pb)
 		p("| average file size | %.1f KB (%.1f MB in all) |\n", out.AvgFileBytes()/1e3, float64(out.FileBytes)/1e6)
 		p("| rows verified | %d, every offset exactly once |\n\n", out.Rows)
 	}
