@@ -255,6 +255,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			// Messages arrive in bursts of a fetch response: take what is queued without the
 			// full select, which costs more than converting a small record. The other cases are
 			// looked at again after at most a burst.
+			pl.now = time.Now()
 			for n := 1; ; n++ {
 				if done, err := h.message(ctx, sess, pl, m); done || err != nil {
 					return err
@@ -305,12 +306,16 @@ func (h *handler) message(ctx context.Context, sess sarama.ConsumerGroupSession,
 	} else if err != nil {
 		return true, err
 	}
-	if reason := pl.due(time.Now()); reason != "" {
+	if reason := pl.due(pl.now); reason != "" {
 		if err := pl.flushAsync(ctx, reason); err != nil {
 			return true, err
 		}
-	} else if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
-		return true, err
+		pl.now = time.Now() // flushAsync may have waited for the step in flight
+	} else if pl.g.opts.Budget.Over(false) {
+		if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
+			return true, err
+		}
+		pl.now = time.Now() // it may have waited for memory
 	}
 	if pl.target >= 0 && pl.next >= pl.target {
 		pl.log.Debug("batch: reached the target", "offset", pl.next)
