@@ -42,6 +42,30 @@ const (
 	TypeBytes           = "bytes"
 )
 
+// conv is a column type as the hot path switches on it: comparing the type's name for every value
+// of every record cost a few percent of the load.
+type conv uint8
+
+const (
+	convNone conv = iota
+	convString
+	convInt32
+	convInt64
+	convFloat
+	convDouble
+	convBoolean
+	convTimestampMillis
+	convTimestampMicros
+	convDate
+	convBytes
+)
+
+var convOf = map[string]conv{
+	TypeString: convString, TypeInt32: convInt32, TypeInt64: convInt64, TypeFloat: convFloat,
+	TypeDouble: convDouble, TypeBoolean: convBoolean, TypeTimestampMillis: convTimestampMillis,
+	TypeTimestampMicros: convTimestampMicros, TypeDate: convDate, TypeBytes: convBytes,
+}
+
 // TypeNames lists the column types, for messages and docs.
 var TypeNames = []string{TypeString, TypeInt32, TypeInt64, TypeFloat, TypeDouble, TypeBoolean,
 	TypeTimestampMillis, TypeTimestampMicros, TypeDate, TypeBytes}
@@ -98,6 +122,7 @@ type column struct {
 	name     string
 	field    string // source field, for messages
 	typ      string
+	conv     conv
 	slot     record.Slot
 	required bool
 	def      *parquet.Value // converted default
@@ -254,7 +279,7 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 	if src == "" {
 		src = c.Name
 	}
-	col := column{name: c.Name, field: src, typ: c.Type, required: c.Required}
+	col := column{name: c.Name, field: src, typ: c.Type, conv: convOf[c.Type], required: c.Required}
 	slot, err := layout.Read(src)
 	if err != nil {
 		return col, nil, fmt.Errorf("field: %w", err)
@@ -426,15 +451,15 @@ const HeaderKeyField = "@header key"
 
 func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 	b := fv.Bytes
-	switch c.typ {
-	case TypeString:
+	switch c.conv {
+	case convString:
 		// Numbers, booleans and nested JSON are kept as their exact text: lossless, and common
 		// for ids that are sometimes numbers and for free-form property bags.
 		if !utf8.Valid(b) {
 			return parquet.Value{}, errNotUTF8
 		}
 		return parquet.ByteArrayValue(b), nil
-	case TypeBytes:
+	case convBytes:
 		if c.base64 {
 			if fv.Kind != field.String {
 				return parquet.Value{}, fmt.Errorf("want a base64 string, got %s", fv.Kind)
@@ -446,9 +471,9 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			return parquet.ByteArrayValue(d), nil
 		}
 		return parquet.ByteArrayValue(b), nil
-	case TypeInt32, TypeInt64:
+	case convInt32, convInt64:
 		bits := 64
-		if c.typ == TypeInt32 {
+		if c.conv == convInt32 {
 			bits = 32
 		}
 		n, err := parseInt(fv, bits)
@@ -459,9 +484,9 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			return parquet.Int32Value(int32(n)), nil
 		}
 		return parquet.Int64Value(n), nil
-	case TypeFloat, TypeDouble:
+	case convFloat, convDouble:
 		bits := 64
-		if c.typ == TypeFloat {
+		if c.conv == convFloat {
 			bits = 32
 		}
 		x, err := parseFloat(fv, bits)
@@ -472,12 +497,12 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			return parquet.FloatValue(float32(x)), nil
 		}
 		return parquet.DoubleValue(x), nil
-	case TypeBoolean:
+	case convBoolean:
 		if fv.Kind != field.Bool {
 			return parquet.Value{}, fmt.Errorf("want a boolean, got %s %s", fv.Kind, quote(b))
 		}
 		return parquet.BooleanValue(b[0] == 't'), nil
-	case TypeTimestampMillis, TypeTimestampMicros:
+	case convTimestampMillis, convTimestampMicros:
 		if c.timeFmt == nil && fv.Kind == field.Number {
 			// A bare number is already in the column's unit: no ×1000 surprises.
 			n, err := parseInt(fv, 64)
@@ -495,7 +520,7 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			return parquet.Value{}, err
 		}
 		return c.fromTime(t)
-	case TypeDate:
+	case convDate:
 		if c.timeFmt == nil && fv.Kind == field.Number {
 			n, err := parseInt(fv, 32)
 			if err != nil {
@@ -530,12 +555,12 @@ func (c *column) isTime() bool {
 // fromTime is the value of instant t in a timestamp column (whole units, floored) or a date column
 // (the UTC day that contains t).
 func (c *column) fromTime(t time.Time) (parquet.Value, error) {
-	switch c.typ {
-	case TypeTimestampMillis:
+	switch c.conv {
+	case convTimestampMillis:
 		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Millisecond), t, true)), nil
-	case TypeTimestampMicros:
+	case convTimestampMicros:
 		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Microsecond), t, false)), nil
-	case TypeDate:
+	case convDate:
 		days := t.Unix() / 86400
 		if t.Unix() < 0 && t.Unix()%86400 != 0 {
 			days--
