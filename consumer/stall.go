@@ -94,8 +94,8 @@ func (g *Group) newStallWatch(tp offsets.TP, now time.Time) *stallWatch {
 	}
 }
 
-// probeWait bounds the probe read.
-const probeWait = 5 * time.Second
+// probeWait bounds the probe read (a variable for tests).
+var probeWait = 5 * time.Second
 
 // probe reads tp at offset with a client and consumer of its own, so that whatever state stopped
 // the claim's partition consumer plays no part: true when a record at or after offset arrives.

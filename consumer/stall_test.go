@@ -10,6 +10,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
@@ -228,4 +230,79 @@ func stalls(t *testing.T, reg *prometheus.Registry, topic string) float64 {
 		}
 	}
 	return 0
+}
+
+// The real log end and probe, against kfake: a partition whose last offset is a transaction's
+// commit marker has a log end past the last record, and the probe tells it from a stall.
+func TestStallWatchProbe(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "clicks"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.TransactionalID("t"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := cl.BeginTransaction(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if err := cl.ProduceSync(ctx, &kgo.Record{Topic: "clicks", Partition: 0, Value: []byte{byte(i)}}).FirstErr(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cl.EndTransaction(ctx, kgo.TryCommit); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg := sarama.NewConfig()
+	cfg.Version = sarama.V2_8_0_0
+	cfg.Consumer.Return.Errors = true
+	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
+	cfg.Consumer.Group.Session.Timeout = 2 * time.Second
+	cfg.Consumer.Group.Heartbeat.Interval = 200 * time.Millisecond
+	commits, err := sarama.NewClient(c.ListenAddrs(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer commits.Close()
+	g := &Group{opts: Options{Brokers: c.ListenAddrs(), Sarama: cfg}, commits: commits}
+	defer func(w time.Duration) { probeWait = w }(probeWait)
+	probeWait = time.Second
+	sw := g.newStallWatch(offsets.TP{Topic: "clicks", Partition: 0}, time.Now())
+	if sw.after != 10*time.Second {
+		t.Errorf("default timeout %s, want 10s (2x a 2s session, at least 10s)", sw.after)
+	}
+	end, err := sw.logEnd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if end != 4 {
+		t.Fatalf("log end %d, want 4 (3 records and the commit marker)", end)
+	}
+	for _, tc := range []struct {
+		offset int64
+		want   bool
+	}{{0, true}, {2, true}, {3, false}} {
+		got, err := sw.probe(tc.offset)
+		if err != nil {
+			t.Fatalf("probe at %d: %v", tc.offset, err)
+		}
+		if got != tc.want {
+			t.Errorf("probe at %d: %v, want %v", tc.offset, got, tc.want)
+		}
+	}
+	// After the last record the claim expects offset 3; the log end is 4 but nothing is readable.
+	sw.since = time.Now().Add(-time.Minute)
+	if st, err := sw.check(time.Now(), 0, 3); st != nil || err != nil {
+		t.Fatalf("check after the last record, before the marker: %+v, %v; want no stall", st, err)
+	}
+	sw.since = time.Now().Add(-time.Minute)
+	if st, err := sw.check(time.Now(), 0, 1); st == nil || err != nil {
+		t.Fatalf("check with records 1 and 2 unread: %+v, %v; want a stall", st, err)
+	}
 }
