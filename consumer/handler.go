@@ -254,7 +254,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			if !ok {
 				return nil
 			}
-			sw.received(time.Now())
+			sw.receive()
 			if err := pl.handle(ctx, m); errors.Is(err, errRecordsSpent) {
 				// The run is being stopped; the drain commits what this partition holds.
 				<-sess.Context().Done()

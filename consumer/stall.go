@@ -24,8 +24,10 @@ type stallWatch struct {
 	// probe reports whether a record at or after offset can be read, with a consumer of its own.
 	probe func(offset int64) (bool, error)
 
-	// since is when the claim last received a record, or was last checked.
-	since time.Time
+	// since is when a check last saw records received (or when the claim started), or last asked
+	// the broker; received counts the records delivered, seen what the last check saw of it.
+	since          time.Time
+	received, seen int64
 }
 
 // stall describes a confirmed stall, for the log.
@@ -34,8 +36,8 @@ type stall struct {
 	idle         time.Duration
 }
 
-// received notes a record delivered to the claim.
-func (s *stallWatch) received(now time.Time) { s.since = now }
+// receive notes a record delivered to the claim; cheap enough for every record.
+func (s *stallWatch) receive() { s.received++ }
 
 // check is called periodically while the claim waits for records. buffered is how many records
 // sarama holds for the claim (len of its Messages channel) and next the next offset the claim
@@ -45,9 +47,10 @@ func (s *stallWatch) check(now time.Time, buffered int, next int64) (*stall, err
 	if s.after <= 0 {
 		return nil, nil
 	}
-	if buffered > 0 {
-		// Records are waiting for the claim: sarama is feeding it, the handler is just busy.
-		s.since = now
+	if buffered > 0 || s.received != s.seen {
+		// Records arrived since the last check, or are waiting for the claim (sarama is feeding
+		// it, the handler is just busy).
+		s.since, s.seen = now, s.received
 		return nil, nil
 	}
 	idle := now.Sub(s.since)

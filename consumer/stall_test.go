@@ -23,6 +23,7 @@ func TestStallWatch(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		at       time.Duration // since the last record
+		received bool          // a record arrived since the last check
 		buffered int
 		next     int64
 		logEnd   int64
@@ -37,6 +38,7 @@ func TestStallWatch(t *testing.T) {
 	}{
 		{name: "not idle long enough", at: after - time.Millisecond, next: 5, logEnd: 9, readable: true},
 		{name: "records buffered", at: 2 * after, buffered: 3, next: 5, logEnd: 9, readable: true, sinceReset: true},
+		{name: "records received", at: 2 * after, received: true, next: 5, logEnd: 9, readable: true, sinceReset: true},
 		{name: "caught up", at: after, next: 9, logEnd: 9, askedEnd: true, sinceReset: true},
 		{name: "log end unknown", at: after, next: 5, endErr: errors.New("broker down"), askedEnd: true, wantErr: true, sinceReset: true},
 		{name: "only markers left", at: after, next: 8, logEnd: 9, readable: false, askedEnd: true, askedProbe: true, sinceReset: true},
@@ -48,8 +50,11 @@ func TestStallWatch(t *testing.T) {
 			sw := &stallWatch{after: after,
 				logEnd: func() (int64, error) { askedEnd = true; return tc.logEnd, tc.endErr },
 				probe:  func(o int64) (bool, error) { askedProbe, probed = true, o; return tc.readable, nil },
+				since:  t0,
 			}
-			sw.received(t0)
+			if tc.received {
+				sw.receive()
+			}
 			now := t0.Add(tc.at)
 			st, err := sw.check(now, tc.buffered, tc.next)
 			if (err != nil) != tc.wantErr {
@@ -80,8 +85,8 @@ func TestStallWatch(t *testing.T) {
 		sw := &stallWatch{after: 0,
 			logEnd: func() (int64, error) { t.Fatal("asked the log end"); return 0, nil },
 			probe:  func(int64) (bool, error) { t.Fatal("probed"); return false, nil },
+			since:  t0,
 		}
-		sw.received(t0)
 		if st, err := sw.check(t0.Add(time.Hour), 0, 1); st != nil || err != nil {
 			t.Fatalf("check of a disabled watch: %+v, %v", st, err)
 		}
