@@ -28,6 +28,9 @@ type stallWatch struct {
 	// the broker; received counts the records delivered, seen what the last check saw of it.
 	since          time.Time
 	received, seen int64
+	// quiet is the (next, log end) of the last probe that found nothing to read: not probed again
+	// until one of them moves (a partition ending in a transaction marker stays like that).
+	quiet [2]int64
 }
 
 // stall describes a confirmed stall, for the log.
@@ -62,14 +65,15 @@ func (s *stallWatch) check(now time.Time, buffered int, next int64) (*stall, err
 	if err != nil {
 		return nil, fmt.Errorf("log end: %w", err)
 	}
-	if end <= next {
-		return nil, nil // caught up: an idle partition
+	if end <= next || s.quiet == [2]int64{next, end} {
+		return nil, nil // caught up (an idle partition), or already found to have nothing readable
 	}
 	ok, err := s.probe(next)
 	if err != nil {
 		return nil, fmt.Errorf("probe read at %d: %w", next, err)
 	}
 	if !ok {
+		s.quiet = [2]int64{next, end}
 		return nil, nil // nothing readable at next (transaction markers, or not yet visible)
 	}
 	return &stall{next: next, logEnd: end, idle: idle}, nil

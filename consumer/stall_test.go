@@ -81,6 +81,28 @@ func TestStallWatch(t *testing.T) {
 			}
 		})
 	}
+	t.Run("markers probed once", func(t *testing.T) {
+		probes := 0
+		end := int64(9)
+		sw := &stallWatch{after: after, since: t0,
+			logEnd: func() (int64, error) { return end, nil },
+			probe:  func(int64) (bool, error) { probes++; return false, nil },
+		}
+		now := t0
+		for range 3 {
+			now = now.Add(after)
+			if st, err := sw.check(now, 0, 8); st != nil || err != nil {
+				t.Fatalf("check: %+v, %v", st, err)
+			}
+		}
+		if probes != 1 {
+			t.Fatalf("%d probes of an unchanged partition with nothing readable, want 1", probes)
+		}
+		end = 10 // a record (or marker) more: look again
+		if _, err := sw.check(now.Add(after), 0, 8); err != nil || probes != 2 {
+			t.Fatalf("after the log end moved: %d probes (err %v), want 2", probes, err)
+		}
+	})
 	t.Run("off", func(t *testing.T) {
 		sw := &stallWatch{after: 0,
 			logEnd: func() (int64, error) { t.Fatal("asked the log end"); return 0, nil },
