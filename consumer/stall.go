@@ -9,10 +9,11 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
-// stallWatch is a claim's liveness watchdog. sarama's consumer can stop feeding a claim (its
-// Messages channel stays empty) while the partition has records to read; nothing in sarama's
-// group session notices, so the partition would stop loading until the next rebalance. The watch
-// notices: once the claim has received nothing for `after`, with nothing buffered, it asks the
+// stallWatch is a claim's liveness watchdog, a guard rather than a fix: should sarama's consumer
+// ever stop feeding a claim (its Messages channel stays empty) while the partition has records to
+// read, nothing in sarama's group session would notice, and the partition would stop loading until
+// the next rebalance. (The e2e stalls that once looked like this were commits queued behind held
+// fetches; see TestCommitsDoNotQueueBehindHeldFetches.) The watch notices: once the claim has received nothing for `after`, with nothing buffered, it asks the
 // broker for the partition's log end and, if that is past the next offset to read, confirms with
 // an independent read at that offset that a record is really there (offsets taken by transaction
 // markers have none, and would otherwise look like a stall forever). The caller then ends the
