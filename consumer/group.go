@@ -74,6 +74,11 @@ type Options struct {
 	DrainTimeout time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh time.Duration
+	// StallTimeout is how long a claim may receive no records while its partition has more to
+	// read (confirmed by a read of its own) before the member ends its session and rejoins: a
+	// liveness guard against a partition consumer that stopped being fed. Default: twice the
+	// session timeout, at least 10s; negative: off.
+	StallTimeout time.Duration
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets and routes late
 	// records (see package completeness). Off unless Enabled; never in a backfill.
 	Completeness completeness.Options
@@ -113,6 +118,9 @@ type Group struct {
 	// completer marks complete buckets (nil: completeness off); lateC counts late records.
 	completer *completeness.Completer
 	lateC     *prometheus.CounterVec
+
+	// stallWatch builds a claim's liveness watch (newStallWatch; replaced in tests).
+	stallWatch func(tp offsets.TP, now time.Time) *stallWatch
 }
 
 // ErrStoppedEarly is returned by a batch Run that a time box (MaxDuration, MaxRecords) ended
@@ -180,6 +188,7 @@ func New(opts Options) (*Group, error) {
 	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry)}
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
+	g.stallWatch = g.newStallWatch
 	g.metrics.budget(opts.Budget)
 	if g.completer, err = newCompleter(g); err != nil {
 		client.Close()
@@ -301,8 +310,8 @@ func (g *Group) Run(ctx context.Context) error {
 		backoff  = time.Second
 	)
 	for ctx.Err() == nil {
-		h := &handler{g: g, fatal: cancel}
 		sessCtx, stopSession := context.WithCancel(ctx)
+		h := &handler{g: g, fatal: cancel, endSession: stopSession}
 		if !g.opts.Batch {
 			go g.watchTopics(sessCtx, topics, stopSession)
 		}

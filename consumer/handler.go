@@ -24,6 +24,8 @@ type handler struct {
 	failed atomic.Int32
 	// starts holds each claimed partition's recovered state, filled by Setup.
 	starts map[offsets.TP]start
+	// endSession ends the session so the member rejoins (a claim stalled; see stallWatch).
+	endSession func()
 }
 
 type start struct {
@@ -244,6 +246,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 	tick := time.NewTicker(tickEvery(g.opts.Rotation.MaxAge))
 	defer tick.Stop()
 	msgs := claim.Messages()
+	sw := g.stallWatch(pl.tp, time.Now())
 	for {
 		select {
 		case <-sess.Context().Done():
@@ -257,6 +260,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			// looked at again after at most a burst.
 			pl.now = time.Now()
 			for n := 1; ; n++ {
+				sw.receive()
 				if done, err := h.message(ctx, sess, pl, m); done || err != nil {
 					return err
 				}
@@ -284,10 +288,22 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 				return err
 			}
 		case <-tick.C:
-			if reason := pl.due(time.Now()); reason != "" {
+			now := time.Now()
+			if reason := pl.due(now); reason != "" {
 				if err := pl.flushAsync(ctx, reason); err != nil {
 					return err
 				}
+			}
+			if st, err := sw.check(now, len(claim.Messages()), pl.next); err != nil {
+				pl.log.Debug("stall check", "err", err)
+			} else if st != nil {
+				// Drain (flush and commit what is held) and end the session: the rejoin gives
+				// every claim a fresh partition consumer.
+				pl.log.Warn("claim stalled: no records delivered although the partition has more; ending the session to rejoin",
+					"next", st.next, "log_end", st.logEnd, "idle", st.idle.Round(time.Millisecond))
+				g.metrics.stalls.WithLabelValues(pl.tp.Topic).Inc()
+				h.endSession()
+				return nil
 			}
 		}
 	}

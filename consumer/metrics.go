@@ -18,6 +18,7 @@ type metrics struct {
 	commitErrors *prometheus.CounterVec
 	recoveries   *prometheus.CounterVec
 	lost         *prometheus.CounterVec
+	stalls       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,9 +40,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Prepared steps of a previous owner finished on assignment."}, []string{"result"}),
 		lost: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_offsets_lost_to_retention_total",
 			Help: "Offsets deleted by Kafka retention before they were loaded."}, []string{"topic"}),
+		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_claim_stalls_total",
+			Help: "Sessions ended because a partition received no records although it had more to read."}, []string{"topic"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost)
+		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls)
 	}
 	return m
 }

@@ -2,12 +2,13 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // The fault suite ("prove exactly-once under faults"): every scenario injects its faults, proves
@@ -200,9 +201,6 @@ func TestFaultZombieIsFenced(t *testing.T) {
 // Members join and leave (gracefully, or SIGKILLed) over and over while records are produced
 // continuously; then one member finishes the load.
 func TestFaultRebalanceStorm(t *testing.T) {
-	if os.Getenv("K2H_LIVENESS") == "" {
-		t.Skip("stalled under CI load (a partition stopped committing for 60s+; suspected liveness bug, under investigation): run with K2H_LIVENESS=1")
-	}
 	t.Parallel()
 	markStart(t)
 	rng, seed := seeded(t)
@@ -312,10 +310,54 @@ func TestFaultRebalanceStorm(t *testing.T) {
 	if killed == 0 || leaves == 0 {
 		t.Fatalf("the storm had %d SIGKILLs and %d graceful leaves; want both", killed, leaves)
 	}
+	// Let the group expel the killed members before the finisher joins. Once (1 run in ~20, under
+	// load) the finisher, joining while killed members were still being expelled, was assigned 3
+	// of the 6 partitions and no rebalance followed for 3 minutes: kfake kept a member that no
+	// live process stood behind. Suspected kfake cause (not confirmed by a standalone repro): a
+	// member killed while its JoinGroup is parked gets no session timer if kfake cannot deliver its
+	// join response, as kfake arms the timer only after a delivered reply; Kafka would expel it
+	// after its session timeout. kfake does drop a member whose SyncGroup is overdue (the 20s
+	// rebalance timeout) while no leader has synced, so an empty group keeps the finisher out of
+	// such a generation; a group that never empties fails here, naming the group.
+	cl := newClient(t, h.brokers)
+	admin, err := sarama.NewClusterAdminFromClient(cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expelled := time.Now()
+	waitEmptyWithin(t, admin, group, 90*time.Second)
+	t.Logf("the killed members left the group in %s", time.Since(expelled).Round(time.Millisecond))
 	// One member finishes the load.
 	fin := h.start("finisher", withSession(t, h.config(group), 2*time.Second), true)
-	fin.finish(t, 3*time.Minute)
+	select {
+	case err := <-fin.done:
+		fin.cancel = nil
+		if err != nil {
+			t.Fatalf("member finisher: %v", err)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("member finisher did not finish within 3m; committed %v; group: %s", h.committed(group), describeGroup(admin, group))
+	}
 	h.prove(t, group, "Rebalance storm (in-process and subprocess members)",
 		fmt.Sprintf("%d joins, %d graceful leaves, %d SIGKILLs over %d actions while producing %d chunks (seed %d)",
 			joins, leaves, killed, actions, chunks, seed))
+}
+
+// describeGroup lists a group's state and members with their assignments, for a failure message.
+func describeGroup(admin sarama.ClusterAdmin, group string) string {
+	ds, err := admin.DescribeConsumerGroups([]string{group})
+	if err != nil || len(ds) != 1 {
+		return fmt.Sprintf("describe: %v", err)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "state %s", ds[0].State)
+	for id, m := range ds[0].Members {
+		a, err := m.GetMemberAssignment()
+		if err != nil {
+			fmt.Fprintf(&b, "; %s (%s): assignment: %v", id, m.ClientHost, err)
+			continue
+		}
+		fmt.Fprintf(&b, "; %s (%s): %v", id, m.ClientHost, a.Topics)
+	}
+	return b.String()
 }

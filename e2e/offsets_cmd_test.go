@@ -203,7 +203,13 @@ func TestOffsetsReset(t *testing.T) {
 
 func waitEmpty(t *testing.T, admin sarama.ClusterAdmin, group string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	waitEmptyWithin(t, admin, group, 30*time.Second)
+}
+
+// waitEmptyWithin waits until group has no members.
+func waitEmptyWithin(t *testing.T, admin sarama.ClusterAdmin, group string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
 	for {
 		ds, err := admin.DescribeConsumerGroups([]string{group})
 		if err == nil && len(ds) == 1 && len(ds[0].Members) == 0 {
