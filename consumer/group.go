@@ -100,6 +100,8 @@ type Group struct {
 	// commits carries offset commits and progress checks on connections of their own, so that
 	// they never queue behind a fetch the broker holds open (see New).
 	commits sarama.Client
+	// gate pauses fetching while partitions wait for memory.
+	gate    fetchGate
 	proto   *offsets.Protocol
 	wcfg    *writer.Config
 	stats   *Stats
@@ -294,6 +296,8 @@ func (g *Group) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("join group %s: %w", g.opts.Group, err)
 	}
+	g.gate.set(cg)
+	defer g.gate.set(nil)
 	completerCtx, stopCompleter := context.WithCancel(context.WithoutCancel(ctx))
 	waitCompleter := g.runCompleter(completerCtx)
 	var wg sync.WaitGroup

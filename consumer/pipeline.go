@@ -281,7 +281,13 @@ func (pl *pipeline) underBudget(ctx context.Context, stop <-chan struct{}) error
 	if !b.Over(false) {
 		return nil
 	}
-	if b.Relieve(pl.w) || b.Wait(pl.w, stop) {
+	if b.Relieve(pl.w) {
+		return pl.relieve(ctx)
+	}
+	pl.g.gate.enter()
+	flush := b.Wait(pl.w, stop)
+	pl.g.gate.leave()
+	if flush {
 		return pl.relieve(ctx)
 	}
 	return nil
