@@ -137,15 +137,7 @@ func (h *harness) batchWithLag(cfg *config.Config, name string, after map[int32]
 	for p, times := range after {
 		h.produceAt(p, times...)
 	}
-	select {
-	case err := <-m.done:
-		m.cancel = nil
-		if err != nil {
-			h.t.Fatalf("batch %s: %v", name, err)
-		}
-	case <-time.After(60 * time.Second):
-		h.t.Fatalf("batch %s did not finish", name)
-	}
+	m.finish(h.t, 60*time.Second)
 }
 
 // checkManifest compares a bucket's manifest with what the independent reader finds in its files.

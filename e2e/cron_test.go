@@ -31,19 +31,6 @@ func (h *harness) startBatch(name string, cfg *config.Config, adjust func(*consu
 	return h.launch(name, opts)
 }
 
-// wait returns what the member's Run returned.
-func (m *member) wait(t *testing.T, timeout time.Duration) error {
-	t.Helper()
-	select {
-	case err := <-m.done:
-		m.cancel = nil
-		return err
-	case <-time.After(timeout):
-		t.Fatalf("member %s did not finish within %s", m.name, timeout)
-		return nil
-	}
-}
-
 func sumOffsets(m map[verify.TP]int64) int64 {
 	n := int64(0)
 	for _, v := range m {

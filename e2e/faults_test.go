@@ -329,15 +329,9 @@ func TestFaultRebalanceStorm(t *testing.T) {
 	t.Logf("the killed members left the group in %s", time.Since(expelled).Round(time.Millisecond))
 	// One member finishes the load.
 	fin := h.start("finisher", withSession(t, h.config(group), 2*time.Second), true)
-	select {
-	case err := <-fin.done:
-		fin.cancel = nil
-		if err != nil {
-			t.Fatalf("member finisher: %v", err)
-		}
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("member finisher did not finish within 3m; committed %v; group: %s", h.committed(group), describeGroup(admin, group))
-	}
+	fin.finish(t, 3*time.Minute, func() string {
+		return fmt.Sprintf("committed %v; group: %s", h.committed(group), describeGroup(admin, group))
+	})
 	h.prove(t, group, "Rebalance storm (in-process and subprocess members)",
 		fmt.Sprintf("%d joins, %d graceful leaves, %d SIGKILLs over %d actions while producing %d chunks (seed %d)",
 			joins, leaves, killed, actions, chunks, seed))

@@ -63,15 +63,7 @@ func TestBatchStopsAtStartWatermark(t *testing.T) {
 		}
 	}
 	h.produce(1_500, 0)
-	select {
-	case err := <-m.done:
-		m.cancel = nil
-		if err != nil {
-			t.Fatalf("batch returned %v, want nil", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("batch did not finish within 60s")
-	}
+	m.finish(t, 60*time.Second)
 	if got := h.committed(group); !equalOffsets(got, before) {
 		t.Fatalf("committed %v, want the start-time watermarks %v", got, before)
 	}
@@ -83,15 +75,7 @@ func TestBatchStopsAtStartWatermark(t *testing.T) {
 	// A second batch picks up the rest, and nothing twice.
 	h.produced = after
 	m2 := h.start("batch2", h.config(group), true)
-	select {
-	case err := <-m2.done:
-		m2.cancel = nil
-		if err != nil {
-			t.Fatalf("second batch: %v", err)
-		}
-	case <-time.After(60 * time.Second):
-		t.Fatal("second batch did not finish within 60s")
-	}
+	m2.finish(t, 60*time.Second)
 	h.check()
 }
 

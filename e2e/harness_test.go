@@ -178,6 +178,32 @@ func (m *member) stop(t *testing.T) {
 	}
 }
 
+// wait returns what the member's Run returned, failing the test if it does not return within
+// timeout; detail, if given, adds what the test knows about why (the group's state, say).
+func (m *member) wait(t *testing.T, timeout time.Duration, detail ...func() string) error {
+	t.Helper()
+	select {
+	case err := <-m.done:
+		m.cancel = nil
+		return err
+	case <-time.After(timeout):
+		msg := fmt.Sprintf("member %s did not finish within %s", m.name, timeout)
+		for _, d := range detail {
+			msg += "; " + d()
+		}
+		t.Fatal(msg)
+		return nil
+	}
+}
+
+// finish waits for a batch member to return and requires a clean finish.
+func (m *member) finish(t *testing.T, timeout time.Duration, detail ...func() string) {
+	t.Helper()
+	if err := m.wait(t, timeout, detail...); err != nil {
+		t.Fatalf("member %s: %v", m.name, err)
+	}
+}
+
 // committed reads the group's committed offsets of every partition.
 func (h *harness) committed(group string) map[verify.TP]int64 {
 	h.t.Helper()

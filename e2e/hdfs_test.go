@@ -41,15 +41,7 @@ func TestHDFSSinkExactlyOnceUnderFaults(t *testing.T) {
 			}
 			tc.fault(nn)
 			m := h.start("hdfs", cfg, true)
-			select {
-			case err := <-m.done:
-				m.cancel = nil
-				if err != nil {
-					t.Fatalf("batch into HDFS: %v", err)
-				}
-			case <-time.After(90 * time.Second):
-				t.Fatal("batch into HDFS did not finish within 90s")
-			}
+			m.finish(t, 90*time.Second)
 			if w, r := nn.Pending(); w || r > 0 {
 				t.Fatalf("the injected fault did not fire (write failure armed %v, replicating answers left %d)", w, r)
 			}

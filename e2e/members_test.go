@@ -58,20 +58,6 @@ func countLines(out string, subs ...string) int {
 	return n
 }
 
-// finish waits for a batch member to return and requires a clean finish.
-func (m *member) finish(t *testing.T, timeout time.Duration) {
-	t.Helper()
-	select {
-	case err := <-m.done:
-		m.cancel = nil
-		if err != nil {
-			t.Fatalf("member %s: %v", m.name, err)
-		}
-	case <-time.After(timeout):
-		t.Fatalf("member %s did not finish within %s", m.name, timeout)
-	}
-}
-
 // withSession returns cfg with a short session, so members that die or freeze are expelled fast.
 func withSession(t *testing.T, cfg *config.Config, d time.Duration) *config.Config {
 	t.Helper()
