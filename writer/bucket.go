@@ -27,8 +27,8 @@ type rowBuffer struct {
 	cols  [][]parquet.Value
 	chunk []byte // the arena's current chunk; earlier chunks are referenced by values only
 	rows  int64
-	// est is the row group size estimate (8 bytes plus the byte length per value, close to what
-	// the column buffers hold uncompressed), which ends row groups at Config.RowGroupBytes.
+	// est is the rows' row-group estimate (see checkRow), which decides when the bucket gets a
+	// file.
 	est int64
 	// cost is the memory the buffer holds: value slices' capacity and arena chunks.
 	cost int64
@@ -36,30 +36,25 @@ type rowBuffer struct {
 
 func newRowBuffer(columns int) *rowBuffer { return &rowBuffer{cols: make([][]parquet.Value, columns)} }
 
-// add appends a checked row (every column, in order) and returns how much cost grew.
-func (b *rowBuffer) add(row parquet.Row) int64 {
+// add appends a checked row (every column, in order) whose row-group estimate is est, and returns
+// how much cost grew.
+func (b *rowBuffer) add(row parquet.Row, est int64) int64 {
 	before := b.cost
 	for _, v := range row {
 		c := v.Column()
 		switch v.Kind() {
 		case parquet.ByteArray:
 			v = parquet.ByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-			b.est += int64(len(v.ByteArray()))
 		case parquet.FixedLenByteArray:
 			v = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-			b.est += int64(len(v.ByteArray()))
 		}
-		b.est += 8
 		col := b.cols[c]
-		if len(col) == cap(col) {
-			grown := append(col, v)
-			b.cost += int64(cap(grown)-cap(col)) * valueSize
-			b.cols[c] = grown
-			continue
-		}
-		b.cols[c] = append(col, v)
+		grown := append(col, v)
+		b.cost += int64(cap(grown)-cap(col)) * valueSize
+		b.cols[c] = grown
 	}
 	b.rows++
+	b.est += est
 	return b.cost - before
 }
 

@@ -127,7 +127,8 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	} else {
 		columns = len(s.Parquet().Columns())
 	}
-	if err := checkRow(row, columns); err != nil {
+	est, err := checkRow(row, columns)
+	if err != nil {
 		return fmt.Errorf("write %s: %w", dir, err)
 	}
 	if bk == nil {
@@ -137,13 +138,15 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	p.last = bk
 	bk.rows++
-	if of := bk.out; of != nil {
-		return p.writeDirect(bk, row)
+	if bk.out != nil {
+		return p.writeDirect(bk, row, est)
 	}
-	grown := bk.buf.add(row)
+	grown := bk.buf.add(row, est)
 	p.acct.add(grown, grown)
 	if bk.buf.est >= p.cfg.openBytes() {
-		if err := p.promote(ctx, bk); err != nil {
+		// Pages no larger than a row group's share per column, so that a small row group size
+		// also means a small open writer.
+		if err := p.giveFile(ctx, bk, p.cfg.rowGroupBytes()); err != nil {
 			return fmt.Errorf("open the file of %s: %w", dir, err)
 		}
 	}
@@ -152,10 +155,9 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 
 // writeDirect hands a row of a bucket with an open file straight to its column writers: their
 // buffers are the row group, which ends at RowGroupBytes.
-func (p *Partition) writeDirect(bk *bucket, row parquet.Row) error {
+func (p *Partition) writeDirect(bk *bucket, row parquet.Row, est int64) error {
 	of := bk.out
 	cols := of.pw.ColumnWriters()
-	n := int64(0)
 	for i := 0; i < len(row); {
 		c := row[i].Column()
 		j := i + 1
@@ -165,16 +167,10 @@ func (p *Partition) writeDirect(bk *bucket, row parquet.Row) error {
 		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
 			return fmt.Errorf("write %s: %w", of.staging, err)
 		}
-		for _, v := range row[i:j] {
-			n += 8
-			if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
-				n += int64(len(v.ByteArray()))
-			}
-		}
 		i = j
 	}
-	of.rgBytes += n
-	p.acct.add(n, n)
+	of.rgBytes += est
+	p.acct.add(est, est)
 	if of.rgBytes >= p.cfg.rowGroupBytes() {
 		if err := of.pw.Flush(); err != nil {
 			return fmt.Errorf("flush row group of %s: %w", of.staging, err)
@@ -185,24 +181,20 @@ func (p *Partition) writeDirect(bk *bucket, row parquet.Row) error {
 	return nil
 }
 
-// promote gives a bucket that has grown past Config.openBytes its file: the buffered rows move into
-// the file's column writers, and the bucket's next rows go there directly.
-func (p *Partition) promote(ctx context.Context, bk *bucket) error {
+// giveFile creates a bucket's staging file, with pages sized for about expect bytes, and moves the
+// buffered rows into its column writers. Write does so when a bucket grows past openBytes (its next
+// rows then go to the file directly), Stage for a bucket that never did.
+func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64) error {
 	release, err := p.cfg.Budget.encoder(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	// Pages no larger than a row group's share per column, so that a small row group size also
-	// means a small open writer.
-	page := min(max(p.cfg.rowGroupBytes()/int64(len(bk.buf.cols)), minPageBuffer), maxPageBuffer)
+	page := min(max(expect/int64(len(bk.buf.cols)), minPageBuffer), maxPageBuffer)
 	if err := p.open(ctx, bk, int(page)); err != nil {
 		return err
 	}
-	if err := p.drain(bk); err != nil {
-		return err
-	}
-	return nil
+	return p.drain(bk)
 }
 
 // drain moves a bucket's buffered rows into its file's column writers, whose row group they then
@@ -227,36 +219,27 @@ func (p *Partition) drain(bk *bucket) error {
 }
 
 // checkRow checks a whole row before any of it is buffered: a row that misses a column, or holds
-// them out of order, would make the file unreadable (parquet-go's WriteRows does not check).
-func checkRow(row parquet.Row, columns int) error {
+// them out of order, would make the file unreadable (parquet-go's WriteRows does not check). In the
+// same pass it returns the row's row-group estimate: 8 bytes plus the byte length per value, close
+// to what the column buffers hold uncompressed.
+func checkRow(row parquet.Row, columns int) (est int64, err error) {
 	col := 0
 	for i, v := range row {
 		if c := v.Column(); c != col {
 			if c != col+1 || i == 0 {
-				return fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
+				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
 			}
 			col = c
 		}
+		est += 8
+		if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+			est += int64(len(v.ByteArray()))
+		}
 	}
 	if len(row) == 0 || col != columns-1 {
-		return fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), columns)
+		return 0, fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), columns)
 	}
-	return nil
-}
-
-// writeSmall writes a bucket that never got a file of its own during the step: its file is created,
-// written as one row group with pages sized for it, and left for Stage to close.
-func (p *Partition) writeSmall(ctx context.Context, bk *bucket) error {
-	release, err := p.cfg.Budget.encoder(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	columns := int64(len(bk.buf.cols))
-	if err := p.open(ctx, bk, int(min(max(bk.buf.est/columns, minPageBuffer), maxPageBuffer))); err != nil {
-		return err
-	}
-	return p.drain(bk)
+	return est, nil
 }
 
 // Page buffer bounds: parquet-go allocates a page buffer per column per open writer, so a file
@@ -378,7 +361,7 @@ func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
 func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offsets.File, error) {
 	p := b.p
 	if bk.out == nil {
-		if err := p.writeSmall(ctx, bk); err != nil {
+		if err := p.giveFile(ctx, bk, bk.buf.est); err != nil {
 			return offsets.File{}, fmt.Errorf("write %s: %w", bk.dir, err)
 		}
 	}
