@@ -327,7 +327,7 @@ func (h *handler) message(ctx context.Context, sess sarama.ConsumerGroupSession,
 			return true, err
 		}
 		pl.now = time.Now() // flushAsync may have waited for the step in flight
-	} else if pl.g.opts.Budget.Over(false) {
+	} else if pl.g.opts.Budget.Over() {
 		if err := pl.underBudget(ctx, sess.Context().Done()); err != nil {
 			return true, err
 		}

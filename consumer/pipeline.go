@@ -266,21 +266,18 @@ func (pl *pipeline) relieve(ctx context.Context) error {
 	if err := pl.wait(); err != nil {
 		return err
 	}
-	if !pl.g.opts.Budget.Over(false) {
+	if !pl.g.opts.Budget.Over() {
 		return nil
 	}
 	return pl.flush(ctx, "memory")
 }
 
-// underBudget holds the partition while the process is over its memory budget: if this partition
+// underBudget holds the partition once the process is over its memory budget: if this partition
 // is the one whose flush releases the most, it relieves the pressure itself; otherwise it waits
 // (consuming nothing) until another partition's flush or commit releases memory, or until it is
 // asked to flush after all.
 func (pl *pipeline) underBudget(ctx context.Context, stop <-chan struct{}) error {
 	b := pl.g.opts.Budget
-	if !b.Over(false) {
-		return nil
-	}
 	if b.Relieve(pl.w) {
 		return pl.relieve(ctx)
 	}

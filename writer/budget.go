@@ -88,7 +88,7 @@ func (b *Budget) release() {
 func (b *Budget) Wait(p *Partition, stop <-chan struct{}) (flush bool) {
 	for {
 		b.mu.Lock()
-		if !b.Over(false) {
+		if !b.Over() {
 			b.mu.Unlock()
 			return false
 		}
@@ -180,13 +180,9 @@ func (b *Budget) Bytes() int64 { return b.bytes.Load() }
 // Files is the number of open files across all partitions.
 func (b *Budget) Files() int64 { return b.files.Load() }
 
-// Over reports whether the process holds more than its budget, or would with one more file.
-func (b *Budget) Over(newFile bool) bool {
-	files := b.files.Load()
-	if newFile {
-		files++
-	}
-	return b.bytes.Load() > b.maxBytes() || files > b.maxFiles()
+// Over reports whether the process holds more than its budget.
+func (b *Budget) Over() bool {
+	return b.bytes.Load() > b.maxBytes() || b.files.Load() > b.maxFiles()
 }
 
 // Relieve picks the partition whose flush would release the most (unsealed bytes, then files) and

@@ -135,7 +135,7 @@ func TestBudgetWaitAndRelieve(t *testing.T) {
 		}
 	}
 	write(small, 10)
-	for !b.Over(false) {
+	for !b.Over() {
 		write(big, 10)
 	}
 	if b.Relieve(small) {
@@ -168,11 +168,11 @@ func TestBudgetWaitAndRelieve(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("Wait did not return after the big partition released its memory")
 	}
-	if b.Over(false) {
+	if b.Over() {
 		t.Errorf("still over the budget: %d bytes", b.Bytes())
 	}
 	// A partition asked to flush while it waits is told so.
-	for !b.Over(false) {
+	for !b.Over() {
 		write(big, 10)
 	}
 	go func() { woke <- b.Wait(small, nil) }()
