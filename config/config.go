@@ -11,6 +11,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -100,7 +101,14 @@ type Rotation struct {
 	MaxAge Duration `yaml:"max_age"`
 	// AllowedLateness past a time bucket's end before it is closed. Default: 10m.
 	AllowedLateness Duration `yaml:"allowed_lateness"`
+	// MinFileBytes is the size under which a data file counts as small (metric
+	// kafka2hdfs_small_files_total, by the cut that made it). Memory pressure never cuts one: the
+	// budget spills to memory.spill_dir instead. Default: 1MiB.
+	MinFileBytes ByteSize `yaml:"min_file_bytes"`
 }
+
+// SpillOff as memory.spill_dir turns spilling off.
+const SpillOff = "off"
 
 // Memory bounds what the whole process holds.
 type Memory struct {
@@ -112,6 +120,13 @@ type Memory struct {
 	// process nears it instead of letting the heap double. Default: max_buffered_bytes + 192MiB
 	// (Kafka fetch responses, encoders, the runtime); GOMEMLIMIT in the environment wins.
 	Limit ByteSize `yaml:"limit"`
+	// SpillDir is a local directory for rows the budget moves out of memory instead of cutting
+	// files early; its files are unlinked at creation, so nothing is left after a crash. "off":
+	// no spilling (over budget, a partition is flushed). Default: the system temp directory.
+	SpillDir string `yaml:"spill_dir"`
+	// MaxSpillBytes bounds the spilled rows across partitions; past it the budget flushes.
+	// Default: 4GiB.
+	MaxSpillBytes ByteSize `yaml:"max_spill_bytes"`
 }
 
 // Errors is the bad-record policy.
@@ -270,6 +285,9 @@ func (c *Config) WithDefaults() *Config {
 	}
 	setDur(&d.Rotation.MaxAge, 10*time.Minute)
 	setDur(&d.Rotation.AllowedLateness, 10*time.Minute)
+	if d.Rotation.MinFileBytes == 0 {
+		d.Rotation.MinFileBytes = 1 << 20
+	}
 	if d.Memory.MaxBufferedBytes == 0 {
 		d.Memory.MaxBufferedBytes = 256 << 20
 	}
@@ -278,6 +296,12 @@ func (c *Config) WithDefaults() *Config {
 	}
 	if d.Memory.Limit == 0 {
 		d.Memory.Limit = d.Memory.MaxBufferedBytes + 192<<20
+	}
+	if d.Memory.SpillDir == "" {
+		d.Memory.SpillDir = os.TempDir()
+	}
+	if d.Memory.MaxSpillBytes == 0 {
+		d.Memory.MaxSpillBytes = 4 << 30
 	}
 	if d.Errors.MaxBadRecords == nil {
 		v := int64(-1)
@@ -381,6 +405,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Memory.MaxOpenFiles < 1 {
 		bad("memory.max_open_files", "%d must be at least 1", c.Memory.MaxOpenFiles)
+	}
+	if c.Rotation.MinFileBytes < 0 {
+		bad("rotation.min_file_bytes", "%d must not be negative", c.Rotation.MinFileBytes)
+	}
+	if c.Memory.MaxSpillBytes < 0 {
+		bad("memory.max_spill_bytes", "%d must not be negative (default 4GiB; spill_dir: off for no spilling)", c.Memory.MaxSpillBytes)
+	}
+	if d := c.Memory.SpillDir; d != SpillOff && !filepath.IsAbs(d) {
+		bad("memory.spill_dir", "%q is not an absolute path; give a local directory, or off for no spilling", d)
 	}
 	if m := c.Errors.MaxBadRecords; m != nil && *m < -1 {
 		bad("errors.max_bad_records", "%d must be -1 (no limit) or more", *m)

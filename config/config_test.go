@@ -135,6 +135,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"rotation.max_bytes: -1 must be positive"}},
 		{name: "max age", over: map[string]string{"rotation": "rotation: {max_age: 50ms}"},
 			want: []string{"rotation.max_age: 50ms is too short; use at least 100ms (default 10m)"}},
+		{name: "relative spill dir", over: map[string]string{"memory": "memory: {spill_dir: spill}"},
+			want: []string{`memory.spill_dir: "spill" is not an absolute path; give a local directory, or off for no spilling`}},
 
 		// memory, errors, log, metrics
 		{name: "buffer below row group", over: map[string]string{"memory": "memory: {max_buffered_bytes: 4MiB}"},
@@ -333,9 +335,12 @@ rotation:
   max_bytes: 1GiB
   max_age: 90s
   allowed_lateness: 1h
+  min_file_bytes: 32MiB
 memory:
   max_buffered_bytes: 512MiB
   max_open_files: 64
+  spill_dir: /var/spool/k2h
+  max_spill_bytes: 20GiB
 errors:
   max_bad_records: 0
 log: {level: debug, format: json}
@@ -381,10 +386,10 @@ func TestFullConfig(t *testing.T) {
 	if c.Output != (Output{Root: "file:///data/k2h", Compression: "zstd", RowGroupSize: 16 << 20}) {
 		t.Errorf("output = %+v", c.Output)
 	}
-	if c.Rotation != (Rotation{MaxRecords: 5000, MaxBytes: 1 << 30, MaxAge: Duration(90 * time.Second), AllowedLateness: Duration(time.Hour)}) {
+	if c.Rotation != (Rotation{MaxRecords: 5000, MaxBytes: 1 << 30, MaxAge: Duration(90 * time.Second), AllowedLateness: Duration(time.Hour), MinFileBytes: 32 << 20}) {
 		t.Errorf("rotation = %+v", c.Rotation)
 	}
-	if c.Memory != (Memory{MaxBufferedBytes: 512 << 20, MaxOpenFiles: 64, Limit: 512<<20 + 192<<20}) {
+	if c.Memory != (Memory{MaxBufferedBytes: 512 << 20, MaxOpenFiles: 64, Limit: 512<<20 + 192<<20, SpillDir: "/var/spool/k2h", MaxSpillBytes: 20 << 30}) {
 		t.Errorf("memory = %+v", c.Memory)
 	}
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != 0 {
@@ -433,10 +438,10 @@ func TestDefaults(t *testing.T) {
 	if want := (Output{Root: "/data/out", Compression: "snappy", RowGroupSize: 8 << 20}); c.Output != want {
 		t.Errorf("output = %+v, want %+v", c.Output, want)
 	}
-	if want := (Rotation{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxAge: Duration(10 * time.Minute), AllowedLateness: Duration(10 * time.Minute)}); c.Rotation != want {
+	if want := (Rotation{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxAge: Duration(10 * time.Minute), AllowedLateness: Duration(10 * time.Minute), MinFileBytes: 1 << 20}); c.Rotation != want {
 		t.Errorf("rotation = %+v, want %+v", c.Rotation, want)
 	}
-	if want := (Memory{MaxBufferedBytes: 256 << 20, MaxOpenFiles: 256, Limit: 448 << 20}); c.Memory != want {
+	if want := (Memory{MaxBufferedBytes: 256 << 20, MaxOpenFiles: 256, Limit: 448 << 20, SpillDir: os.TempDir(), MaxSpillBytes: 4 << 30}); c.Memory != want {
 		t.Errorf("memory = %+v, want %+v", c.Memory, want)
 	}
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != -1 {
@@ -672,4 +677,24 @@ func FuzzParse(f *testing.F) {
 		_ = c.Validate()
 		_, _ = c.YAML()
 	})
+}
+
+// A spill directory that cannot take a file is refused at start, naming the key, not deep into a
+// run when the budget first needs it.
+func TestSpillDirChecked(t *testing.T) {
+	dir := t.TempDir()
+	if err := checkSpillDir(filepath.Join(dir, "new", "spill")); err != nil {
+		t.Errorf("a directory that can be created: %v", err)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := checkSpillDir(filepath.Join(file, "spill"))
+	if err == nil || !strings.Contains(err.Error(), "memory.spill_dir") || !strings.Contains(err.Error(), "off for no spilling") {
+		t.Errorf("a path under a file: %v, want an error naming memory.spill_dir and the way out", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "new", "spill")); len(left) != 0 {
+		t.Errorf("the check left %d files behind", len(left))
+	}
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -32,6 +33,14 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		}
 		topics = append(topics, t)
 	}
+	budget := &writer.Budget{MaxBytes: int64(cfg.Memory.MaxBufferedBytes), MaxFiles: cfg.Memory.MaxOpenFiles,
+		MaxSpillBytes: int64(cfg.Memory.MaxSpillBytes)}
+	if d := cfg.Memory.SpillDir; d != SpillOff {
+		if err := checkSpillDir(d); err != nil {
+			return consumer.Options{}, err
+		}
+		budget.SpillDir = d
+	}
 	return consumer.Options{
 		Brokers: cfg.Kafka.Brokers,
 		Group:   cfg.Kafka.Group,
@@ -45,8 +54,9 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 			MaxBytes:        int64(cfg.Rotation.MaxBytes),
 			MaxAge:          time.Duration(cfg.Rotation.MaxAge),
 			AllowedLateness: time.Duration(cfg.Rotation.AllowedLateness),
+			MinFileBytes:    int64(cfg.Rotation.MinFileBytes),
 		},
-		Budget:        &writer.Budget{MaxBytes: int64(cfg.Memory.MaxBufferedBytes), MaxFiles: cfg.Memory.MaxOpenFiles},
+		Budget:        budget,
 		RowGroupBytes: int64(cfg.Output.RowGroupSize),
 		MaxBadRecords: *cfg.Errors.MaxBadRecords,
 		Batch:         batch,
@@ -59,4 +69,18 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		Log:      log,
 		Registry: reg,
 	}, nil
+}
+
+// checkSpillDir makes sure the spill directory can take a file now rather than when the budget
+// first needs it, deep into a run.
+func checkSpillDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("memory.spill_dir: %w; give a writable local directory, or off for no spilling", err)
+	}
+	f, err := os.CreateTemp(dir, "kafka2hdfs-check-*")
+	if err != nil {
+		return fmt.Errorf("memory.spill_dir: %w; give a writable local directory, or off for no spilling", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
 }

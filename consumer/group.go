@@ -192,6 +192,7 @@ func New(opts Options) (*Group, error) {
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.stallWatch = g.newStallWatch
 	g.metrics.budget(opts.Budget)
+	g.stats.budget = opts.Budget
 	if g.completer, err = newCompleter(g); err != nil {
 		client.Close()
 		return nil, err
@@ -208,6 +209,9 @@ func (r Rotation) withDefaults() Rotation {
 	}
 	if r.MaxAge <= 0 {
 		r.MaxAge = 10 * time.Minute
+	}
+	if r.MinFileBytes <= 0 {
+		r.MinFileBytes = 1 << 20
 	}
 	if r.AllowedLateness < 0 {
 		r.AllowedLateness = 0

@@ -19,6 +19,7 @@ type metrics struct {
 	recoveries   *prometheus.CounterVec
 	lost         *prometheus.CounterVec
 	stalls       *prometheus.CounterVec
+	smallFiles   *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -42,9 +43,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Offsets deleted by Kafka retention before they were loaded."}, []string{"topic"}),
 		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_claim_stalls_total",
 			Help: "Sessions ended because a partition received no records although it had more to read."}, []string{"topic"}),
+		smallFiles: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_small_files_total",
+			Help: "Data files published smaller than rotation.min_file_bytes, by the cut that ended them (as kafka2hdfs_steps_committed_total's reason)."}, []string{"topic", "reason"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls)
+		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles)
 	}
 	return m
 }
@@ -58,5 +61,9 @@ func (m *metrics) budget(b *writer.Budget) {
 			Help: "Row data buffered in open files, across partitions."}, func() float64 { return float64(b.Bytes()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kafka2hdfs_open_files",
 			Help: "Staging files open, across partitions."}, func() float64 { return float64(b.Files()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kafka2hdfs_spill_bytes",
+			Help: "Buffered rows spilled to local disk by the memory budget, not yet written to their files."}, func() float64 { return float64(b.Spill()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "kafka2hdfs_spilled_bytes_total",
+			Help: "Bytes ever spilled to local disk by the memory budget."}, func() float64 { n, _ := b.Spilled(); return float64(n) }),
 	)
 }

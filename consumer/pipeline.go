@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -29,6 +30,11 @@ type Rotation struct {
 	// newest event time passes the end of an open bucket plus this, the partition flushes.
 	// Default: 10m.
 	AllowedLateness time.Duration
+	// MinFileBytes is the size below which a published data file counts as small, in the
+	// kafka2hdfs_small_files_total metric and the run summary, by what cut it. The memory budget
+	// never cuts one: it spills rows to local disk instead (writer.Budget.SpillDir) and flushes
+	// only when it cannot spill. Default: 1 MiB.
+	MinFileBytes int64
 }
 
 // ErrTooManyBadRecords stops the job when dead letters exceed the configured maximum.
@@ -73,7 +79,7 @@ type pipeline struct {
 	bytes      int64
 	firstAt    time.Time // when the step's first record arrived, for MaxAge
 	watermark  time.Time // newest event time seen
-	minOpenEnd time.Time // earliest end of a bucket with an open file
+	minOpenEnd time.Time // earliest end of a bucket of the step that was open when written to
 	lastBucket string    // the last bucket reported to the stats
 	lastDir    string    // its data directory
 
@@ -176,7 +182,11 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
-	if pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd) {
+	// A record for a bucket the watermark has already closed (a late one) does not make the
+	// bucket due again: it rides with the step's next cut. Otherwise every late record of an
+	// out-of-order stream would cut all of the partition's files at once, each a tiny file.
+	if (pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd)) &&
+		!pl.watermark.After(b.End.Add(pl.g.opts.Rotation.AllowedLateness)) {
 		pl.minOpenEnd = b.End
 	}
 	if ev := r.EventTime; ev.After(pl.watermark) {
@@ -259,14 +269,23 @@ func (pl *pipeline) flushAsync(ctx context.Context, reason string) error {
 	return nil
 }
 
-// relieve answers memory pressure without growing: first it pauses consuming until the step in
-// flight is committed, which releases that step's buffers and files; if the process is still over
-// its budget, it flushes in line, so the partition holds nothing more until the budget allows it.
+// relieve answers memory pressure without growing and, where it can, without cutting files: first
+// it pauses consuming until the step in flight is committed, which releases that step's buffers
+// and files; if the process is still over its budget, it spills the partition's buffered rows to
+// local disk and ends its open row groups. Only if that frees nothing (no spill room, nothing
+// buffered) does it flush in line, cutting every file of the partition early.
 func (pl *pipeline) relieve(ctx context.Context) error {
 	if err := pl.wait(); err != nil {
 		return err
 	}
 	if !pl.g.opts.Budget.Over() {
+		return nil
+	}
+	freed, err := pl.w.Spill()
+	if err != nil {
+		return fmt.Errorf("relieve memory of %s: %w", pl.tp, err)
+	}
+	if freed > 0 {
 		return nil
 	}
 	return pl.flush(ctx, "memory")
@@ -369,6 +388,10 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 	rows := int64(0)
 	for _, f := range files {
 		rows += f.Rows
+		if f.Size < pl.g.opts.Rotation.MinFileBytes && !isErrorDir(f.Dir) {
+			pl.g.metrics.smallFiles.WithLabelValues(pl.tp.Topic, reason).Inc()
+			pl.g.stats.smallFile(reason)
+		}
 	}
 	pl.st.files.Add(int64(len(files)))
 	pl.g.metrics.files.WithLabelValues(pl.tp.Topic).Add(float64(len(files)))
@@ -378,4 +401,10 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 	pl.log.Debug("step committed", "reason", reason, "first_offset", step.Start, "last_offset", step.End,
 		"files", len(files), "rows", rows, "took", time.Since(start))
 	return nil
+}
+
+// isErrorDir reports whether a root-relative directory holds dead letters, whose files are small
+// by nature and not what min_file_bytes is about.
+func isErrorDir(dir string) bool {
+	return dir == offsets.ErrorsDir || strings.HasPrefix(dir, offsets.ErrorsDir+"/")
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
+
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
 )
 
 // Stats counts what a member did, for the summary printed at the end of batch and demo runs.
@@ -16,6 +18,8 @@ type Stats struct {
 	topics  map[string]*TopicStats
 	buckets map[string]map[string]struct{}
 	flushes map[string]int64 // by trigger
+	small   map[string]int64 // files under rotation.min_file_bytes, by trigger
+	budget  *writer.Budget
 }
 
 // TopicStats are one topic's counters.
@@ -24,7 +28,8 @@ type TopicStats struct {
 }
 
 func newStats() *Stats {
-	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{}, flushes: map[string]int64{}}
+	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{},
+		flushes: map[string]int64{}, small: map[string]int64{}}
 }
 
 func (s *Stats) topic(name string) *TopicStats {
@@ -55,6 +60,12 @@ func (s *Stats) flushed(reason string) {
 	s.mu.Unlock()
 }
 
+func (s *Stats) smallFile(reason string) {
+	s.mu.Lock()
+	s.small[reason]++
+	s.mu.Unlock()
+}
+
 // Summary is a snapshot of the counters.
 type Summary struct {
 	Consumed, Written, Filtered, Bad, Bytes, Files int64
@@ -63,8 +74,13 @@ type Summary struct {
 	// Flushes counts committed flushes by what triggered them: records, bytes, age, bucket
 	// closed, memory, caught up, drain.
 	Flushes map[string]int64
+	// SmallFiles counts data files smaller than rotation.min_file_bytes by the flush that cut them.
+	SmallFiles map[string]int64
 	// Late counts records that arrived for a bucket already marked complete.
 	Late int64
+	// Spilled is what the memory budget spilled to local disk instead of cutting files: bytes,
+	// segments, and the most held at once.
+	Spilled, Spills, PeakSpill int64
 }
 
 // Summary adds up every topic.
@@ -89,6 +105,14 @@ func (s *Stats) Summary() Summary {
 	sum.Flushes = make(map[string]int64, len(s.flushes))
 	for k, v := range s.flushes {
 		sum.Flushes[k] = v
+	}
+	sum.SmallFiles = make(map[string]int64, len(s.small))
+	for k, v := range s.small {
+		sum.SmallFiles[k] = v
+	}
+	if s.budget != nil {
+		sum.Spilled, sum.Spills = s.budget.Spilled()
+		sum.PeakSpill = s.budget.PeakSpill()
 	}
 	return sum
 }

@@ -66,39 +66,64 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 	}
 }
 
-// Events spread over two days fill an hourly bucket each; with a budget far below what the load
-// needs, the partition must flush early and wait, never grow past the budget, and nothing may be
-// lost or duplicated by it.
+// Events spread over two days fill an hourly bucket each, with a budget far below what the load
+// needs. With a spill directory the budget moves rows to disk instead of cutting files: every
+// partition commits once, at the end, one file per bucket, and no flush is forced by memory.
+// Without one, the partition must flush early and wait. Either way the budget is never exceeded
+// by more than what a partition adds before it sees it is over, and nothing is lost or duplicated.
 func TestMemoryBudgetHolds(t *testing.T) {
-	h := newHarness(t, "wide", 2)
-	h.seed++
-	if err := h.produceWith(20_000, 0, 48*time.Hour); err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name  string
+		spill bool
+	}{{"spill", true}, {"no spill", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "wide", 2)
+			h.seed++
+			if err := h.produceWith(20_000, 0, 48*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			cfg := h.config("g-budget")
+			cfg.Rotation.MaxRecords = 1_000_000
+			cfg.Rotation.MaxAge = config.Duration(time.Hour)
+			cfg.Rotation.AllowedLateness = config.Duration(1000 * time.Hour) // buckets never close by time
+			cfg.Output.RowGroupSize = 128 << 10
+			cfg.Memory.MaxBufferedBytes = 2 << 20
+			cfg.Memory.SpillDir = config.SpillOff
+			if tc.spill {
+				cfg.Memory.SpillDir = t.TempDir()
+			}
+			m := h.start("budget", cfg, true)
+			if err := <-m.done; err != nil {
+				t.Fatal(err)
+			}
+			m.cancel = nil
+			h.check()
+			sum := m.g.Stats().Summary()
+			if tc.spill {
+				if sum.Spills == 0 || len(sum.Flushes) != 1 || sum.Flushes["caught up"] != 2 {
+					t.Errorf("spilled %d segments, flushes %v; want spills and only the final flush of each partition", sum.Spills, sum.Flushes)
+				}
+				if left, _ := os.ReadDir(string(cfg.Memory.SpillDir)); len(left) != 0 {
+					t.Errorf("%d entries left in the spill directory", len(left))
+				}
+				if b := m.g.Budget(); b.Spill() != 0 {
+					t.Errorf("%d spilled bytes still on the budget after the run", b.Spill())
+				}
+			} else if sum.Flushes["memory"] == 0 || sum.Spills != 0 {
+				t.Errorf("no flush was triggered by the memory budget (flushes %v, %d spills)", sum.Flushes, sum.Spills)
+			}
+			// What may go past the budget before a partition sees it is over, per partition: a
+			// row group's growth, an arena chunk and one newly opened writer (well under 512 KiB
+			// at this row group size).
+			budget := m.g.Budget()
+			slack := int64(2 * (128<<10 + 256<<10 + 512<<10))
+			if peak := budget.PeakBytes(); peak > int64(cfg.Memory.MaxBufferedBytes)+slack {
+				t.Errorf("peak buffered %d bytes, budget %d (+%d slack)", peak, cfg.Memory.MaxBufferedBytes, slack)
+			}
+			t.Logf("flushes %v, %d files, spilled %d bytes in %d segments (peak %d), peak open files %d, peak buffered bytes %d of %d",
+				sum.Flushes, sum.Files, sum.Spilled, sum.Spills, sum.PeakSpill, budget.PeakFiles(), budget.PeakBytes(), cfg.Memory.MaxBufferedBytes)
+		})
 	}
-	cfg := h.config("g-budget")
-	cfg.Rotation.MaxRecords = 1_000_000
-	cfg.Rotation.MaxAge = config.Duration(time.Hour)
-	cfg.Rotation.AllowedLateness = config.Duration(1000 * time.Hour) // buckets never close by time
-	cfg.Output.RowGroupSize = 128 << 10
-	cfg.Memory.MaxBufferedBytes = 2 << 20
-	m := h.start("budget", cfg, true)
-	if err := <-m.done; err != nil {
-		t.Fatal(err)
-	}
-	m.cancel = nil
-	h.check()
-	sum := m.g.Stats().Summary()
-	if sum.Flushes["memory"] == 0 {
-		t.Errorf("no flush was triggered by the memory budget: %v", sum.Flushes)
-	}
-	// What may go past the budget before a partition sees it is over, per partition: a row group's
-	// growth, an arena chunk and one newly opened writer (well under 512 KiB at this row group size).
-	budget := m.g.Budget()
-	slack := int64(2 * (128<<10 + 256<<10 + 512<<10))
-	if peak := budget.PeakBytes(); peak > int64(cfg.Memory.MaxBufferedBytes)+slack {
-		t.Errorf("peak buffered %d bytes, budget %d (+%d slack)", peak, cfg.Memory.MaxBufferedBytes, slack)
-	}
-	t.Logf("flushes %v, peak open files %d, peak buffered bytes %d of %d", sum.Flushes, budget.PeakFiles(), budget.PeakBytes(), cfg.Memory.MaxBufferedBytes)
 }
 
 // A new group over the same output root has no committed offsets: it must resume after the

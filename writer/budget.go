@@ -11,9 +11,9 @@ import (
 
 // Budget bounds what all partitions of a process hold at once: buffered bytes (rows waiting for
 // their row group, and the fixed cost of open writers) and open files. It tells the consumer when
-// the process is over budget and which partition to flush (the one with the most unsealed bytes),
-// signals that partition, and lets the others wait until memory is released, so the budget is
-// held by flushing and pausing, never by growing. It also bounds how many files are encoded at
+// the process is over budget and which partition must give memory back (the one with the most
+// unsealed bytes), signals that partition, and lets the others wait until memory is released, so
+// the budget is held by spilling, flushing and pausing, never by growing. It also bounds how many files are encoded at
 // once, since each encoder holds a row group's pages beside the rows.
 type Budget struct {
 	// MaxBytes held across all partitions. Default: 256 MiB.
@@ -22,12 +22,23 @@ type Budget struct {
 	MaxFiles int
 	// Encoders is how many row groups may be encoded at once. Default: GOMAXPROCS, at least 2.
 	Encoders int
+	// SpillDir is where buffered rows go when the process is over MaxBytes, so that memory is
+	// freed without cutting files (see Partition.Spill). Empty: no spilling; a partition is
+	// flushed instead.
+	SpillDir string
+	// MaxSpillBytes bounds the spill files across all partitions; past it the budget falls back
+	// to flushing. Default: 4 GiB.
+	MaxSpillBytes int64
 
 	bytes atomic.Int64
 	files atomic.Int64
-	// Peaks, for tests and the benchmark report.
-	peakBytes atomic.Int64
-	peakFiles atomic.Int64
+	spill atomic.Int64 // bytes in spill files
+	// Peaks and totals, for tests, the metrics and the benchmark report.
+	peakBytes  atomic.Int64
+	peakFiles  atomic.Int64
+	peakSpill  atomic.Int64
+	spilled    atomic.Int64 // bytes ever spilled
+	spillCount atomic.Int64 // segments ever spilled
 
 	encOnce sync.Once
 	enc     chan struct{}
@@ -43,6 +54,7 @@ type account struct {
 	bytes atomic.Int64 // all the partition holds, sealed batches included
 	open  atomic.Int64 // what a flush of the partition would release: its unsealed buffers
 	files atomic.Int64
+	spill atomic.Int64
 	flush chan struct{}
 }
 
@@ -56,6 +68,16 @@ func (a *account) add(n, open int64) {
 	raise(&a.b.peakBytes, a.b.bytes.Add(n))
 	if n < 0 {
 		a.b.release()
+	}
+}
+
+// addSpill moves the partition's spilled bytes by n.
+func (a *account) addSpill(n int64) {
+	a.spill.Add(n)
+	raise(&a.b.peakSpill, a.b.spill.Add(n))
+	if n > 0 {
+		a.b.spilled.Add(n)
+		a.b.spillCount.Add(1)
 	}
 }
 
@@ -139,6 +161,30 @@ func (b *Budget) PeakBytes() int64 { return b.peakBytes.Load() }
 // PeakFiles is the most open files seen at once.
 func (b *Budget) PeakFiles() int64 { return b.peakFiles.Load() }
 
+// Spill is the bytes in spill files now; PeakSpill the most at once.
+func (b *Budget) Spill() int64     { return b.spill.Load() }
+func (b *Budget) PeakSpill() int64 { return b.peakSpill.Load() }
+
+// Spilled is the bytes ever written to spill files, in Spills segments.
+func (b *Budget) Spilled() (bytes, spills int64) { return b.spilled.Load(), b.spillCount.Load() }
+
+// spillRoom reports whether n more bytes may be spilled.
+func (b *Budget) spillRoom(n int64) bool {
+	max := b.MaxSpillBytes
+	if max <= 0 {
+		max = 4 << 30
+	}
+	return b.SpillDir != "" && b.spill.Load()+n <= max
+}
+
+// fileRoom reports whether a file costing cost may be opened for a growing bucket: under the open
+// files limit, and leaving a quarter of the bytes for rows. A bucket that finds no room goes on
+// buffering its rows, which the budget can spill; an open file's cost only a flush (a cut) frees,
+// so files must not fill the budget.
+func (b *Budget) fileRoom(cost int64) bool {
+	return b.files.Load() < b.maxFiles() && b.bytes.Load()+cost <= b.maxBytes()-b.maxBytes()/4
+}
+
 func (b *Budget) maxBytes() int64 {
 	if b.MaxBytes > 0 {
 		return b.MaxBytes
@@ -170,6 +216,7 @@ func (b *Budget) unregister(a *account) {
 	b.mu.Unlock()
 	b.bytes.Add(-a.bytes.Swap(0))
 	b.files.Add(-a.files.Swap(0))
+	b.spill.Add(-a.spill.Swap(0))
 	a.open.Store(0)
 	b.release()
 }
@@ -185,8 +232,8 @@ func (b *Budget) Over() bool {
 	return b.bytes.Load() > b.maxBytes() || b.files.Load() > b.maxFiles()
 }
 
-// Relieve picks the partition whose flush would release the most (unsealed bytes, then files) and
-// signals it to flush. It returns true if that partition is self, so the caller flushes in line
+// Relieve picks the partition whose relief would release the most (unsealed bytes, then files) and
+// signals it to relieve the pressure (Partition.Spill, or a flush where spilling cannot help). It returns true if that partition is self, so the caller flushes in line
 // instead of waiting.
 func (b *Budget) Relieve(self *Partition) bool {
 	b.mu.Lock()

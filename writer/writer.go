@@ -70,6 +70,8 @@ type Partition struct {
 	order   []*bucket          // in first-write order, for repeatable step metadata
 	last    *bucket            // the bucket written last: consecutive rows mostly share it
 	acct    *account
+	spill   *spillFile // the step's spill file, created at its first spill
+	enc     []byte     // spill encoding scratch
 }
 
 type bucket struct {
@@ -77,7 +79,12 @@ type bucket struct {
 	s    *schema.Schema
 	buf  *rowBuffer
 	out  *fileOut // nil until the first row group is written
-	rows int64    // rows of the step, buffered and written
+	rows int64    // rows of the step, buffered, spilled and written
+	// segs are the bucket's spilled rows, oldest first, in the step's spill file; they go into
+	// the file before the rows still buffered.
+	segs       []segment
+	spillf     *spillFile
+	spilledEst int64
 	// sealed is set when the bucket's step is sealed: its bytes are no longer the partition's
 	// unsealed bytes.
 	sealed bool
@@ -143,7 +150,7 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	grown := bk.buf.add(row, est)
 	p.acct.add(grown, grown)
-	if bk.buf.est >= p.cfg.openBytes() {
+	if bk.buf.est >= p.cfg.openBytes() && p.cfg.Budget.fileRoom(openCost(s.Parquet(), p.pageFor(bk, p.cfg.rowGroupBytes()))) {
 		// Pages no larger than a row group's share per column, so that a small row group size
 		// also means a small open writer.
 		if err := p.giveFile(ctx, bk, p.cfg.rowGroupBytes()); err != nil {
@@ -172,13 +179,123 @@ func (p *Partition) writeDirect(bk *bucket, row parquet.Row, est int64) error {
 	of.rgBytes += est
 	p.acct.add(est, est)
 	if of.rgBytes >= p.cfg.rowGroupBytes() {
-		if err := of.pw.Flush(); err != nil {
-			return fmt.Errorf("flush row group of %s: %w", of.staging, err)
-		}
-		p.acct.add(-of.rgBytes, -of.rgBytes)
-		of.rgBytes = 0
+		return p.endRowGroup(bk)
 	}
 	return nil
+}
+
+// endRowGroup writes out the row group of a bucket's open file, releasing its buffered rows.
+func (p *Partition) endRowGroup(bk *bucket) error {
+	of := bk.out
+	if err := of.pw.Flush(); err != nil {
+		return fmt.Errorf("flush row group of %s: %w", of.staging, err)
+	}
+	if bk.sealed {
+		p.acct.add(-of.rgBytes, 0)
+	} else {
+		p.acct.add(-of.rgBytes, -of.rgBytes)
+	}
+	of.rgBytes = 0
+	return nil
+}
+
+// Spill gives memory back without cutting a file, for the memory budget: the rows buffered in
+// buckets without a file go to the step's local spill file (while the Budget has spill room), and
+// the row groups of open files are written out early. It returns the bytes released; 0 means
+// only a flush can help. A failing spill file is not an error, only no help: the rows stay in
+// memory. An error writing a row group is the step's error.
+func (p *Partition) Spill() (freed int64, err error) {
+	b := p.cfg.Budget
+	for _, bk := range p.order {
+		if bk.out != nil {
+			if n := bk.out.rgBytes; n > 0 {
+				if err := p.endRowGroup(bk); err != nil {
+					return freed, err
+				}
+				freed += n
+			}
+			continue
+		}
+		if bk.buf.rows == 0 {
+			continue
+		}
+		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
+		n := int64(len(p.enc))
+		if !b.spillRoom(n) {
+			continue
+		}
+		if p.spill == nil {
+			sf, err := createSpill(b.SpillDir)
+			if err != nil {
+				p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "dir", b.SpillDir, "err", err)
+				return freed, nil
+			}
+			p.spill = sf
+		}
+		if _, err := p.spill.f.WriteAt(p.enc, p.spill.size); err != nil {
+			p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "file", p.spill.f.Name(), "err", err)
+			return freed, nil
+		}
+		bk.segs = append(bk.segs, segment{off: p.spill.size, n: n, rows: bk.buf.rows, est: bk.buf.est})
+		bk.spillf = p.spill
+		bk.spilledEst += bk.buf.est
+		p.spill.size += n
+		p.acct.addSpill(n)
+		f := bk.buf.reset()
+		p.acct.add(-f, -f)
+		freed += f
+	}
+	if cap(p.enc) > 4<<20 {
+		p.enc = nil // a large bucket's scratch is not kept between spills
+	}
+	return freed, nil
+}
+
+// replay moves a bucket's spilled rows into its just-opened file, oldest first, ending row groups
+// as they fill like directly written rows do.
+func (p *Partition) replay(bk *bucket) error {
+	of := bk.out
+	cols := of.pw.ColumnWriters()
+	var buf []byte
+	var vals []parquet.Value
+	for _, sg := range bk.segs {
+		buf = slices.Grow(buf[:0], int(sg.n))[:sg.n]
+		if _, err := bk.spillf.f.ReadAt(buf, sg.off); err != nil {
+			return fmt.Errorf("read back spilled rows of %s: %w", bk.dir, err)
+		}
+		src := buf
+		for c := range cols {
+			var err error
+			if vals, src, err = decodeColumn(src, c, vals); err != nil {
+				return fmt.Errorf("read back spilled rows of %s: %w", bk.dir, err)
+			}
+			if _, err := cols[c].WriteRowValues(vals); err != nil {
+				return fmt.Errorf("write %s: %w", of.staging, err)
+			}
+		}
+		p.acct.addSpill(-sg.n)
+		of.rgBytes += sg.est
+		if bk.sealed {
+			p.acct.add(sg.est, 0)
+		} else {
+			p.acct.add(sg.est, sg.est)
+		}
+		if of.rgBytes >= p.cfg.rowGroupBytes() {
+			if err := p.endRowGroup(bk); err != nil {
+				return err
+			}
+		}
+	}
+	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
+	return nil
+}
+
+// dropSpill takes a bucket's spilled rows off the budget when they will never be read back.
+func (p *Partition) dropSpill(bk *bucket) {
+	for _, sg := range bk.segs {
+		p.acct.addSpill(-sg.n)
+	}
+	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
 }
 
 // giveFile creates a bucket's staging file, with pages sized for about expect bytes, and moves the
@@ -190,16 +307,26 @@ func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64) erro
 		return err
 	}
 	defer release()
-	page := min(max(expect/int64(len(bk.buf.cols)), minPageBuffer), maxPageBuffer)
-	if err := p.open(ctx, bk, int(page)); err != nil {
+	if err := p.open(ctx, bk, p.pageFor(bk, expect)); err != nil {
+		return err
+	}
+	if err := p.replay(bk); err != nil {
 		return err
 	}
 	return p.drain(bk)
 }
 
+// pageFor is the page buffer size of a file expected to hold about expect bytes.
+func (p *Partition) pageFor(bk *bucket, expect int64) int {
+	return int(min(max(expect/int64(len(bk.buf.cols)), minPageBuffer), maxPageBuffer))
+}
+
 // drain moves a bucket's buffered rows into its file's column writers, whose row group they then
 // are (the budget counts them at the same estimate as directly written rows).
 func (p *Partition) drain(bk *bucket) error {
+	if bk.buf.rows == 0 {
+		return nil // all spilled; parquet-go's column buffers must not be handed empty slices
+	}
 	of := bk.out
 	cols := of.pw.ColumnWriters()
 	for c, vals := range bk.buf.cols {
@@ -310,12 +437,14 @@ func (p *Partition) Abort(ctx context.Context) { p.Seal().Abort(ctx) }
 type Batch struct {
 	p     *Partition
 	order []*bucket
+	spill *spillFile
 }
 
 // Seal hands the buckets over to a Batch and leaves the partition with none. The Batch may be
 // staged on another goroutine; the partition must not be used to stage or abort it.
 func (p *Partition) Seal() *Batch {
-	b := &Batch{p: p, order: slices.Clone(p.order)}
+	b := &Batch{p: p, order: slices.Clone(p.order), spill: p.spill}
+	p.spill = nil
 	for _, bk := range p.order {
 		bk.sealed = true
 		unsealed := bk.buf.cost
@@ -354,6 +483,8 @@ func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
 		out = append(out, f)
 	}
 	b.order = nil
+	b.spill.close()
+	b.spill = nil
 	failpoint.Hit("after-stage")
 	return out, nil
 }
@@ -361,7 +492,7 @@ func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
 func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offsets.File, error) {
 	p := b.p
 	if bk.out == nil {
-		if err := p.giveFile(ctx, bk, bk.buf.est); err != nil {
+		if err := p.giveFile(ctx, bk, bk.buf.est+bk.spilledEst); err != nil {
 			return offsets.File{}, fmt.Errorf("write %s: %w", bk.dir, err)
 		}
 	}
@@ -407,6 +538,7 @@ func (b *Batch) Abort(ctx context.Context) {
 		if bk.buf != nil {
 			b.p.acct.add(-bk.buf.reset(), 0)
 		}
+		p.dropSpill(bk)
 		of := bk.out
 		if of == nil {
 			continue
@@ -421,6 +553,8 @@ func (b *Batch) Abort(ctx context.Context) {
 		}
 	}
 	b.order = nil
+	b.spill.close()
+	b.spill = nil
 }
 
 // StagingPath returns the staging path of a staged file, for removal after an abandoned step.

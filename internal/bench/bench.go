@@ -156,6 +156,52 @@ type BucketsReport struct {
 	Seed    SeedReport
 	Run     Result
 	Config  string
+	Loader  LoaderSummary
+}
+
+// LoaderSummary is what the loader's own summary says about how it held its memory budget.
+type LoaderSummary struct {
+	Flushes    map[string]int64 // committed flushes by what triggered them
+	SmallFiles map[string]int64 // files under rotation.min_file_bytes, by the flush that cut them
+	SpilledMB  float64
+	Spills     int64
+	PeakMB     float64 // most spilled at once
+}
+
+// ParseLoaderSummary reads the flushes, small files and spilled lines of a batch run's summary.
+func ParseLoaderSummary(out string) LoaderSummary {
+	s := LoaderSummary{Flushes: map[string]int64{}, SmallFiles: map[string]int64{}}
+	for _, line := range strings.Split(out, "\n") {
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		switch key {
+		case "flushes":
+			parseByReason(val, s.Flushes)
+		case "small files":
+			if _, list, ok := strings.Cut(val, "by what cut them: "); ok {
+				parseByReason(list, s.SmallFiles)
+			}
+		case "spilled":
+			fmt.Sscanf(val, "%f MB in %d segments, at most %f MB", &s.SpilledMB, &s.Spills, &s.PeakMB)
+		}
+	}
+	return s
+}
+
+// parseByReason reads "bucket closed 3, caught up 64" into m.
+func parseByReason(list string, m map[string]int64) {
+	for _, part := range strings.Split(list, ", ") {
+		i := strings.LastIndexByte(part, ' ')
+		if i < 0 {
+			continue
+		}
+		if n, err := strconv.ParseInt(part[i+1:], 10, 64); err == nil {
+			m[part[:i]] = n
+		}
+	}
 }
 
 type bench struct {
@@ -461,10 +507,11 @@ func (b *bench) buckets(ctx context.Context) error {
 		return err
 	}
 	cpu0 := b.brokerCPU()
-	_, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, "buckets")...)
+	stdout, u, err := b.measure(ctx, "loader", b.loaderArgs(cfg, "buckets")...)
 	if err != nil {
 		return err
 	}
+	summary := ParseLoaderSummary(stdout)
 	run := Result{Usage: u, Records: seed.Records, Bytes: seed.Bytes, BrokerCPU: b.brokerCPU() - cpu0}
 	b.logf("    verifying %s", root)
 	out, err := Verify(ctx, storage.Local{}, filepath.ToSlash(root), want)
@@ -474,7 +521,7 @@ func (b *bench) buckets(ctx context.Context) error {
 	run.Output = &out
 	b.logf("    %.0f records/s, peak RSS %.0f MiB, %d files of %.1f KB on average in %d buckets", run.RecordsPerSec(),
 		float64(run.MaxRSS)/(1<<20), out.Files, out.AvgFileBytes()/1e3, out.Buckets)
-	b.rep.Buckets = &BucketsReport{Options: bo, Seed: seed, Run: run,
+	b.rep.Buckets = &BucketsReport{Options: bo, Seed: seed, Run: run, Loader: summary,
 		Config: LoaderConfig([]string{"<broker>"}, b.opts.Topic, "<group>", "<root>", bucketsLateness, extra)}
 	return b.remove(root)
 }

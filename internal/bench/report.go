@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -202,12 +203,13 @@ func (rep *Report) Markdown(w io.Writer) {
 		p("## Many buckets\n\n")
 		p("%d records over %d partitions with event times drawn at random from %d hours: every partition\n", b.Seed.Records, b.Options.Partitions, hours)
 		p("writes to every hourly bucket at once, so without a limit %d × %d = %d files would be open. The\n", b.Options.Partitions, hours, b.Options.Partitions*hours)
-		p("memory budget (`memory.max_buffered_bytes: %s`, `memory.max_open_files: %d`) must hold it by flushing\n", b.Options.MaxBufferedBytes, b.Options.MaxOpenFiles)
-		p("and pausing, never by growing. A bucket buffers its rows in memory the budget counts and gets an open\n")
-		p("file only once it holds 1/8 of a row group, so these small buckets cost their rows and no writer each; when\n")
-		p("the rows outgrow the budget, the partition whose flush frees the most is flushed (each of its buckets becomes\n")
-		p("a file) while the others wait. More files per partition and hour than 1 means such early flushes. One run,\n")
-		p("loader to the local filesystem, output verified like the runs above.\n\n")
+		p("memory budget (`memory.max_buffered_bytes: %s`, `memory.max_open_files: %d`) must hold it without\n", b.Options.MaxBufferedBytes, b.Options.MaxOpenFiles)
+		p("growing, and without cutting files early: a bucket buffers its rows in memory the budget counts and gets\n")
+		p("an open file only once it holds 1/8 of a row group; when the rows outgrow the budget, the partition holding\n")
+		p("the most spills them to a local spill file (`memory.spill_dir`) while the others wait, and each bucket's\n")
+		p("rows are read back into its one file when the step is staged. A partition is flushed early (`memory`\n")
+		p("flushes, each of its buckets becoming a file) only when it cannot spill. More files per partition and hour\n")
+		p("than 1 means such early cuts. One run, loader to the local filesystem, output verified like the runs above.\n\n")
 		out := b.Run.Output
 		p("| | |\n|---|---|\n")
 		p("| records/s | %.0f (%.1f MB/s) |\n", b.Run.RecordsPerSec(), b.Run.MBPerSec())
@@ -217,6 +219,11 @@ func (rep *Report) Markdown(w io.Writer) {
 		pb := b.Options.Partitions * hours
 		p("| files written | %d in %d bucket directories: %.2f per partition and hour (%d pairs; 1.00 is one file each, the fewest possible) |\n", out.Files, out.Buckets, float64(out.Files)/float64(pb), pb)
 		p("| average file size | %.1f KB (%.1f MB in all) |\n", out.AvgFileBytes()/1e3, float64(out.FileBytes)/1e6)
+		ls := b.Loader
+		p("| flushes, by trigger | %s |\n", reasons(ls.Flushes))
+		p("| flushes forced by memory (early cuts) | %d |\n", ls.Flushes["memory"])
+		p("| spilled to local disk | %.1f MB in %d segments, at most %.1f MB at once |\n", ls.SpilledMB, ls.Spills, ls.PeakMB)
+		p("| files under `rotation.min_file_bytes` (1 MiB), by the cut that made them | %s |\n", reasons(ls.SmallFiles))
 		p("| rows verified | %d, every offset exactly once |\n\n", out.Rows)
 	}
 
@@ -271,4 +278,17 @@ func (rep *Report) commandLine() string {
 		return rep.Options.Command
 	}
 	return "kafka2hdfs bench"
+}
+
+// reasons formats counts by flush reason for the report: "caught up 64, memory 0", or "none".
+func reasons(m map[string]int64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
 }

@@ -1,0 +1,169 @@
+package writer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
+)
+
+// Spilling is how the memory budget holds without cutting files. Flushing a partition early to
+// free memory would turn each of its buckets into a file, and with many buckets those files are
+// tiny (the HDFS small-files problem). Instead, the buffered rows of the partition that holds the
+// most are written to a local spill file and read back when their bucket's file is written, so a
+// file still holds all of its bucket's rows of the step.
+//
+// A spill file is not durable and need not be: it holds rows of an uncommitted step, which a new
+// owner replays from Kafka after a crash. It is unlinked as soon as it is created, so a crash
+// leaves nothing behind, and it lives as long as its step.
+
+// spillFile is one step's spill file, shared by the step's buckets. Segments are appended by the
+// partition's goroutine and read back by whoever stages the step; a segment is never rewritten.
+type spillFile struct {
+	f    *os.File
+	size int64 // next append offset: a failed write does not move it
+}
+
+// segment is one spill of one bucket's rows: all the bucket's columns, rows whole.
+type segment struct {
+	off, n int64
+	rows   int64
+	est    int64 // the rows' row-group estimate, counted again once read back
+}
+
+func createSpill(dir string) (*spillFile, error) {
+	f, err := os.CreateTemp(dir, "kafka2hdfs-*.spill")
+	if err != nil {
+		return nil, err
+	}
+	// Unlinked at once: the open descriptor keeps it, and nothing is left after a crash.
+	_ = os.Remove(f.Name())
+	return &spillFile{f: f}, nil
+}
+
+func (s *spillFile) close() {
+	if s != nil {
+		_ = s.f.Close()
+		_ = os.Remove(s.f.Name()) // where an open file could not be unlinked
+	}
+}
+
+// Value encoding: a kind byte (nullKind for a null), the repetition and definition levels, then
+// the value: fixed-size little endian, or a uvarint length and the bytes.
+const nullKind = 0xff
+
+// appendSegment encodes a row buffer's columns: per column a uvarint count, then its values.
+func appendSegment(dst []byte, cols [][]parquet.Value) []byte {
+	for _, vals := range cols {
+		dst = binary.AppendUvarint(dst, uint64(len(vals)))
+		for _, v := range vals {
+			dst = appendValue(dst, v)
+		}
+	}
+	return dst
+}
+
+func appendValue(dst []byte, v parquet.Value) []byte {
+	if v.IsNull() {
+		return append(dst, nullKind, byte(v.RepetitionLevel()), byte(v.DefinitionLevel()))
+	}
+	k := v.Kind()
+	dst = append(dst, byte(k), byte(v.RepetitionLevel()), byte(v.DefinitionLevel()))
+	switch k {
+	case parquet.Boolean:
+		if v.Boolean() {
+			return append(dst, 1)
+		}
+		return append(dst, 0)
+	case parquet.Int32:
+		return binary.LittleEndian.AppendUint32(dst, uint32(v.Int32()))
+	case parquet.Int64:
+		return binary.LittleEndian.AppendUint64(dst, uint64(v.Int64()))
+	case parquet.Int96:
+		for _, w := range v.Int96() {
+			dst = binary.LittleEndian.AppendUint32(dst, w)
+		}
+		return dst
+	case parquet.Float:
+		return binary.LittleEndian.AppendUint32(dst, math.Float32bits(v.Float()))
+	case parquet.Double:
+		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Double()))
+	default: // ByteArray, FixedLenByteArray
+		b := v.ByteArray()
+		dst = binary.AppendUvarint(dst, uint64(len(b)))
+		return append(dst, b...)
+	}
+}
+
+var errCorruptSpill = errors.New("corrupt spill segment")
+
+// decodeColumn decodes column c's values from the front of src into vals (reused), returning
+// the rest of src. Byte values point into src.
+func decodeColumn(src []byte, c int, vals []parquet.Value) ([]parquet.Value, []byte, error) {
+	n, w := binary.Uvarint(src)
+	if w <= 0 || n > uint64(len(src)) {
+		return vals, nil, errCorruptSpill
+	}
+	src = src[w:]
+	vals = vals[:0]
+	for range n {
+		if len(src) < 3 {
+			return vals, nil, errCorruptSpill
+		}
+		kind, rep, def := src[0], int(src[1]), int(src[2])
+		src = src[3:]
+		var v parquet.Value
+		need := 0
+		switch parquet.Kind(kind) {
+		case parquet.Boolean:
+			need = 1
+		case parquet.Int32, parquet.Float:
+			need = 4
+		case parquet.Int64, parquet.Double:
+			need = 8
+		case parquet.Int96:
+			need = 12
+		}
+		if len(src) < need {
+			return vals, nil, errCorruptSpill
+		}
+		switch k := parquet.Kind(kind); {
+		case kind == nullKind:
+			v = parquet.NullValue()
+		case k == parquet.Boolean:
+			v = parquet.BooleanValue(src[0] != 0)
+		case k == parquet.Int32:
+			v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(src)))
+		case k == parquet.Int64:
+			v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(src)))
+		case k == parquet.Int96:
+			v = parquet.Int96Value(deprecated.Int96{binary.LittleEndian.Uint32(src),
+				binary.LittleEndian.Uint32(src[4:]), binary.LittleEndian.Uint32(src[8:])})
+		case k == parquet.Float:
+			v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(src)))
+		case k == parquet.Double:
+			v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(src)))
+		case k == parquet.ByteArray || k == parquet.FixedLenByteArray:
+			l, w := binary.Uvarint(src)
+			if w <= 0 || l > uint64(len(src)-w) {
+				return vals, nil, errCorruptSpill
+			}
+			b := src[w : w+int(l) : w+int(l)]
+			need = w + int(l)
+			if k == parquet.ByteArray {
+				v = parquet.ByteArrayValue(b)
+			} else {
+				v = parquet.FixedLenByteArrayValue(b)
+			}
+		default:
+			return vals, nil, fmt.Errorf("%w: value kind %d", errCorruptSpill, kind)
+		}
+		src = src[need:]
+		vals = append(vals, v.Level(rep, def, c))
+	}
+	return vals, src, nil
+}
