@@ -18,7 +18,7 @@ func TestSpillValueRoundTrip(t *testing.T) {
 		},
 		{
 			parquet.Int32Value(-7).Level(0, 0, 1),
-			parquet.Int64Value(-1 << 62).Level(0, 0, 1),
+			parquet.Int64Value(-1<<62).Level(0, 0, 1),
 			parquet.Int96Value(deprecated.Int96{1, 2, 0xffffffff}).Level(0, 0, 1),
 		},
 		{
