@@ -102,8 +102,8 @@ type Rotation struct {
 	// AllowedLateness past a time bucket's end before it is closed. Default: 10m.
 	AllowedLateness Duration `yaml:"allowed_lateness"`
 	// MinFileBytes is the size under which a data file counts as small (metric
-	// kafka2hdfs_small_files_total, by the cut that made it). Memory pressure never cuts one: the
-	// budget spills to memory.spill_dir instead. Default: 1MiB.
+	// kafka2hdfs_small_files_total, by the cut that made it). Memory pressure spills to
+	// memory.spill_dir rather than cut one, unless it cannot spill. Default: 1MiB.
 	MinFileBytes ByteSize `yaml:"min_file_bytes"`
 }
 

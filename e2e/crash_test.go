@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 var (
@@ -101,5 +102,42 @@ func TestKillBetweenProtocolSteps(t *testing.T) {
 				t.Errorf("committed %v, want the log ends %v", got, h.produced)
 			}
 		})
+	}
+}
+
+// Rows spilled to local disk belong to a step that is not committed: a kill while they are there
+// (and a kill while a step holding them is staged) loses nothing and duplicates nothing, because
+// the next run replays the step from Kafka; and the unlinked spill files vanish with the process.
+func TestKillWhileSpilled(t *testing.T) {
+	h := newHarness(t, "wide", 2)
+	h.seed++
+	if err := h.produceWith(8_000, 0, 48*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	spillDir := t.TempDir()
+	cfgYAML := strings.NewReplacer(
+		"session_timeout: 6s", "session_timeout: 2s",
+		"max_records: 700\n  max_age: 300ms\n  allowed_lateness: 1m", "max_records: 3000\n  max_age: 1h\n  allowed_lateness: 1000h",
+		"output:\n", "output:\n  row_group_size: 128KiB\n",
+		"log:\n", "memory:\n  max_buffered_bytes: 1MiB\n  spill_dir: "+spillDir+"\nlog:\n",
+	).Replace(h.configYAML("g-spill"))
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"after-spill:40", "after-stage:2", "after-spill:5"} {
+		if !h.runBinary(t, cfgPath, p) {
+			t.Fatalf("failpoint %s was never reached: the run finished without being killed", p)
+		}
+		if left, _ := os.ReadDir(spillDir); len(left) != 0 {
+			t.Fatalf("after the kill at %s the spill directory holds %d entries", p, len(left))
+		}
+	}
+	if h.runBinary(t, cfgPath, "") {
+		t.Fatal("the clean run was killed")
+	}
+	h.check()
+	if got := h.committed("g-spill"); !equalOffsets(got, h.produced) {
+		t.Errorf("committed %v, want the log ends %v", got, h.produced)
 	}
 }

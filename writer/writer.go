@@ -4,10 +4,12 @@
 // files become visible.
 //
 // Memory is the writer's main risk: a wide event-time spread means thousands of buckets at once.
-// A bucket buffers its rows in memory the writer owns and counts exactly; only a bucket holding a
-// full row group has an open file, whose fixed cost is counted too. A Budget shared by all
-// partitions of a process bounds those bytes and open files; the consumer flushes the partition
-// the Budget points at, and the others wait, when it is exceeded.
+// A bucket buffers its rows in memory the writer owns and counts exactly; only a bucket past
+// openBytes has an open file, whose fixed cost is counted too. A Budget shared by all partitions
+// of a process bounds those bytes and open files; when it is exceeded, the partition the Budget
+// points at spills its buffered rows to a local file (Partition.Spill), read back when the bucket's
+// file is written, and the others wait. Flushing early, which cuts every file of the partition,
+// is the consumer's last resort.
 package writer
 
 import (
@@ -244,6 +246,7 @@ func (p *Partition) Spill() (freed int64, err error) {
 		f := bk.buf.reset()
 		p.acct.add(-f, -f)
 		freed += f
+		failpoint.Hit("after-spill")
 	}
 	if cap(p.enc) > 4<<20 {
 		p.enc = nil // a large bucket's scratch is not kept between spills
