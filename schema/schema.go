@@ -142,7 +142,7 @@ type Options struct {
 func Codec(s string) (compress.Codec, error) {
 	switch strings.ToLower(s) {
 	case "", "snappy":
-		return &parquet.Snappy, nil
+		return fastSnappy{}, nil
 	case "gzip":
 		return &parquet.Gzip, nil
 	case "zstd":
