@@ -32,7 +32,7 @@ type Rotation struct {
 	AllowedLateness time.Duration
 	// MinFileBytes is the size below which a published data file counts as small, in the
 	// kafka2hdfs_small_files_total metric and the run summary, by what cut it. The memory budget
-	// never cuts one: it spills rows to local disk instead (writer.Budget.SpillDir) and flushes
+	// spills rows to local disk (writer.Budget.SpillDir) rather than cut one, and flushes early
 	// only when it cannot spill. Default: 1 MiB.
 	MinFileBytes int64
 }

@@ -109,8 +109,13 @@ func TestMemoryBudgetHolds(t *testing.T) {
 				if b := m.g.Budget(); b.Spill() != 0 {
 					t.Errorf("%d spilled bytes still on the budget after the run", b.Spill())
 				}
-			} else if sum.Flushes["memory"] == 0 || sum.Spills != 0 {
-				t.Errorf("no flush was triggered by the memory budget (flushes %v, %d spills)", sum.Flushes, sum.Spills)
+				// Every file is small here (a few hundred rows per partition and hour), and
+				// every one was cut by the end of the run, none by memory.
+				if len(sum.SmallFiles) != 1 || sum.SmallFiles["caught up"] != sum.Files {
+					t.Errorf("small files by cut %v of %d files; want all cut by the end of the run", sum.SmallFiles, sum.Files)
+				}
+			} else if sum.Flushes["memory"] == 0 || sum.Spills != 0 || sum.SmallFiles["memory"] == 0 {
+				t.Errorf("no flush was triggered by the memory budget (flushes %v, %d spills, small files %v)", sum.Flushes, sum.Spills, sum.SmallFiles)
 			}
 			// What may go past the budget before a partition sees it is over, per partition: a
 			// row group's growth, an arena chunk and one newly opened writer (well under 512 KiB
