@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/deprecated"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/failpoint"
 )
 
 // Spilling is how the memory budget holds without cutting files. Flushing a partition early to
@@ -20,6 +23,106 @@ import (
 // A spill file is not durable and need not be: it holds rows of an uncommitted step, which a new
 // owner replays from Kafka after a crash. It is unlinked as soon as it is created, so a crash
 // leaves nothing behind, and it lives as long as its step.
+
+// Spill gives memory back without cutting a file, for the memory budget: the rows buffered in
+// buckets without a file go to the step's local spill file (while the Budget has spill room), and
+// the row groups of open files are written out early. It returns the bytes released; 0 means
+// only a flush can help. A failing spill file is not an error, only no help: the rows stay in
+// memory. An error writing a row group is the step's error.
+func (p *Partition) Spill() (freed int64, err error) {
+	b := p.cfg.Budget
+	for _, bk := range p.order {
+		if bk.out != nil {
+			if n := bk.out.rgBytes; n > 0 {
+				if err := p.endRowGroup(bk); err != nil {
+					return freed, err
+				}
+				freed += n
+			}
+			continue
+		}
+		if bk.buf.rows == 0 {
+			continue
+		}
+		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
+		n := int64(len(p.enc))
+		if !b.spillRoom(n) {
+			continue
+		}
+		if p.spill == nil {
+			sf, err := createSpill(b.SpillDir)
+			if err != nil {
+				p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "dir", b.SpillDir, "err", err)
+				return freed, nil
+			}
+			p.spill = sf
+		}
+		if _, err := p.spill.f.WriteAt(p.enc, p.spill.size); err != nil {
+			p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "file", p.spill.f.Name(), "err", err)
+			return freed, nil
+		}
+		bk.segs = append(bk.segs, segment{off: p.spill.size, n: n, rows: bk.buf.rows, est: bk.buf.est})
+		bk.spillf = p.spill
+		bk.spilledEst += bk.buf.est
+		p.spill.size += n
+		p.acct.addSpill(n)
+		f := bk.buf.reset()
+		p.acct.add(-f, -f)
+		freed += f
+		failpoint.Hit("after-spill")
+	}
+	if cap(p.enc) > 4<<20 {
+		p.enc = nil // a large bucket's scratch is not kept between spills
+	}
+	return freed, nil
+}
+
+// replay moves a bucket's spilled rows into its just-opened file, oldest first, ending row groups
+// as they fill like directly written rows do.
+func (p *Partition) replay(bk *bucket) error {
+	of := bk.out
+	cols := of.pw.ColumnWriters()
+	var buf []byte
+	var vals []parquet.Value
+	for _, sg := range bk.segs {
+		buf = slices.Grow(buf[:0], int(sg.n))[:sg.n]
+		if _, err := bk.spillf.f.ReadAt(buf, sg.off); err != nil {
+			return fmt.Errorf("read back spilled rows of %s: %w", bk.dir, err)
+		}
+		src := buf
+		for c := range cols {
+			var err error
+			if vals, src, err = decodeColumn(src, c, vals); err != nil {
+				return fmt.Errorf("read back spilled rows of %s: %w", bk.dir, err)
+			}
+			if _, err := cols[c].WriteRowValues(vals); err != nil {
+				return fmt.Errorf("write %s: %w", of.staging, err)
+			}
+		}
+		p.acct.addSpill(-sg.n)
+		of.rgBytes += sg.est
+		if bk.sealed {
+			p.acct.add(sg.est, 0)
+		} else {
+			p.acct.add(sg.est, sg.est)
+		}
+		if of.rgBytes >= p.cfg.rowGroupBytes() {
+			if err := p.endRowGroup(bk); err != nil {
+				return err
+			}
+		}
+	}
+	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
+	return nil
+}
+
+// dropSpill takes a bucket's spilled rows off the budget when they will never be read back.
+func (p *Partition) dropSpill(bk *bucket) {
+	for _, sg := range bk.segs {
+		p.acct.addSpill(-sg.n)
+	}
+	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
+}
 
 // spillFile is one step's spill file, shared by the step's buckets. Segments are appended by the
 // partition's goroutine and read back by whoever stages the step; a segment is never rewritten.
