@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		stalls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_claim_stalls_total",
 			Help: "Sessions ended because a partition received no records although it had more to read."}, []string{"topic"}),
 		smallFiles: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_small_files_total",
-			Help: "Data files published smaller than rotation.min_file_bytes, by the cut that ended them (as kafka2hdfs_steps_committed_total's reason)."}, []string{"topic", "reason"}),
+			Help: "Data files published smaller than rotation.min_file_bytes: reason closed if the file's own bucket had closed (it could not grow), else the cut that ended it while its bucket was open (as kafka2hdfs_steps_committed_total's reason)."}, []string{"topic", "reason"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles)

@@ -82,6 +82,10 @@ type pipeline struct {
 	minOpenEnd time.Time // earliest end of a bucket of the step that was open when written to
 	lastBucket string    // the last bucket reported to the stats
 	lastDir    string    // its data directory
+	// ends holds the bucket end of each data directory of the step, so that a small file can be
+	// told apart as one whose bucket had closed; endDir is the directory recorded last.
+	ends   map[string]time.Time
+	endDir string
 
 	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
 }
@@ -188,6 +192,15 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if (pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd)) &&
 		!pl.watermark.After(b.End.Add(pl.g.opts.Rotation.AllowedLateness)) {
 		pl.minOpenEnd = b.End
+	}
+	if dir != pl.endDir {
+		pl.endDir = dir
+		if _, ok := pl.ends[dir]; !ok {
+			if pl.ends == nil {
+				pl.ends = map[string]time.Time{}
+			}
+			pl.ends[dir] = b.End
+		}
 	}
 	if ev := r.EventTime; ev.After(pl.watermark) {
 		pl.watermark = ev
@@ -343,12 +356,18 @@ type sealed struct {
 	// wm is the completeness watermark of everything up to end, taken when sealed: the commit
 	// goroutine must not read the consuming side's, which is already ahead of this step.
 	wm time.Time
+	// ends and closedBefore tell which buckets of the step had closed when it was sealed: those
+	// whose end is before closedBefore (the watermark less the allowed lateness).
+	ends         map[string]time.Time
+	closedBefore time.Time
 }
 
 // seal ends the current step: its files go to a Batch and the partition starts the next step with
 // none open.
 func (pl *pipeline) seal(reason string) *sealed {
-	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason}
+	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason,
+		ends: pl.ends, closedBefore: pl.watermark.Add(-pl.g.opts.Rotation.AllowedLateness)}
+	pl.ends, pl.endDir = nil, ""
 	if pl.g.completer != nil {
 		s.wm = pl.lateState().wm // created here, on the consuming side, before any commit reads it
 	}
@@ -389,8 +408,12 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 	for _, f := range files {
 		rows += f.Rows
 		if f.Size < pl.g.opts.Rotation.MinFileBytes && !isErrorDir(f.Dir) {
-			pl.g.metrics.smallFiles.WithLabelValues(pl.tp.Topic, reason).Inc()
-			pl.g.stats.smallFile(reason)
+			why := reason
+			if end, ok := s.ends[f.Dir]; ok && end.Before(s.closedBefore) {
+				why = SmallClosed
+			}
+			pl.g.metrics.smallFiles.WithLabelValues(pl.tp.Topic, why).Inc()
+			pl.g.stats.smallFile(why)
 		}
 	}
 	pl.st.files.Add(int64(len(files)))
@@ -402,6 +425,10 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 		"files", len(files), "rows", rows, "took", time.Since(start))
 	return nil
 }
+
+// SmallClosed labels a small file whose own bucket had closed when it was written: it could not
+// have grown. Any other label of a small file is the cut that ended it while its bucket was open.
+const SmallClosed = "closed"
 
 // isErrorDir reports whether a root-relative directory holds dead letters, whose files are small
 // by nature and not what min_file_bytes is about.

@@ -58,3 +58,32 @@ func TestLateRecordDoesNotCutTheStep(t *testing.T) {
 	}
 	pl.w.RemoveStaged(ctx, files)
 }
+
+// A small file is counted as closed when its own bucket had closed by the time its step was cut
+// (it could not have grown), and by the cut otherwise: here the late record's bucket and the one
+// that just closed are closed, the newest bucket was cut while open.
+func TestSmallFilesByCause(t *testing.T) {
+	pl, done := benchPipeline(t, benchNineSpec) // kafka timestamps, hourly buckets, 5m lateness
+	defer done()
+	ctx := context.Background()
+	msgs := benchMessages(4)
+	hour := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for i, ts := range []time.Time{hour, hour.Add(-105 * time.Minute), hour.Add(30 * time.Minute), hour.Add(66 * time.Minute)} {
+		m := msgs[i]
+		m.Offset, m.Timestamp = int64(i), ts
+		if err := pl.handle(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	why := pl.due(time.Now())
+	if why != "bucket closed" {
+		t.Fatalf("due %q, want bucket closed", why)
+	}
+	if err := pl.flush(ctx, why); err != nil {
+		t.Fatal(err)
+	}
+	got := pl.g.stats.Summary().SmallFiles
+	if len(got) != 2 || got[SmallClosed] != 2 || got["bucket closed"] != 1 {
+		t.Errorf("small files by cause %v, want closed 2 (hours 08 and 10), bucket closed 1 (hour 11, still open)", got)
+	}
+}

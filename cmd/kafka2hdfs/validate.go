@@ -52,7 +52,7 @@ func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
 		for _, v := range s.SmallFiles {
 			n += v
 		}
-		fmt.Fprintf(w, "small files:      %d under rotation.min_file_bytes, by what cut them: %s\n", n, byReason(s.SmallFiles))
+		fmt.Fprintf(w, "small files:      %d under rotation.min_file_bytes, by cause (closed: their bucket had closed; else the cut that ended them): %s\n", n, byReason(s.SmallFiles))
 	}
 	if s.Spills > 0 {
 		fmt.Fprintf(w, "spilled:          %.1f MB in %d segments, at most %.1f MB at once (memory budget; no file cut)\n",

@@ -162,7 +162,7 @@ type BucketsReport struct {
 // LoaderSummary is what the loader's own summary says about how it held its memory budget.
 type LoaderSummary struct {
 	Flushes    map[string]int64 // committed flushes by what triggered them
-	SmallFiles map[string]int64 // files under rotation.min_file_bytes, by the flush that cut them
+	SmallFiles map[string]int64 // files under rotation.min_file_bytes, by cause (consumer.SmallClosed or the cut)
 	SpilledMB  float64
 	Spills     int64
 	PeakMB     float64 // most spilled at once
@@ -181,8 +181,8 @@ func ParseLoaderSummary(out string) LoaderSummary {
 		case "flushes":
 			parseByReason(val, s.Flushes)
 		case "small files":
-			if _, list, ok := strings.Cut(val, "by what cut them: "); ok {
-				parseByReason(list, s.SmallFiles)
+			if i := strings.LastIndex(val, "): "); i >= 0 {
+				parseByReason(val[i+3:], s.SmallFiles)
 			}
 		case "spilled":
 			fmt.Sscanf(val, "%f MB in %d segments, at most %f MB", &s.SpilledMB, &s.Spills, &s.PeakMB)

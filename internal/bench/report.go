@@ -223,7 +223,7 @@ func (rep *Report) Markdown(w io.Writer) {
 		p("| flushes, by trigger | %s |\n", reasons(ls.Flushes))
 		p("| flushes forced by memory (early cuts) | %d |\n", ls.Flushes["memory"])
 		p("| spilled to local disk | %.1f MB in %d segments, at most %.1f MB at once |\n", ls.SpilledMB, ls.Spills, ls.PeakMB)
-		p("| files under `rotation.min_file_bytes` (1 MiB), by the cut that made them | %s |\n", reasons(ls.SmallFiles))
+		p("| files under `rotation.min_file_bytes` (1 MiB), by cause (closed: the file's bucket had closed; else the cut that ended it while open) | %s |\n", reasons(ls.SmallFiles))
 		p("| rows verified | %d, every offset exactly once |\n\n", out.Rows)
 	}
 

@@ -1,0 +1,29 @@
+package main
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+)
+
+// The benchmark reads the memory-budget lines of the batch summary back; the two must agree, or
+// the report would show no flushes and no spills whatever happened.
+func TestSummaryReadsBack(t *testing.T) {
+	sum := consumer.Summary{Consumed: 10, Files: 7,
+		Flushes:    map[string]int64{"bucket closed": 3, "caught up": 64, "memory": 1},
+		SmallFiles: map[string]int64{consumer.SmallClosed: 5, "caught up": 2},
+		Spilled:    92_500_000, Spills: 1632, PeakSpill: 58_000_000}
+	var out strings.Builder
+	printSummary(&out, sum, time.Second)
+	got := bench.ParseLoaderSummary(out.String())
+	if !maps.Equal(got.Flushes, sum.Flushes) || !maps.Equal(got.SmallFiles, sum.SmallFiles) {
+		t.Errorf("read back flushes %v, small files %v; printed:\n%s", got.Flushes, got.SmallFiles, out.String())
+	}
+	if got.Spills != sum.Spills || got.SpilledMB != 92.5 || got.PeakMB != 58 {
+		t.Errorf("read back spilled %.1f MB in %d, peak %.1f; printed:\n%s", got.SpilledMB, got.Spills, got.PeakMB, out.String())
+	}
+}
