@@ -527,9 +527,10 @@ func (b *bench) buckets(ctx context.Context) error {
 }
 
 // Lateness of the loader runs. In the many-buckets scenario events arrive in random time order,
-// as in a backlog of late data: allowed_lateness longer than the span keeps the rotation rule from
-// flushing at nearly every record, so every partition holds every bucket open and only the memory
-// budget bounds the open files.
+// as in a backlog of late data: allowed_lateness longer than the span keeps every bucket open, so
+// the scenario measures the memory budget alone. (With the default 10m, the watermark's climb over
+// a partition's first records closes the buckets written before it, and each such close cuts the
+// partition's files: measured, 149 such flushes and 4861 files instead of 3072.)
 const (
 	defaultLateness = "10m"
 	bucketsLateness = "100h"
