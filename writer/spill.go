@@ -47,7 +47,7 @@ func (p *Partition) Spill() (freed int64, err error) {
 		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
 		n := int64(len(p.enc))
 		if !b.spillRoom(n) {
-			continue
+			break // the spill is full: encoding the other buckets would be wasted work
 		}
 		if p.spill == nil {
 			sf, err := createSpill(b.SpillDir)
@@ -101,11 +101,7 @@ func (p *Partition) replay(bk *bucket) error {
 		}
 		p.acct.addSpill(-sg.n)
 		of.rgBytes += sg.est
-		if bk.sealed {
-			p.acct.add(sg.est, 0)
-		} else {
-			p.acct.add(sg.est, sg.est)
-		}
+		p.hold(bk, sg.est)
 		if of.rgBytes >= p.cfg.rowGroupBytes() {
 			if err := p.endRowGroup(bk); err != nil {
 				return err
@@ -219,44 +215,35 @@ func decodeColumn(src []byte, c int, vals []parquet.Value) ([]parquet.Value, []b
 		}
 		kind, rep, def := src[0], int(src[1]), int(src[2])
 		src = src[3:]
-		var v parquet.Value
-		need := 0
-		switch parquet.Kind(kind) {
-		case parquet.Boolean:
-			need = 1
-		case parquet.Int32, parquet.Float:
-			need = 4
-		case parquet.Int64, parquet.Double:
-			need = 8
-		case parquet.Int96:
-			need = 12
-		}
-		if len(src) < need {
+		k := parquet.Kind(kind)
+		size := fixedSize(k) // 0 for a null or a byte array
+		if len(src) < size {
 			return vals, nil, errCorruptSpill
 		}
-		switch k := parquet.Kind(kind); {
+		var v parquet.Value
+		switch {
 		case kind == nullKind:
 			v = parquet.NullValue()
 		case k == parquet.Boolean:
 			v = parquet.BooleanValue(src[0] != 0)
 		case k == parquet.Int32:
 			v = parquet.Int32Value(int32(binary.LittleEndian.Uint32(src)))
+		case k == parquet.Float:
+			v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(src)))
 		case k == parquet.Int64:
 			v = parquet.Int64Value(int64(binary.LittleEndian.Uint64(src)))
+		case k == parquet.Double:
+			v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(src)))
 		case k == parquet.Int96:
 			v = parquet.Int96Value(deprecated.Int96{binary.LittleEndian.Uint32(src),
 				binary.LittleEndian.Uint32(src[4:]), binary.LittleEndian.Uint32(src[8:])})
-		case k == parquet.Float:
-			v = parquet.FloatValue(math.Float32frombits(binary.LittleEndian.Uint32(src)))
-		case k == parquet.Double:
-			v = parquet.DoubleValue(math.Float64frombits(binary.LittleEndian.Uint64(src)))
 		case k == parquet.ByteArray || k == parquet.FixedLenByteArray:
 			l, w := binary.Uvarint(src)
 			if w <= 0 || l > uint64(len(src)-w) {
 				return vals, nil, errCorruptSpill
 			}
-			b := src[w : w+int(l) : w+int(l)]
-			need = w + int(l)
+			size = w + int(l)
+			b := src[w:size:size]
 			if k == parquet.ByteArray {
 				v = parquet.ByteArrayValue(b)
 			} else {
@@ -265,8 +252,23 @@ func decodeColumn(src []byte, c int, vals []parquet.Value) ([]parquet.Value, []b
 		default:
 			return vals, nil, fmt.Errorf("%w: value kind %d", errCorruptSpill, kind)
 		}
-		src = src[need:]
+		src = src[size:]
 		vals = append(vals, v.Level(rep, def, c))
 	}
 	return vals, src, nil
+}
+
+// fixedSize is the encoded size of a fixed-size kind's value, 0 for other kinds.
+func fixedSize(k parquet.Kind) int {
+	switch k {
+	case parquet.Boolean:
+		return 1
+	case parquet.Int32, parquet.Float:
+		return 4
+	case parquet.Int64, parquet.Double:
+		return 8
+	case parquet.Int96:
+		return 12
+	}
+	return 0
 }

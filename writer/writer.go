@@ -192,13 +192,19 @@ func (p *Partition) endRowGroup(bk *bucket) error {
 	if err := of.pw.Flush(); err != nil {
 		return fmt.Errorf("flush row group of %s: %w", of.staging, err)
 	}
-	if bk.sealed {
-		p.acct.add(-of.rgBytes, 0)
-	} else {
-		p.acct.add(-of.rgBytes, -of.rgBytes)
-	}
+	p.hold(bk, -of.rgBytes)
 	of.rgBytes = 0
 	return nil
+}
+
+// hold moves the bytes a bucket holds by n; they are the partition's unsealed bytes too unless
+// the bucket's step is sealed.
+func (p *Partition) hold(bk *bucket, n int64) {
+	if bk.sealed {
+		p.acct.add(n, 0)
+	} else {
+		p.acct.add(n, n)
+	}
 }
 
 // giveFile creates a bucket's staging file, with pages sized for about expect bytes, and moves the
@@ -240,11 +246,7 @@ func (p *Partition) drain(bk *bucket) error {
 	est := bk.buf.est
 	freed := bk.buf.reset()
 	of.rgBytes += est
-	if bk.sealed {
-		p.acct.add(est-freed, 0)
-	} else {
-		p.acct.add(est-freed, est-freed)
-	}
+	p.hold(bk, est-freed)
 	return nil
 }
 
