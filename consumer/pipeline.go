@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -82,8 +81,9 @@ type pipeline struct {
 	minOpenEnd time.Time // earliest end of a bucket of the step that was open when written to
 	lastBucket string    // the last bucket reported to the stats
 	lastDir    string    // its data directory
-	// ends holds the bucket end of each data directory of the step, so that a small file can be
-	// told apart as one whose bucket had closed; endDir is the directory recorded last.
+	// ends holds the bucket end of each data directory of the step (dead letters are not data),
+	// so that a small file can be told apart as one whose bucket had closed; endDir is the
+	// directory recorded last.
 	ends   map[string]time.Time
 	endDir string
 
@@ -407,9 +407,11 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 	rows := int64(0)
 	for _, f := range files {
 		rows += f.Rows
-		if f.Size < pl.g.opts.Rotation.MinFileBytes && !isErrorDir(f.Dir) {
+		// Only data directories are in ends: dead-letter files are small by nature and not what
+		// min_file_bytes is about.
+		if end, data := s.ends[f.Dir]; data && f.Size < pl.g.opts.Rotation.MinFileBytes {
 			why := reason
-			if end, ok := s.ends[f.Dir]; ok && end.Before(s.closedBefore) {
+			if end.Before(s.closedBefore) {
 				why = SmallClosed
 			}
 			pl.g.metrics.smallFiles.WithLabelValues(pl.tp.Topic, why).Inc()
@@ -429,9 +431,3 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 // SmallClosed labels a small file whose own bucket had closed when it was written: it could not
 // have grown. Any other label of a small file is the cut that ended it while its bucket was open.
 const SmallClosed = "closed"
-
-// isErrorDir reports whether a root-relative directory holds dead letters, whose files are small
-// by nature and not what min_file_bytes is about.
-func isErrorDir(dir string) bool {
-	return dir == offsets.ErrorsDir || strings.HasPrefix(dir, offsets.ErrorsDir+"/")
-}

@@ -4,48 +4,69 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 )
+
+// feeder hands a pipeline sample messages with chosen timestamps and reports what is due after each.
+type feeder struct {
+	t    *testing.T
+	pl   *pipeline
+	msgs []*sarama.ConsumerMessage
+	next int
+}
+
+func newFeeder(t *testing.T, n int) *feeder {
+	pl, done := benchPipeline(t, benchNineSpec) // kafka timestamps, hourly buckets, 5m lateness
+	t.Cleanup(done)
+	return &feeder{t: t, pl: pl, msgs: benchMessages(n)}
+}
+
+// at feeds the next message (its value replaced if value is given) with Kafka timestamp ts.
+func (f *feeder) at(ts time.Time, value ...[]byte) (due string) {
+	f.t.Helper()
+	m := f.msgs[f.next]
+	m.Offset, m.Timestamp = int64(f.next), ts
+	if len(value) > 0 {
+		m.Value = value[0]
+	}
+	f.next++
+	if err := f.pl.handle(context.Background(), m); err != nil {
+		f.t.Fatal(err)
+	}
+	return f.pl.due(time.Now())
+}
+
+var tenOClock = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
 // A late record, for a bucket the watermark has already closed, rides with the step instead of
 // cutting it: otherwise each late record of an out-of-order stream would flush the partition, and
 // every open bucket's file with it, tiny. A bucket that closes while open still cuts the step.
 func TestLateRecordDoesNotCutTheStep(t *testing.T) {
-	pl, done := benchPipeline(t, benchNineSpec) // kafka timestamps, hourly buckets, 5m lateness
-	defer done()
-	ctx := context.Background()
-	msgs := benchMessages(40)
-	hour := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	feed := func(i int, ts time.Time) string {
-		t.Helper()
-		m := msgs[i]
-		m.Offset, m.Timestamp = int64(i), ts
-		if err := pl.handle(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-		return pl.due(time.Now())
-	}
+	f := newFeeder(t, 40)
+	hour := tenOClock
 	for i := range 10 {
-		if why := feed(i, hour.Add(time.Duration(i)*3*time.Minute)); why != "" {
+		if why := f.at(hour.Add(time.Duration(i) * 3 * time.Minute)); why != "" {
 			t.Fatalf("record %d in an open bucket: due %q", i, why)
 		}
 	}
-	if why := feed(10, hour.Add(-105*time.Minute)); why != "" { // 08:15, long closed
+	if why := f.at(hour.Add(-105 * time.Minute)); why != "" { // 08:15, long closed
 		t.Fatalf("a late record made the step due: %q", why)
 	}
-	if why := feed(11, hour.Add(64*time.Minute)); why != "" { // 11:04: 10:00's bucket not closed yet
+	if why := f.at(hour.Add(64 * time.Minute)); why != "" { // 11:04: 10:00's bucket not closed yet
 		t.Fatalf("within the lateness: due %q", why)
 	}
-	if why := feed(12, hour.Add(66*time.Minute)); why != "bucket closed" { // 11:06 passes 11:00 + 5m
+	if why := f.at(hour.Add(66 * time.Minute)); why != "bucket closed" { // 11:06 passes 11:00 + 5m
 		t.Fatalf("the open bucket closed: due %q, want bucket closed", why)
 	}
-	batch := pl.w.Seal()
-	files, err := batch.Stage(ctx)
+	ctx := context.Background()
+	files, err := f.pl.w.Seal().Stage(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rows := map[string]int64{}
-	for _, f := range files {
-		rows[f.Dir] = f.Rows
+	for _, file := range files {
+		rows[file.Dir] = file.Rows
 	}
 	want := map[string]int64{"clicks/dt=2026-11-22/hour=10": 10, "clicks/dt=2026-11-22/hour=08": 1, "clicks/dt=2026-11-22/hour=11": 2}
 	if len(rows) != len(want) {
@@ -56,34 +77,31 @@ func TestLateRecordDoesNotCutTheStep(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d (all: %v)", dir, rows[dir], n, rows)
 		}
 	}
-	pl.w.RemoveStaged(ctx, files)
+	f.pl.w.RemoveStaged(ctx, files)
 }
 
 // A small file is counted as closed when its own bucket had closed by the time its step was cut
 // (it could not have grown), and by the cut otherwise: here the late record's bucket and the one
-// that just closed are closed, the newest bucket was cut while open.
+// that just closed are closed, the newest bucket was cut while open. Dead letters are not counted.
 func TestSmallFilesByCause(t *testing.T) {
-	pl, done := benchPipeline(t, benchNineSpec) // kafka timestamps, hourly buckets, 5m lateness
-	defer done()
-	ctx := context.Background()
-	msgs := benchMessages(4)
-	hour := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	for i, ts := range []time.Time{hour, hour.Add(-105 * time.Minute), hour.Add(30 * time.Minute), hour.Add(66 * time.Minute)} {
-		m := msgs[i]
-		m.Offset, m.Timestamp = int64(i), ts
-		if err := pl.handle(ctx, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	why := pl.due(time.Now())
+	f := newFeeder(t, 5)
+	hour := tenOClock
+	f.at(hour)
+	f.at(hour.Add(-105 * time.Minute))
+	f.at(hour.Add(30*time.Minute), []byte("not json")) // a dead letter, in a file of its own
+	f.at(hour.Add(30 * time.Minute))
+	why := f.at(hour.Add(66 * time.Minute))
 	if why != "bucket closed" {
 		t.Fatalf("due %q, want bucket closed", why)
 	}
-	if err := pl.flush(ctx, why); err != nil {
+	if err := f.pl.flush(context.Background(), why); err != nil {
 		t.Fatal(err)
 	}
-	got := pl.g.stats.Summary().SmallFiles
-	if len(got) != 2 || got[SmallClosed] != 2 || got["bucket closed"] != 1 {
+	sum := f.pl.g.stats.Summary()
+	if sum.Bad != 1 || sum.Files != 4 {
+		t.Fatalf("%d dead letters in %d files; want 1, and 4 files (3 data, 1 dead letter)", sum.Bad, sum.Files)
+	}
+	if got := sum.SmallFiles; len(got) != 2 || got[SmallClosed] != 2 || got["bucket closed"] != 1 {
 		t.Errorf("small files by cause %v, want closed 2 (hours 08 and 10), bucket closed 1 (hour 11, still open)", got)
 	}
 }
