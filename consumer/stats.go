@@ -1,7 +1,11 @@
 package consumer
 
 import (
+	"maps"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -115,4 +119,30 @@ func (s *Stats) Summary() Summary {
 		sum.PeakSpill = s.budget.PeakSpill()
 	}
 	return sum
+}
+
+// FormatCounts writes counts by reason sorted by reason, as the run summary prints them: "bucket
+// closed 3, caught up 64". ParseCounts reads that back.
+func FormatCounts(m map[string]int64) string {
+	keys := slices.Sorted(maps.Keys(m))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + strconv.FormatInt(m[k], 10)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// ParseCounts reads what FormatCounts wrote; a part it cannot read is left out.
+func ParseCounts(s string) map[string]int64 {
+	m := map[string]int64{}
+	for _, part := range strings.Split(s, ", ") {
+		i := strings.LastIndexByte(part, ' ')
+		if i < 0 {
+			continue
+		}
+		if n, err := strconv.ParseInt(part[i+1:], 10, 64); err == nil {
+			m[part[:i]] = n
+		}
+	}
+	return m
 }

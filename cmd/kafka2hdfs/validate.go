@@ -3,9 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -45,29 +42,19 @@ func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
 		fmt.Fprintf(w, "late records:     %d (for buckets already marked complete; see completeness.late)\n", s.Late)
 	}
 	if len(s.Flushes) > 0 {
-		fmt.Fprintf(w, "flushes:          %s\n", byReason(s.Flushes))
+		fmt.Fprintf(w, "flushes:          %s\n", consumer.FormatCounts(s.Flushes))
 	}
 	if len(s.SmallFiles) > 0 {
 		n := int64(0)
 		for _, v := range s.SmallFiles {
 			n += v
 		}
-		fmt.Fprintf(w, "small files:      %d under rotation.min_file_bytes, by cause (closed: their bucket had closed; else the cut that ended them): %s\n", n, byReason(s.SmallFiles))
+		fmt.Fprintf(w, "small files:      %d under rotation.min_file_bytes, by cause (closed: their bucket had closed; else the cut that ended them): %s\n", n, consumer.FormatCounts(s.SmallFiles))
 	}
 	if s.Spills > 0 {
 		fmt.Fprintf(w, "spilled:          %.1f MB in %d segments, at most %.1f MB at once (memory budget; no file cut)\n",
 			float64(s.Spilled)/1e6, s.Spills, float64(s.PeakSpill)/1e6)
 	}
-}
-
-// byReason formats counts by flush reason, sorted: "bucket closed 3, caught up 64".
-func byReason(m map[string]int64) string {
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
 }
 
 // printLag prints, per partition, how far the group is from the batch's start-time snapshot.

@@ -26,6 +26,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -179,29 +180,16 @@ func ParseLoaderSummary(out string) LoaderSummary {
 		val = strings.TrimSpace(val)
 		switch key {
 		case "flushes":
-			parseByReason(val, s.Flushes)
+			s.Flushes = consumer.ParseCounts(val)
 		case "small files":
 			if i := strings.LastIndex(val, "): "); i >= 0 {
-				parseByReason(val[i+3:], s.SmallFiles)
+				s.SmallFiles = consumer.ParseCounts(val[i+3:])
 			}
 		case "spilled":
 			fmt.Sscanf(val, "%f MB in %d segments, at most %f MB", &s.SpilledMB, &s.Spills, &s.PeakMB)
 		}
 	}
 	return s
-}
-
-// parseByReason reads "bucket closed 3, caught up 64" into m.
-func parseByReason(list string, m map[string]int64) {
-	for _, part := range strings.Split(list, ", ") {
-		i := strings.LastIndexByte(part, ' ')
-		if i < 0 {
-			continue
-		}
-		if n, err := strconv.ParseInt(part[i+1:], 10, 64); err == nil {
-			m[part[:i]] = n
-		}
-	}
 }
 
 type bench struct {

@@ -3,10 +3,11 @@ package bench
 import (
 	"fmt"
 	"io"
-	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 )
 
 // RSSTarget is the bound on the loader's peak RSS.
@@ -280,15 +281,10 @@ func (rep *Report) commandLine() string {
 	return "kafka2hdfs bench"
 }
 
-// reasons formats counts by flush reason for the report: "caught up 64, memory 0", or "none".
+// reasons formats counts by flush reason for the report, or "none".
 func reasons(m map[string]int64) string {
 	if len(m) == 0 {
 		return "none"
 	}
-	keys := slices.Sorted(maps.Keys(m))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s %d", k, m[k])
-	}
-	return strings.Join(parts, ", ")
+	return consumer.FormatCounts(m)
 }
