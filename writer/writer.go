@@ -87,6 +87,7 @@ type bucket struct {
 	segs       []segment
 	spillf     *spillFile
 	spilledEst int64
+	fileCost   int64 // see Partition.fileCost; 0 until asked
 	// sealed is set when the bucket's step is sealed: its bytes are no longer the partition's
 	// unsealed bytes.
 	sealed bool
@@ -152,7 +153,7 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	grown := bk.buf.add(row, est)
 	p.acct.add(grown, grown)
-	if bk.buf.est >= p.cfg.openBytes() && p.cfg.Budget.fileRoom(openCost(s.Parquet(), p.pageFor(bk, p.cfg.rowGroupBytes()))) {
+	if bk.buf.est >= p.cfg.openBytes() && p.cfg.Budget.fileRoom(p.fileCost(bk)) {
 		// Pages no larger than a row group's share per column, so that a small row group size
 		// also means a small open writer.
 		if err := p.giveFile(ctx, bk, p.cfg.rowGroupBytes()); err != nil {
@@ -223,6 +224,15 @@ func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64) erro
 		return err
 	}
 	return p.drain(bk)
+}
+
+// fileCost is what the bucket's file would cost open for direct writes. It is computed once: a
+// bucket that finds no room asks again at every row.
+func (p *Partition) fileCost(bk *bucket) int64 {
+	if bk.fileCost == 0 {
+		bk.fileCost = openCost(bk.s.Parquet(), p.pageFor(bk, p.cfg.rowGroupBytes()))
+	}
+	return bk.fileCost
 }
 
 // pageFor is the page buffer size of a file expected to hold about expect bytes.
