@@ -31,6 +31,7 @@ import (
 // memory. An error writing a row group is the step's error.
 func (p *Partition) Spill() (freed int64, err error) {
 	b := p.cfg.Budget
+	full := false // no more spilling this time; open files' row groups still end
 	for _, bk := range p.order {
 		if bk.out != nil {
 			if n := bk.out.rgBytes; n > 0 {
@@ -41,27 +42,29 @@ func (p *Partition) Spill() (freed int64, err error) {
 			}
 			continue
 		}
-		if bk.buf.rows == 0 {
+		if full || bk.buf.rows == 0 {
 			continue
 		}
 		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
 		n := int64(len(p.enc))
-		if !b.spillRoom(n) {
-			break // the spill is full: encoding the other buckets would be wasted work
+		if full = !b.spillRoom(n); full {
+			continue // encoding the other buckets would be wasted work
 		}
 		if p.spill == nil {
 			sf, err := createSpill(b.SpillDir)
 			if err != nil {
-				p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "dir", b.SpillDir, "err", err)
-				return freed, nil
+				p.cfg.log().Warn("cannot spill buffered rows", "dir", b.SpillDir, "err", err)
+				full = true
+				continue
 			}
 			p.spill = sf
 		}
 		if _, err := p.spill.f.WriteAt(p.enc, p.spill.size); err != nil {
-			p.cfg.log().Warn("cannot spill buffered rows; flushing instead", "file", p.spill.f.Name(), "err", err)
-			return freed, nil
+			p.cfg.log().Warn("cannot spill buffered rows", "file", p.spill.f.Name(), "err", err)
+			full = true
+			continue
 		}
-		bk.segs = append(bk.segs, segment{off: p.spill.size, n: n, rows: bk.buf.rows, est: bk.buf.est})
+		bk.segs = append(bk.segs, segment{off: p.spill.size, n: n, est: bk.buf.est})
 		bk.spillf = p.spill
 		bk.spilledEst += bk.buf.est
 		p.spill.size += n
@@ -130,7 +133,6 @@ type spillFile struct {
 // segment is one spill of one bucket's rows: all the bucket's columns, rows whole.
 type segment struct {
 	off, n int64
-	rows   int64
 	est    int64 // the rows' row-group estimate, counted again once read back
 }
 
