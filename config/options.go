@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"log/slog"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,15 +71,10 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 }
 
 // checkSpillDir makes sure the spill directory can take a file now rather than when the budget
-// first needs it, deep into a run.
+// first runs out, and clears what killed runs left there.
 func checkSpillDir(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if _, err := writer.PrepareSpillDir(dir); err != nil {
 		return fmt.Errorf("memory.spill_dir: %w; give a writable local directory, or off for no spilling", err)
 	}
-	f, err := os.CreateTemp(dir, "kafka2hdfs-check-*")
-	if err != nil {
-		return fmt.Errorf("memory.spill_dir: %w; give a writable local directory, or off for no spilling", err)
-	}
-	f.Close()
-	return os.Remove(f.Name())
+	return nil
 }

@@ -108,7 +108,8 @@ func TestKillBetweenProtocolSteps(t *testing.T) {
 
 // Rows spilled to local disk belong to a step that is not committed: a kill while they are there
 // (and a kill while a step holding them is staged) loses nothing and duplicates nothing, because
-// the next run replays the step from Kafka; and the unlinked spill files vanish with the process.
+// the next run replays the step from Kafka; and the spill files, which have no name (O_TMPFILE),
+// vanish with the process, even when other partitions are creating theirs at the kill.
 func TestKillWhileSpilled(t *testing.T) {
 	t.Parallel()
 	markStart(t)

@@ -4,8 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/parquet-go/parquet-go"
@@ -136,12 +138,25 @@ type segment struct {
 	est    int64 // the rows' row-group estimate, counted again once read back
 }
 
+// spillPattern names spill files where the file system cannot make them anonymous; such a file is
+// unlinked right after it is created, so one that is still there was left by a kill in between.
+const spillPattern = "kafka2hdfs-*.spill"
+
+// errNoAnonymous says the file system cannot create a file without a name.
+var errNoAnonymous = errors.New("anonymous files not supported")
+
 func createSpill(dir string) (*spillFile, error) {
-	f, err := os.CreateTemp(dir, "kafka2hdfs-*.spill")
+	if f, err := openAnonymous(dir); err == nil {
+		return &spillFile{f: f}, nil
+	} else if !errors.Is(err, errNoAnonymous) {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, spillPattern)
 	if err != nil {
 		return nil, err
 	}
-	// Unlinked at once: the open descriptor keeps it, and nothing is left after a crash.
+	// Unlinked at once: the open descriptor keeps it. A kill before this line leaves the file,
+	// which PrepareSpillDir removes at the next start.
 	_ = os.Remove(f.Name())
 	return &spillFile{f: f}, nil
 }
@@ -149,8 +164,33 @@ func createSpill(dir string) (*spillFile, error) {
 func (s *spillFile) close() {
 	if s != nil {
 		_ = s.f.Close()
-		_ = os.Remove(s.f.Name()) // where an open file could not be unlinked
 	}
+}
+
+// PrepareSpillDir makes dir ready to take spill files: it creates it, removes the spill files a
+// killed process left behind, and makes sure a spill file can be created now rather than when the
+// budget first runs out. Removing a file another live process is creating is harmless: every spill
+// file is unlinked while open, so its owner keeps using it. It returns how many files it removed.
+func PrepareSpillDir(dir string) (removed int, err error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return 0, err
+	}
+	left, err := filepath.Glob(filepath.Join(dir, spillPattern))
+	if err != nil {
+		return 0, err
+	}
+	for _, name := range left {
+		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return removed, fmt.Errorf("remove a leftover spill file: %w", err)
+		}
+		removed++
+	}
+	sf, err := createSpill(dir)
+	if err != nil {
+		return removed, err
+	}
+	sf.close()
+	return removed, nil
 }
 
 // Value encoding: a kind byte (nullKind for a null), the repetition and definition levels, then

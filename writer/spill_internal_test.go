@@ -2,6 +2,10 @@ package writer
 
 import (
 	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -87,4 +91,68 @@ func FuzzDecodeColumn(f *testing.F) {
 			t.Fatalf("encoding is not stable: %x then %x", again, third)
 		}
 	})
+}
+
+// A spill file has no name at any moment where the file system allows it, so a kill between
+// creating and unlinking it (which other partitions may be doing when one of them hits a kill)
+// cannot leave it behind.
+func TestSpillFileHasNoName(t *testing.T) {
+	dir := t.TempDir()
+	f, err := openAnonymous(dir)
+	if errors.Is(err, errNoAnonymous) {
+		t.Skipf("%s cannot make anonymous files: spill files are named, then unlinked", dir)
+	}
+	if err != nil {
+		t.Fatalf("open an anonymous file: %v", err)
+	}
+	sf := &spillFile{f: f}
+	defer sf.close()
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("an open spill file shows as %d directory entries", len(left))
+	}
+	if _, err := sf.f.WriteAt([]byte("rows"), 0); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 4)
+	if _, err := sf.f.ReadAt(got, 0); err != nil || string(got) != "rows" {
+		t.Errorf("read back %q, %v", got, err)
+	}
+}
+
+// What a kill left in the spill directory is cleared at the next start; other files are not
+// touched.
+func TestPrepareSpillDir(t *testing.T) {
+	dir := t.TempDir()
+	spillDir := filepath.Join(dir, "spill")
+	if n, err := PrepareSpillDir(spillDir); err != nil || n != 0 {
+		t.Fatalf("a new directory: removed %d, %v", n, err)
+	}
+	left := []string{"kafka2hdfs-123.spill", "kafka2hdfs-9.spill"}
+	keep := []string{"notes.txt", "kafka2hdfs-1.spill.keep", "other-1.spill"}
+	for _, name := range append(left, keep...) {
+		if err := os.WriteFile(filepath.Join(spillDir, name), []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := PrepareSpillDir(spillDir)
+	if err != nil || n != len(left) {
+		t.Errorf("removed %d, %v; want %d", n, err, len(left))
+	}
+	var got []string
+	entries, _ := os.ReadDir(spillDir)
+	for _, e := range entries {
+		got = append(got, e.Name())
+	}
+	slices.Sort(got)
+	want := slices.Sorted(slices.Values(keep))
+	if !slices.Equal(got, want) {
+		t.Errorf("left %v, want %v", got, want)
+	}
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := PrepareSpillDir(filepath.Join(file, "spill")); err == nil {
+		t.Error("a directory under a file was accepted")
+	}
 }
