@@ -23,8 +23,8 @@ import (
 // file still holds all of its bucket's rows of the step.
 //
 // A spill file is not durable and need not be: it holds rows of an uncommitted step, which a new
-// owner replays from Kafka after a crash. It is unlinked as soon as it is created, so a crash
-// leaves nothing behind, and it lives as long as its step.
+// owner replays from Kafka after a crash. It has no name (or loses it as soon as it is created,
+// see createSpill), so a crash leaves nothing behind, and it lives as long as its step.
 
 // Spill gives memory back without cutting a file, for the memory budget: the rows buffered in
 // buckets without a file go to the step's local spill file (while the Budget has spill room), and
@@ -62,13 +62,11 @@ func (p *Partition) Spill() (freed int64, err error) {
 			p.spill = sf
 		}
 		if _, err := p.spill.f.WriteAt(p.enc, p.spill.size); err != nil {
-			p.cfg.log().Warn("cannot spill buffered rows", "file", p.spill.f.Name(), "err", err)
+			p.cfg.log().Warn("cannot spill buffered rows", "dir", b.SpillDir, "err", err)
 			full = true
 			continue
 		}
 		bk.segs = append(bk.segs, segment{off: p.spill.size, n: n, est: bk.buf.est})
-		bk.spillf = p.spill
-		bk.spilledEst += bk.buf.est
 		p.spill.size += n
 		p.acct.addSpill(n)
 		f := bk.buf.reset()
@@ -82,16 +80,16 @@ func (p *Partition) Spill() (freed int64, err error) {
 	return freed, nil
 }
 
-// replay moves a bucket's spilled rows into its just-opened file, oldest first, ending row groups
-// as they fill like directly written rows do.
-func (p *Partition) replay(bk *bucket) error {
+// replay moves a bucket's spilled rows from its step's spill file sf into its just-opened file,
+// oldest first, ending row groups as they fill like directly written rows do.
+func (p *Partition) replay(bk *bucket, sf *spillFile) error {
 	of := bk.out
 	cols := of.pw.ColumnWriters()
 	var buf []byte
 	var vals []parquet.Value
 	for _, sg := range bk.segs {
 		buf = slices.Grow(buf[:0], int(sg.n))[:sg.n]
-		if _, err := bk.spillf.f.ReadAt(buf, sg.off); err != nil {
+		if _, err := sf.f.ReadAt(buf, sg.off); err != nil {
 			return fmt.Errorf("read back spilled rows of %s: %w", bk.dir, err)
 		}
 		src := buf
@@ -113,8 +111,16 @@ func (p *Partition) replay(bk *bucket) error {
 			}
 		}
 	}
-	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
+	bk.segs = nil
 	return nil
+}
+
+// spilledEst is the row-group estimate of the bucket's spilled rows.
+func (bk *bucket) spilledEst() (est int64) {
+	for _, sg := range bk.segs {
+		est += sg.est
+	}
+	return est
 }
 
 // dropSpill takes a bucket's spilled rows off the budget when they will never be read back.
@@ -122,7 +128,7 @@ func (p *Partition) dropSpill(bk *bucket) {
 	for _, sg := range bk.segs {
 		p.acct.addSpill(-sg.n)
 	}
-	bk.segs, bk.spillf, bk.spilledEst = nil, nil, 0
+	bk.segs = nil
 }
 
 // spillFile is one step's spill file, shared by the step's buckets. Segments are appended by the

@@ -84,10 +84,8 @@ type bucket struct {
 	rows int64    // rows of the step, buffered, spilled and written
 	// segs are the bucket's spilled rows, oldest first, in the step's spill file; they go into
 	// the file before the rows still buffered.
-	segs       []segment
-	spillf     *spillFile
-	spilledEst int64
-	fileCost   int64 // see Partition.fileCost; 0 until asked
+	segs     []segment
+	fileCost int64 // see Partition.fileCost; 0 until asked
 	// sealed is set when the bucket's step is sealed: its bytes are no longer the partition's
 	// unsealed bytes.
 	sealed bool
@@ -156,7 +154,7 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	if bk.buf.est >= p.cfg.openBytes() && p.cfg.Budget.fileRoom(p.fileCost(bk)) {
 		// Pages no larger than a row group's share per column, so that a small row group size
 		// also means a small open writer.
-		if err := p.giveFile(ctx, bk, p.cfg.rowGroupBytes()); err != nil {
+		if err := p.giveFile(ctx, bk, p.cfg.rowGroupBytes(), p.spill); err != nil {
 			return fmt.Errorf("open the file of %s: %w", dir, err)
 		}
 	}
@@ -209,9 +207,10 @@ func (p *Partition) hold(bk *bucket, n int64) {
 }
 
 // giveFile creates a bucket's staging file, with pages sized for about expect bytes, and moves the
-// buffered rows into its column writers. Write does so when a bucket grows past openBytes (its next
-// rows then go to the file directly), Stage for a bucket that never did.
-func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64) error {
+// rows spilled to sf, then the buffered rows, into its column writers. Write does so when a bucket
+// grows past openBytes (its next rows then go to the file directly), Stage for a bucket that never
+// did.
+func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64, sf *spillFile) error {
 	release, err := p.cfg.Budget.encoder(ctx)
 	if err != nil {
 		return err
@@ -220,7 +219,7 @@ func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64) erro
 	if err := p.open(ctx, bk, p.pageFor(bk, expect)); err != nil {
 		return err
 	}
-	if err := p.replay(bk); err != nil {
+	if err := p.replay(bk, sf); err != nil {
 		return err
 	}
 	return p.drain(bk)
@@ -407,7 +406,7 @@ func (b *Batch) Stage(ctx context.Context) ([]offsets.File, error) {
 func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offsets.File, error) {
 	p := b.p
 	if bk.out == nil {
-		if err := p.giveFile(ctx, bk, bk.buf.est+bk.spilledEst); err != nil {
+		if err := p.giveFile(ctx, bk, bk.buf.est+bk.spilledEst(), b.spill); err != nil {
 			return offsets.File{}, fmt.Errorf("write %s: %w", bk.dir, err)
 		}
 	}
@@ -451,7 +450,7 @@ func (b *Batch) Abort(ctx context.Context) {
 	p := b.p
 	for _, bk := range b.order {
 		if bk.buf != nil {
-			b.p.acct.add(-bk.buf.reset(), 0)
+			p.acct.add(-bk.buf.reset(), 0)
 		}
 		p.dropSpill(bk)
 		of := bk.out
