@@ -106,14 +106,8 @@ func (s *Stats) Summary() Summary {
 	}
 	sort.Strings(sum.Topics)
 	sum.Late = s.late.Load()
-	sum.Flushes = make(map[string]int64, len(s.flushes))
-	for k, v := range s.flushes {
-		sum.Flushes[k] = v
-	}
-	sum.SmallFiles = make(map[string]int64, len(s.small))
-	for k, v := range s.small {
-		sum.SmallFiles[k] = v
-	}
+	sum.Flushes = maps.Clone(s.flushes)
+	sum.SmallFiles = maps.Clone(s.small)
 	if s.budget != nil {
 		sum.Spilled, sum.Spills = s.budget.Spilled()
 		sum.PeakSpill = s.budget.PeakSpill()
