@@ -121,8 +121,9 @@ type Memory struct {
 	// (Kafka fetch responses, encoders, the runtime); GOMEMLIMIT in the environment wins.
 	Limit ByteSize `yaml:"limit"`
 	// SpillDir is a local directory for rows the budget moves out of memory instead of cutting
-	// files early; its files are unlinked at creation, so nothing is left after a crash. "off":
-	// no spilling (over budget, a partition is flushed). Default: the system temp directory.
+	// files early; its files have no name (or lose it at creation), so nothing is left after a
+	// crash. "off": no spilling (over budget, a partition is flushed). Default: the system temp
+	// directory.
 	SpillDir string `yaml:"spill_dir"`
 	// MaxSpillBytes bounds the spilled rows across partitions; past it the budget flushes.
 	// Default: 4GiB.

@@ -263,7 +263,7 @@ happened (a scenario that could not inject its fault fails instead of passing va
   budget spill buffered rows to the local spill file; the binary is killed at the 40th spill, after
   a step was staged (its buckets' spilled rows read back into their files), and at the 5th spill of
   the next run, then a clean run. Spilled rows belong to an uncommitted step and are replayed from
-  Kafka; the spill directory must be empty after every kill (spill files are unlinked at creation).
+  Kafka; the spill directory must be empty after every kill (spill files have no name: O_TMPFILE).
 - **Zombie**: a member (subprocess) is frozen by the failpoint's stop mode
   (` + "`KAFKA2HDFS_FAILPOINT=<point>:<n>:stop`" + `, SIGSTOP to itself), holding staged files (after stage) or
   a prepared step (after prepare). Its session expires; a new member takes its partitions (removing the

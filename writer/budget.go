@@ -13,8 +13,8 @@ import (
 // their row group, and the fixed cost of open writers) and open files. It tells the consumer when
 // the process is over budget and which partition must give memory back (the one with the most
 // unsealed bytes), signals that partition, and lets the others wait until memory is released, so
-// the budget is held by spilling, flushing and pausing, never by growing. It also bounds how many files are encoded at
-// once, since each encoder holds a row group's pages beside the rows.
+// the budget is held by spilling, flushing and pausing, never by growing. It also bounds how many
+// files are encoded at once, since each encoder holds a row group's pages beside the rows.
 type Budget struct {
 	// MaxBytes held across all partitions. Default: 256 MiB.
 	MaxBytes int64
@@ -233,8 +233,8 @@ func (b *Budget) Over() bool {
 }
 
 // Relieve picks the partition whose relief would release the most (unsealed bytes, then files) and
-// signals it to relieve the pressure (Partition.Spill, or a flush where spilling cannot help). It returns true if that partition is self, so the caller flushes in line
-// instead of waiting.
+// signals it to give memory back (Partition.Spill, or a flush where spilling cannot help). It
+// returns true if that partition is self, so the caller does so in line instead of waiting.
 func (b *Budget) Relieve(self *Partition) bool {
 	b.mu.Lock()
 	var best *account

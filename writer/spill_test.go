@@ -64,7 +64,7 @@ func TestSpillKeepsBucketsWhole(t *testing.T) {
 		t.Fatalf("%d files open; want the big bucket's, opened after its rows were spilled", b.Files())
 	}
 	if left, _ := os.ReadDir(spillDir); len(left) != 0 {
-		t.Errorf("spill dir holds %d entries while spilling; spill files are unlinked at once", len(left))
+		t.Errorf("spill dir holds %d entries while spilling; spill files have no name", len(left))
 	}
 	bytes, segs := b.Spilled()
 	t.Logf("%d spills freed %d bytes; %d bytes in %d segments spilled", spills, freedTotal, bytes, segs)
