@@ -22,6 +22,10 @@ func smallSteps(y string) string {
 	return strings.Replace(y, "max_records: 700\n  max_age: 300ms", "max_records: 100\n  max_age: 100ms", 1)
 }
 
+// slowCommits pauses a step before its prepare and before its publish, widening the windows in
+// which a kill leaves orphan staging files or a prepared step to roll forward.
+const slowCommits = "before-prepare:1:sleep=20ms,after-prepare:1:sleep=20ms"
+
 // The real binary is SIGKILLed at random moments, over and over, in one load; a final clean run
 // completes it.
 func TestFaultRandomKill(t *testing.T) {
@@ -37,13 +41,15 @@ func TestFaultRandomKill(t *testing.T) {
 	var delays []time.Duration
 	deadline := time.Now().Add(pick(6*time.Minute, 60*time.Minute))
 	// Commits are fast (their own connection, off the fetch path), so the windows between stage,
-	// prepare and commit are narrow: keep killing past minKills, up to 5x, until kills have landed
-	// in both, so the scenario really covers the phases it is meant to.
+	// prepare and commit are narrow: about 1 kill in 50 landed in each. Each is widened by a pause,
+	// as a slow broker would make it (the kill itself stays at a random moment), and the loop keeps
+	// killing past minKills, up to 5x, until kills have landed in both, so the scenario really
+	// covers the phases it is meant to.
 	for kills < minKills || ((rolledForward == 0 || orphanRuns == 0) && kills < 5*minKills) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d kills before the deadline (%d runs)", kills, minKills, runs)
 		}
-		p := spawn(t, fmt.Sprintf("run %d", runs), "batch", cfgPath, "")
+		p := spawn(t, fmt.Sprintf("run %d", runs), "batch", cfgPath, slowCommits)
 		runs++
 		// Measure from the assignment: a restart first waits for the killed member's session to
 		// expire, and a kill before the assignment would only repeat that wait.
@@ -90,7 +96,7 @@ func TestFaultRandomKill(t *testing.T) {
 		t.Errorf("no kill landed between prepare and commit (%d) or between stage and prepare (%d)", rolledForward, orphanRuns)
 	}
 	h.prove(t, group, "Random SIGKILL (batch binary)",
-		fmt.Sprintf("%d SIGKILLs at random 150–1500 ms after assignment, %d runs, seed %d; next runs rolled %d prepared steps forward and removed orphans %d times",
+		fmt.Sprintf("%d SIGKILLs at random 150–1500 ms after assignment, %d runs (20 ms pauses before prepare and publish), seed %d; next runs rolled %d prepared steps forward and removed orphans %d times",
 			kills, runs+1, seed, rolledForward, orphanRuns))
 }
 

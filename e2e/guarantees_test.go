@@ -253,7 +253,10 @@ happened (a scenario that could not inject its fault fails instead of passing va
   prepare, publish, commit. The delay runs from the assignment because a restarted member first waits
   for the killed one's session (2 s) to expire; a kill in that wait would only repeat it. The row
   counts how often the next run rolled a prepared step forward (a kill between prepare and commit)
-  and removed orphan staging files (a kill between stage and prepare). When a run finishes the load
+  and removed orphan staging files (a kill between stage and prepare). Those windows are narrow
+  (about 1 kill in 50 landed in each), so the killed runs pause 20 ms before each prepare and each
+  publish (` + "`KAFKA2HDFS_FAILPOINT=before-prepare:1:sleep=20ms,after-prepare:1:sleep=20ms`" + `), as a slow
+  broker would; the kills stay at random moments. When a run finishes the load
   before its kill, more records are produced. A final clean run completes the load.
 - **Failpoint sequence**: one load, the binary killed in turn at every named failpoint of the commit
   protocol (after stage, before/after prepare, mid publish, after publish, after commit) and inside

@@ -1,14 +1,16 @@
-// Package failpoint kills or pauses the process at named points of the commit protocol, so crash
-// tests can run the real binary and SIGKILL it between any two steps, or freeze it there (SIGSTOP)
-// to make a zombie. It is off unless the environment variable KAFKA2HDFS_FAILPOINT is set, and
-// then costs one atomic load per point.
+// Package failpoint kills, pauses or slows the process at named points of the commit protocol, so
+// crash tests can run the real binary and SIGKILL it between any two steps, freeze it there
+// (SIGSTOP) to make a zombie, or widen the window between two steps so that a kill at a random
+// moment lands in it often. It is off unless the environment variable KAFKA2HDFS_FAILPOINT is
+// set, and then costs one atomic load per point.
 //
-//	KAFKA2HDFS_FAILPOINT=<point>[:<n>[:<action>]]
+//	KAFKA2HDFS_FAILPOINT=<point>[:<n>[:<action>]][,<point>...]
 //
-// fires the n-th time (default 1) the process reaches point. The action is kill (default: SIGKILL,
-// nothing flushed or closed) or stop (SIGSTOP: every thread freezes where it is, heartbeats
-// included, until someone sends SIGCONT; then the protocol carries on from the point as if
-// nothing happened).
+// arms one rule per comma-separated entry. The action is kill (default: SIGKILL at the n-th time,
+// default 1, the process reaches point; nothing flushed or closed), stop (SIGSTOP at the n-th
+// time: every thread freezes where it is, heartbeats included, until someone sends SIGCONT; then
+// the protocol carries on from the point as if nothing happened) or sleep=<duration> (a pause at
+// the n-th time and every time after, as a slow broker or file system would make).
 package failpoint
 
 import (
@@ -18,64 +20,95 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
-// EnvVar names the environment variable that arms a failpoint.
+// EnvVar names the environment variable that arms failpoints.
 const EnvVar = "KAFKA2HDFS_FAILPOINT"
 
 // Actions a failpoint can take.
 const (
-	Kill = "kill"
-	Stop = "stop"
+	Kill  = "kill"
+	Stop  = "stop"
+	Sleep = "sleep"
 )
 
+// Rule is one armed failpoint.
+type Rule struct {
+	Point  string
+	Action string
+	N      int64         // the hit that fires it (for Sleep, the first that does)
+	Pause  time.Duration // for Sleep
+
+	hits atomic.Int64
+}
+
 var (
-	armed  atomic.Bool
-	point  string
-	action = Kill
-	left   atomic.Int64
+	armed atomic.Bool
+	rules []*Rule
 )
 
 func init() {
-	p, a, n, ok := Parse(os.Getenv(EnvVar))
-	if !ok {
-		return
+	if rules = Parse(os.Getenv(EnvVar)); len(rules) > 0 {
+		armed.Store(true)
 	}
-	point, action = p, a
-	left.Store(n)
-	armed.Store(true)
 }
 
-// Parse reads a failpoint spec. ok is false for an empty spec. A count that is not a positive
-// number counts as 1, and an unknown action as kill, so a typo still stops the process loudly
-// rather than silently never firing.
-func Parse(spec string) (point, action string, n int64, ok bool) {
-	if spec == "" {
-		return "", "", 0, false
+// Parse reads a failpoint spec; an empty spec arms nothing. A count that is not a positive number
+// counts as 1, and an unknown action or a sleep without a valid duration as kill, so a typo still
+// stops the process loudly rather than silently never firing.
+func Parse(spec string) []*Rule {
+	var out []*Rule
+	for _, entry := range strings.Split(spec, ",") {
+		if entry = strings.TrimSpace(entry); entry == "" {
+			continue
+		}
+		parts := strings.SplitN(entry, ":", 3)
+		r := &Rule{Point: parts[0], Action: Kill, N: 1}
+		if len(parts) > 1 {
+			if c, err := strconv.ParseInt(parts[1], 10, 64); err == nil && c > 0 {
+				r.N = c
+			}
+		}
+		if len(parts) > 2 {
+			switch a, arg, _ := strings.Cut(parts[2], "="); a {
+			case Stop:
+				r.Action = Stop
+			case Sleep:
+				if d, err := time.ParseDuration(arg); err == nil && d > 0 {
+					r.Action, r.Pause = Sleep, d
+				}
+			}
+		}
+		out = append(out, r)
 	}
-	parts := strings.SplitN(spec, ":", 3)
-	point, action, n = parts[0], Kill, 1
-	if len(parts) > 1 {
-		if c, err := strconv.ParseInt(parts[1], 10, 64); err == nil && c > 0 {
-			n = c
+	return out
+}
+
+// Hit fires the armed rules for name whose count is reached: SIGKILL (nothing is flushed or
+// closed: that is the point), SIGSTOP, after which Hit returns once the process got SIGCONT, or a
+// pause.
+func Hit(name string) {
+	if !armed.Load() {
+		return
+	}
+	for _, r := range rules {
+		if r.Point != name {
+			continue
+		}
+		n := r.hits.Add(1)
+		switch {
+		case r.Action == Sleep:
+			if n >= r.N {
+				time.Sleep(r.Pause)
+			}
+		case n == r.N:
+			fire(name, r.Action)
 		}
 	}
-	if len(parts) > 2 && parts[2] == Stop {
-		action = Stop
-	}
-	return point, action, n, true
 }
 
-// Hit fires the armed failpoint if name is its point and its count is reached: SIGKILL (nothing is
-// flushed or closed: that is the point), or SIGSTOP, after which Hit returns once the process got
-// SIGCONT.
-func Hit(name string) {
-	if !armed.Load() || name != point {
-		return
-	}
-	if left.Add(-1) != 0 {
-		return
-	}
+func fire(name, action string) {
 	if action == Stop {
 		// A SIGSTOP sent to the process stops it asynchronously: the kernel has another thread
 		// take it, and this one may run on for a while (milliseconds on a loaded machine), long
