@@ -77,6 +77,10 @@ type Kafka struct {
 	RebalanceTimeout Duration `yaml:"rebalance_timeout"`
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh Duration `yaml:"topic_refresh"`
+	// IsolationLevel is read_committed (records of aborted transactions are never loaded, and
+	// those of open ones only once committed) or read_uncommitted (every record, as written).
+	// Default: read_committed, as Kafka Connect's sinks read.
+	IsolationLevel string `yaml:"isolation_level"`
 }
 
 // Output is where files go.
@@ -269,6 +273,9 @@ func (c *Config) WithDefaults() *Config {
 	if d.Kafka.Start == "" {
 		d.Kafka.Start = consumer.StartEarliest
 	}
+	if d.Kafka.IsolationLevel == "" {
+		d.Kafka.IsolationLevel = ReadCommitted
+	}
 	setDur(&d.Kafka.SessionTimeout, 30*time.Second)
 	setDur(&d.Kafka.RebalanceTimeout, 60*time.Second)
 	setDur(&d.Kafka.TopicRefresh, time.Minute)
@@ -360,6 +367,9 @@ func (c *Config) Validate() error {
 		// Older protocol versions carry no record headers, which the raw format and
 		// @header.NAME fields read, and sarama's consumer groups need 0.10.2 anyway.
 		bad("kafka.version", "%s is older than 0.11.0, the oldest protocol kafka2hdfs speaks; set the brokers' version, such as 2.8.0", c.Kafka.Version)
+	}
+	if l := c.Kafka.IsolationLevel; l != "" && l != ReadCommitted && l != ReadUncommitted {
+		bad("kafka.isolation_level", "%q is not %s or %s", l, ReadCommitted, ReadUncommitted)
 	}
 	switch c.Kafka.Start {
 	case consumer.StartEarliest, consumer.StartLatest:

@@ -38,8 +38,17 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	sc.Consumer.Fetch.MaxBytes = 4 << 20
 	sc.Consumer.MaxProcessingTime = time.Second
 	sc.Metadata.RefreshFrequency = time.Duration(c.Kafka.TopicRefresh)
+	if c.Kafka.IsolationLevel != ReadUncommitted {
+		sc.Consumer.IsolationLevel = sarama.ReadCommitted
+	}
 	return sc, nil
 }
+
+// The kafka.isolation_level values.
+const (
+	ReadCommitted   = "read_committed"
+	ReadUncommitted = "read_uncommitted"
+)
 
 // ParseLevel reads a log level name.
 func ParseLevel(s string) (slog.Level, error) {

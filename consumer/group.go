@@ -154,6 +154,7 @@ func New(opts Options) (*Group, error) {
 	if cfg == nil {
 		cfg = sarama.NewConfig()
 		cfg.Version = sarama.V2_8_0_0
+		cfg.Consumer.IsolationLevel = sarama.ReadCommitted
 	}
 	// The commit protocol is the only committer: sarama must never commit on its own.
 	cfg.Consumer.Offsets.AutoCommit.Enable = false
@@ -506,8 +507,9 @@ func (g *Group) rangeTopics(topics []string) []string {
 	return out
 }
 
-// snapshot records each partition's high watermark: batch mode loads up to it and stops. A
-// backfill's targets are the ends of its ranges.
+// snapshot records each partition's log end (the last stable offset under read_committed, else
+// the high watermark): batch mode loads up to it and stops. A backfill's targets are the ends of
+// its ranges.
 func (g *Group) snapshot(topics []string) error {
 	targets := map[offsets.TP]int64{}
 	if g.opts.Ranges != nil {
@@ -522,11 +524,12 @@ func (g *Group) snapshot(topics []string) error {
 			return fmt.Errorf("partitions of %s: %w", t, err)
 		}
 		for _, p := range parts {
-			hw, err := g.client.GetOffset(t, p, sarama.OffsetNewest)
+			tp := offsets.TP{Topic: t, Partition: p}
+			end, err := endOffset(g.client, g.opts.Sarama, tp)
 			if err != nil {
-				return fmt.Errorf("high watermark of %s/%d: %w", t, p, err)
+				return fmt.Errorf("log end of %s: %w", tp, err)
 			}
-			targets[offsets.TP{Topic: t, Partition: p}] = hw
+			targets[tp] = end
 		}
 	}
 	total := g.leftAt(targets)

@@ -247,6 +247,9 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 	defer tick.Stop()
 	msgs := claim.Messages()
 	sw := g.stallWatch(pl.tp, time.Now())
+	// unreadable is the next offset at which skipToTarget last found a record to wait for: not
+	// looked at again until a record moves next.
+	unreadable := int64(-1)
 	for {
 		select {
 		case <-sess.Context().Done():
@@ -294,6 +297,14 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 					return err
 				}
 			}
+			if pl.target >= 0 && pl.next < pl.target && len(claim.Messages()) == 0 && pl.next != unreadable {
+				// A batch claim short of its target with nothing arriving: the offsets left may
+				// hold no record it will be given (transaction markers, aborted records).
+				if done, err := h.skipToTarget(ctx, sess, pl); done || err != nil {
+					return err
+				}
+				unreadable = pl.next // looked: a record is there (sarama delivers it) or the look failed
+			}
 			if st, err := sw.check(now, len(claim.Messages()), pl.next); err != nil {
 				pl.log.Debug("stall check", "err", err)
 			} else if st != nil {
@@ -307,6 +318,36 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			}
 		}
 	}
+}
+
+// skipToTarget ends a batch claim whose offsets left below the target hold no record it will be
+// given: transaction markers (every transactional producer's last write is one, so a partition
+// written by one ends in a marker) and, under read_committed, records of aborted transactions. It
+// asks the broker (firstReadable) rather than guessing from a quiet claim, since a slow fetch
+// would look the same. It flushes and commits what the claim holds, then commits the target as an
+// empty step, so the group's offset reaches the target as any finished batch's does. done: the
+// claim is finished.
+func (h *handler) skipToTarget(ctx context.Context, sess sarama.ConsumerGroupSession, pl *pipeline) (done bool, err error) {
+	at, ok, err := firstReadable(h.g.commits, h.g.opts.Sarama, pl.tp, pl.next, pl.target)
+	if err != nil {
+		pl.log.Debug("batch: look for records before the target", "next", pl.next, "target", pl.target, "err", err)
+		return false, nil
+	}
+	if ok {
+		pl.log.Debug("batch: a record is on its way before the target", "next", pl.next, "record", at, "target", pl.target)
+		return false, nil
+	}
+	pl.log.Info("batch: the offsets left before the target hold no records to load (transaction markers or aborted transactions)",
+		"next", pl.next, "target", pl.target)
+	if err := pl.flush(ctx, "caught up"); err != nil {
+		return true, err
+	}
+	pl.next = pl.target
+	if err := pl.commit(ctx, pl.seal("caught up")); err != nil {
+		return true, err
+	}
+	<-sess.Context().Done()
+	return true, nil
 }
 
 // burst is how many queued messages the loop takes in a row before it looks at its other cases.
