@@ -31,8 +31,13 @@ const slowCommits = "before-prepare:1:sleep=20ms,after-prepare:1:sleep=20ms"
 func TestFaultRandomKill(t *testing.T) {
 	t.Parallel()
 	markStart(t)
+	randomKillScenario(t, newHarness(t, "clicks", 3), "")
+}
+
+// randomKillScenario is TestFaultRandomKill on any harness; label names the systems in the
+// guarantees row ("" for the fast tier's).
+func randomKillScenario(t *testing.T, h *harness, label string) {
 	rng, seed := seeded(t)
-	h := newHarness(t, "clicks", 3)
 	h.more(pick(6_000, 30_000), 50)
 	const group = "g-random-kill"
 	cfgPath := h.writeConfig(t, group, 2*time.Second, smallSteps)
@@ -95,7 +100,7 @@ func TestFaultRandomKill(t *testing.T) {
 		// Not a loader failure, but the scenario did not reach the phases it is meant to.
 		t.Errorf("no kill landed between prepare and commit (%d) or between stage and prepare (%d)", rolledForward, orphanRuns)
 	}
-	h.prove(t, group, "Random SIGKILL (batch binary)",
+	h.prove(t, group, "Random SIGKILL (batch binary)"+label,
 		fmt.Sprintf("%d SIGKILLs at random 150–1500 ms after assignment, %d runs (20 ms pauses before prepare and publish), seed %d; next runs rolled %d prepared steps forward and removed orphans %d times",
 			kills, runs+1, seed, rolledForward, orphanRuns))
 }
@@ -105,7 +110,10 @@ func TestFaultRandomKill(t *testing.T) {
 func TestFaultFailpointSequence(t *testing.T) {
 	t.Parallel()
 	markStart(t)
-	h := newHarness(t, "clicks", 3)
+	failpointSequenceScenario(t, newHarness(t, "clicks", 3), "")
+}
+
+func failpointSequenceScenario(t *testing.T, h *harness, label string) {
 	h.more(3_000, 40)
 	const group = "g-failpoints"
 	cfgPath := h.writeConfig(t, group, 2*time.Second, func(y string) string {
@@ -138,27 +146,32 @@ func TestFaultFailpointSequence(t *testing.T) {
 	if len(final.lines("rolled forward a prepared step")) == 0 && len(final.lines("removed orphan staging file")) == 0 {
 		t.Logf("the final run found nothing to recover (the last kill was after a commit)")
 	}
-	h.prove(t, group, "Failpoint sequence (batch binary)",
+	h.prove(t, group, "Failpoint sequence (batch binary)"+label,
 		fmt.Sprintf("%d SIGKILLs, one at each failpoint: %s", len(points), strings.Join(points, ", ")))
 }
 
 // A member frozen with SIGSTOP in the middle of a step comes back after the group gave its
 // partitions to someone else: it must be fenced and publish nothing that duplicates.
 func TestFaultZombieIsFenced(t *testing.T) {
+	zombieScenarios(t, func(t *testing.T) *harness { return newHarness(t, "clicks", 3) }, "")
+}
+
+// zombieScenarios runs the zombie cases, each on a harness newH makes.
+func zombieScenarios(t *testing.T, newH func(*testing.T) *harness, label string) {
 	for _, tc := range []struct {
 		name, point string
-		// fencedAt is how the zombie's refused commit is named in its log line.
+		// fencedAt is the protocol step whose refused commit the zombie's log line names.
 		fencedAt string
 		// newOwner is the log line by which the new owner shows it cleaned up after the zombie.
 		newOwner string
 	}{
-		{"holding staged files", "after-stage:2:stop", `err="prepare clicks/`, "removed orphan staging file"},
-		{"holding a prepared step", "after-prepare:2:stop", `err="commit clicks/`, "rolled forward a prepared step"},
+		{"holding staged files", "after-stage:2:stop", "prepare", "removed orphan staging file"},
+		{"holding a prepared step", "after-prepare:2:stop", "commit", "rolled forward a prepared step"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			markStart(t)
-			h := newHarness(t, "clicks", 3)
+			h := newH(t)
 			h.more(4_000, 40)
 			const group = "g-zombie"
 			cfgPath := h.writeConfig(t, group, 2*time.Second, nil)
@@ -188,16 +201,17 @@ func TestFaultZombieIsFenced(t *testing.T) {
 			// Wake the zombie: it carries on from the failpoint with its old generation.
 			z.signal(syscall.SIGCONT)
 			err := z.wait(2 * time.Minute)
-			fenced := z.lines("step abandoned", "fenced", tc.fencedAt)
+			fencedAt := `err="` + tc.fencedAt + " " + h.topic + "/"
+			fenced := z.lines("step abandoned", "fenced", fencedAt)
 			if len(fenced) == 0 {
-				t.Fatalf("the zombie was not fenced at %q (exit %v); output:\n%s\nnew owner's log:\n%s", tc.fencedAt, err, z.tail(8000),
+				t.Fatalf("the zombie was not fenced at %q (exit %v); output:\n%s\nnew owner's log:\n%s", fencedAt, err, z.tail(8000),
 					strings.Join(strings.Split(owner.log.String(), "\n")[:min(40, countLines(owner.log.String()))], "\n"))
 			}
 			t.Logf("zombie exit %v; fenced: %s", err, fenced[0])
 			if strings.Contains(z.out.String(), "conflicting final file") {
 				t.Fatalf("the zombie found a conflicting final file; output:\n%s", z.tail(8000))
 			}
-			h.prove(t, group, "Zombie "+tc.name+" (SIGSTOP at "+name+", SIGCONT after takeover)",
+			h.prove(t, group, "Zombie "+tc.name+" (SIGSTOP at "+name+", SIGCONT after takeover)"+label,
 				fmt.Sprintf("1 SIGSTOP for the session to expire, takeover by a new member, SIGCONT; %d refused commit(s) of the zombie",
 					len(z.lines("step abandoned", "fenced"))))
 		})
@@ -209,8 +223,11 @@ func TestFaultZombieIsFenced(t *testing.T) {
 func TestFaultRebalanceStorm(t *testing.T) {
 	t.Parallel()
 	markStart(t)
+	rebalanceStormScenario(t, newHarness(t, "clicks", 6), "")
+}
+
+func rebalanceStormScenario(t *testing.T, h *harness, label string) {
 	rng, seed := seeded(t)
-	h := newHarness(t, "clicks", 6)
 	h.more(2_000, 100)
 	const group = "g-storm"
 	cfgPath := h.writeConfig(t, group, 2*time.Second, nil)
@@ -338,7 +355,7 @@ func TestFaultRebalanceStorm(t *testing.T) {
 	fin.finish(t, 3*time.Minute, func() string {
 		return fmt.Sprintf("committed %v; group: %s", h.committed(group), describeGroup(admin, group))
 	})
-	h.prove(t, group, "Rebalance storm (in-process and subprocess members)",
+	h.prove(t, group, "Rebalance storm (in-process and subprocess members)"+label,
 		fmt.Sprintf("%d joins, %d graceful leaves, %d SIGKILLs over %d actions while producing %d chunks (seed %d)",
 			joins, leaves, killed, actions, chunks, seed))
 }

@@ -142,6 +142,10 @@ func countLanded(rep *verify.Report, produced map[verify.TP]int64, excluded func
 // h.check's full exactly-once check), the committed offsets at the log ends, and the audit.
 func (h *harness) prove(t *testing.T, group, scenario, faults string) {
 	t.Helper()
+	if h.real != nil {
+		h.proveReal(t, group, scenario, faults)
+		return
+	}
 	rep, err := verify.Output(h.root)
 	if err != nil {
 		t.Fatalf("independent read: %v", err)

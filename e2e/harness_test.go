@@ -37,6 +37,9 @@ type harness struct {
 	// excluded reports offsets below the log end that hold no record a consumer sees (aborted
 	// transactional records, commit markers); nil: every offset is a record.
 	excluded func(verify.TP, int64) bool
+	// real is the real test environment the harness runs on; nil on the fast tier (kfake, local
+	// output root).
+	real *realEnv
 }
 
 func newHarness(t *testing.T, topic string, partitions int) *harness {
@@ -116,7 +119,21 @@ topics:
 
 func (h *harness) config(group string) *config.Config {
 	h.t.Helper()
-	cfg, err := config.Parse([]byte(h.configYAML(group)))
+	return h.configEdited(group, nil)
+}
+
+// configEdited is config with the YAML edited first; an edit that changes nothing fails the test
+// (the harness config no longer has what it replaces).
+func (h *harness) configEdited(group string, edit func(string) string) *config.Config {
+	h.t.Helper()
+	y := h.configYAML(group)
+	if edit != nil {
+		before := y
+		if y = edit(y); y == before {
+			h.t.Fatal("the config edit changed nothing: the harness config no longer has what it replaces")
+		}
+	}
+	cfg, err := config.Parse([]byte(y))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -193,6 +193,9 @@ func (p *Partition) endRowGroup(bk *bucket) error {
 	}
 	p.hold(bk, -of.rgBytes)
 	of.rgBytes = 0
+	// The staging file is open and holds data: on HDFS, a file under construction whose lease
+	// this process holds (the real-HDFS tier kills it here).
+	failpoint.Hit("after-row-group")
 	return nil
 }
 
