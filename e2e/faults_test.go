@@ -39,7 +39,7 @@ func TestFaultRandomKill(t *testing.T) {
 func randomKillScenario(t *testing.T, h *harness, label string) {
 	rng, seed := seeded(t)
 	h.more(pick(6_000, 30_000), 50)
-	const group = "g-random-kill"
+	group := h.g("g-random-kill")
 	cfgPath := h.writeConfig(t, group, 2*time.Second, smallSteps)
 	minKills := pick(20, 150)
 	var kills, runs, finished, rolledForward, orphanRuns int
@@ -115,7 +115,7 @@ func TestFaultFailpointSequence(t *testing.T) {
 
 func failpointSequenceScenario(t *testing.T, h *harness, label string) {
 	h.more(3_000, 40)
-	const group = "g-failpoints"
+	group := h.g("g-failpoints")
 	cfgPath := h.writeConfig(t, group, 2*time.Second, func(y string) string {
 		return strings.Replace(y, "max_records: 700", "max_records: 250", 1)
 	})
@@ -173,7 +173,7 @@ func zombieScenarios(t *testing.T, newH func(*testing.T) *harness, label string)
 			markStart(t)
 			h := newH(t)
 			h.more(4_000, 40)
-			const group = "g-zombie"
+			group := h.g("g-zombie")
 			cfgPath := h.writeConfig(t, group, 2*time.Second, nil)
 			name, _, _ := strings.Cut(tc.point, ":")
 
@@ -229,7 +229,7 @@ func TestFaultRebalanceStorm(t *testing.T) {
 func rebalanceStormScenario(t *testing.T, h *harness, label string) {
 	rng, seed := seeded(t)
 	h.more(2_000, 100)
-	const group = "g-storm"
+	group := h.g("g-storm")
 	cfgPath := h.writeConfig(t, group, 2*time.Second, nil)
 
 	// Produce continuously until the storm is over.

@@ -40,6 +40,7 @@ type harness struct {
 	// real is the real test environment the harness runs on; nil on the fast tier (kfake, local
 	// output root).
 	real *realEnv
+	id   string // the real tier's suffix of the harness's topic, groups and root
 }
 
 func newHarness(t *testing.T, topic string, partitions int) *harness {

@@ -62,7 +62,7 @@ func TestRealDataNodeKilled(t *testing.T) {
 	markStart(t)
 	h := newRealHarness(t, "clicks", 3)
 	e := h.real
-	const group = "g-real-dn"
+	group := h.g("g-real-dn")
 	// Steps of a few seconds, so files stay open while the DataNode dies.
 	cfg := h.configEdited(group, func(y string) string {
 		return strings.Replace(y, "max_records: 700\n  max_age: 300ms", "max_records: 100000\n  max_age: 3s", 1)
@@ -115,7 +115,7 @@ func TestRealNameNodeRestart(t *testing.T) {
 	markStart(t)
 	h := newRealHarness(t, "clicks", 3)
 	e := h.real
-	const group = "g-real-nn"
+	group := h.g("g-real-nn")
 	m := h.startLogged("loader", h.config(group), false)
 	h.more(3_000, 100)
 	h.waitCommitted(group, 0.3, 2*time.Minute)
@@ -138,7 +138,7 @@ func TestRealKilledHoldingOpenFile(t *testing.T) {
 	markStart(t)
 	h := newRealHarness(t, "wide", 2)
 	h.more(8_000, 100)
-	const group = "g-real-lease"
+	group := h.g("g-real-lease")
 	cfgPath := h.writeConfig(t, group, 2*time.Second, func(y string) string {
 		y = strings.Replace(y, "max_records: 700\n  max_age: 300ms", "max_records: 100000\n  max_age: 1h", 1)
 		return strings.Replace(y, "output:\n", "output:\n  row_group_size: 64KiB\n", 1)
@@ -213,7 +213,7 @@ func openStagingFiles(t *testing.T, h *harness, fsys storage.FS, root string) in
 func TestRealCommitMetadataLimit(t *testing.T) {
 	markStart(t)
 	h := newRealHarness(t, "wide", 1)
-	const group = "g-real-manifest"
+	group := h.g("g-real-manifest")
 
 	// The broker's limit, seen directly: 4096 bytes pass, 4097 are refused.
 	cl := newClient(t, h.brokers)

@@ -129,9 +129,20 @@ func newRealHarness(t *testing.T, topic string, partitions int) *harness {
 	e := theRealEnv(t)
 	topic = topic + "-" + uniq()
 	createTopic(t, e.brokers, topic, partitions)
-	root := "hdfs://" + e.namenode + "/k2h-e2e/" + unsafeName.ReplaceAllString(t.Name(), "_") + "-" + uniq()
-	return &harness{t: t, brokers: e.brokers, root: root, topic: topic, parts: partitions, real: e,
+	id := uniq()
+	root := "hdfs://" + e.namenode + "/k2h-e2e/" + unsafeName.ReplaceAllString(t.Name(), "_") + "-" + id
+	return &harness{t: t, brokers: e.brokers, root: root, topic: topic, parts: partitions, real: e, id: id,
 		produced: map[verify.TP]int64{}, bad: map[verify.TP]map[int64]bool{}}
+}
+
+// g names a consumer group for the harness: the name itself on the fast tier, where every
+// harness has a broker of its own, and the name with the harness's id on the real broker, which
+// tests share (parallel subtests, -count=3).
+func (h *harness) g(name string) string {
+	if h.real == nil {
+		return name
+	}
+	return name + "-" + h.id
 }
 
 // createTopic creates topic on the real broker and waits until every partition has a leader.
@@ -287,14 +298,14 @@ func tail(s string, n int) string {
 var wantTypes = map[string]javaColumn{
 	"event_id":        {Type: "BINARY", Logical: "STRING", Repetition: "REQUIRED"},
 	"event_time":      {Type: "INT64", Logical: "TIMESTAMP(MILLIS,true)", Repetition: "REQUIRED"},
-	"user_id":         {Type: "INT64", Logical: "", Repetition: "REQUIRED"},
+	"user_id":         {Type: "INT64", Logical: "INTEGER(64,true)", Repetition: "REQUIRED"},
 	"email_hash":      {Type: "BINARY", Logical: "STRING", Repetition: "OPTIONAL"},
 	"price":           {Type: "DOUBLE", Logical: "", Repetition: "OPTIONAL"},
-	"quantity":        {Type: "INT32", Logical: "", Repetition: "OPTIONAL"},
+	"quantity":        {Type: "INT32", Logical: "INTEGER(32,true)", Repetition: "OPTIONAL"},
 	"is_mobile":       {Type: "BOOLEAN", Logical: "", Repetition: "OPTIONAL"},
 	"event_date":      {Type: "INT32", Logical: "DATE", Repetition: "OPTIONAL"},
-	"kafka_offset":    {Type: "INT64", Logical: "", Repetition: "REQUIRED"},
-	"kafka_partition": {Type: "INT32", Logical: "", Repetition: "REQUIRED"},
+	"kafka_offset":    {Type: "INT64", Logical: "INTEGER(64,true)", Repetition: "REQUIRED"},
+	"kafka_partition": {Type: "INT32", Logical: "INTEGER(32,true)", Repetition: "REQUIRED"},
 }
 
 // crossCheck compares parquet-mr's reading of every data file with ours: the same files, the same

@@ -115,7 +115,7 @@ func TestBatchTransactionalTopic(t *testing.T) {
 
 func txnBatchScenario(t *testing.T, h *harness) {
 	txn := h.produceTxn(t, 12, 40, 3)
-	const group = "g-txn"
+	group := h.g("g-txn")
 	m := h.start("batch", h.config(group), true)
 	m.finish(t, 90*time.Second, func() string { return fmt.Sprintf("committed %v, log ends %v", h.committed(group), h.produced) })
 	h.prove(t, group, "Transactional topic in batch mode",
