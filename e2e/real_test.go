@@ -21,16 +21,21 @@ import (
 // fault fired, and ends with proveReal: every offset exactly once through the HDFS client, the
 // committed offsets at the log ends, a clean deep audit, and parquet-mr agreeing with our reader
 // on every data file.
+//
+// The scenarios whose faults hit the shared servers (a DataNode killed, the NameNode restarted) run
+// alone; the others run in parallel (-parallel), each on a topic, groups and root of its own.
 
 // The binary is SIGKILLed at every failpoint of the commit protocol and inside recovery, against
 // the real broker's offset commits and the real NameNode's renames.
 func TestRealFailpointSequence(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	failpointSequenceScenario(t, newRealHarness(t, "clicks", 3), "")
 }
 
 // Random SIGKILLs (at least 20) in one load.
 func TestRealRandomKill(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	randomKillScenario(t, newRealHarness(t, "clicks", 3), "")
 }
@@ -38,6 +43,7 @@ func TestRealRandomKill(t *testing.T) {
 // Members join and leave, gracefully and by SIGKILL, while records are produced: the real group
 // coordinator's rebalances.
 func TestRealRebalanceStorm(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	rebalanceStormScenario(t, newRealHarness(t, "clicks", 6), "")
 }
@@ -52,6 +58,7 @@ func TestRealZombieIsFenced(t *testing.T) {
 // A transactional producer's topic in batch mode: the batch ends at the last stable offset
 // although that offset is a marker, and aborted records are not loaded.
 func TestRealTransactionalBatch(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	txnBatchScenario(t, newRealHarness(t, "payments", 2))
 }
@@ -135,6 +142,7 @@ func TestRealNameNodeRestart(t *testing.T) {
 // whose lease the dead process keeps until the NameNode's soft limit). The next run must not wait
 // for the lease: it removes the file and replays the step.
 func TestRealKilledHoldingOpenFile(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	h := newRealHarness(t, "wide", 2)
 	h.more(8_000, 100)
@@ -211,6 +219,7 @@ func openStagingFiles(t *testing.T, h *harness, fsys storage.FS, root string) in
 // refuse a commit over it, so the loader's inline limit must stay under it, and a step too large
 // for it must be prepared through a manifest file that recovery reads back.
 func TestRealCommitMetadataLimit(t *testing.T) {
+	t.Parallel()
 	markStart(t)
 	h := newRealHarness(t, "wide", 1)
 	group := h.g("g-real-manifest")

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, go vet, staticcheck, and the whole test suite under the
+# Runs every check and test: formatting, go vet, staticcheck, the whole test suite under the
 # race detector (unit tests, fuzz seeds, and the end-to-end runs against an in-process Kafka and
-# the real binary being SIGKILLed). This is the command the README and CI run.
+# the real binary being SIGKILLed), then the real tier (scripts/real-tier.sh: Apache Kafka and
+# Apache HDFS, started from Maven Central's artifacts) when Java and Maven are installed. This is
+# the command the README and CI run.
 #
 #   scripts/test.sh              everything
-#   scripts/test.sh -run Kill    extra arguments go to `go test`
+#   scripts/test.sh -run Kill    extra arguments go to `go test` (the real tier is then skipped)
+#
+#   K2H_REQUIRE_REAL=1   a missing JDK or Maven fails instead of skipping the real tier (CI)
+#   K2H_SKIP_REAL=1      skip the real tier
+#   K2H_REAL_COUNT=N     run each real-tier scenario N times in a row
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,3 +35,17 @@ staticcheck ./...
 
 echo "== go test -race"
 go test -race -timeout 20m "$@" ./...
+
+if [ $# -gt 0 ] || [ "${K2H_SKIP_REAL:-}" = 1 ]; then
+  echo "== real tier SKIPPED (${K2H_SKIP_REAL:+K2H_SKIP_REAL=1}${1:+arguments given})"
+  exit 0
+fi
+if ! command -v java >/dev/null || ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
+  if [ "${K2H_REQUIRE_REAL:-}" = 1 ]; then
+    echo "== real tier: java, javac or mvn is missing and K2H_REQUIRE_REAL=1" >&2
+    exit 1
+  fi
+  echo "== real tier SKIPPED: it needs a JDK 17+ (java, javac) and Maven on PATH (see docs/real-env.md)"
+  exit 0
+fi
+scripts/real-tier.sh
