@@ -58,6 +58,7 @@ const (
 	convTimestampMicros
 	convDate
 	convBytes
+	convDecimal
 )
 
 var convOf = map[string]conv{
@@ -68,7 +69,7 @@ var convOf = map[string]conv{
 
 // TypeNames lists the column types, for messages and docs.
 var TypeNames = []string{TypeString, TypeInt32, TypeInt64, TypeFloat, TypeDouble, TypeBoolean,
-	TypeTimestampMillis, TypeTimestampMicros, TypeDate, TypeBytes}
+	TypeTimestampMillis, TypeTimestampMicros, TypeDate, TypeBytes, TypeDecimal}
 
 // Metadata column names, present in every format so any reader can check what landed.
 const (
@@ -128,6 +129,7 @@ type column struct {
 	def      *parquet.Value // converted default
 	timeFmt  *field.TimeFormat
 	base64   bool
+	dec      *decimalSpec // decimal(P,S) columns
 }
 
 // Options are the knobs shared by every schema of a run.
@@ -310,6 +312,13 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 	case "":
 		return col, nil, fmt.Errorf("type: missing; use one of %s", strings.Join(TypeNames, ", "))
 	default:
+		if isDecimalType(c.Type) {
+			if col.dec, err = parseDecimalType(c.Type); err != nil {
+				return col, nil, fmt.Errorf("type: %w", err)
+			}
+			col.conv, node = convDecimal, col.dec.node()
+			break
+		}
 		return col, nil, fmt.Errorf("type: unknown type %q; use one of %s", c.Type, strings.Join(TypeNames, ", "))
 	}
 	if c.Format != "" {
@@ -337,6 +346,11 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 			pv, err = col.fromTime(t)
 		} else {
 			var v field.Value
+			if col.dec != nil {
+				if err = col.dec.checkDefault(c.Default); err != nil {
+					return col, nil, fmt.Errorf("default: %w", err)
+				}
+			}
 			if v, err = defaultValue(c.Default); err != nil {
 				return col, nil, fmt.Errorf("default: %w", err)
 			}
@@ -471,6 +485,8 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			return parquet.ByteArrayValue(d), nil
 		}
 		return parquet.ByteArrayValue(b), nil
+	case convDecimal:
+		return c.dec.value(fv)
 	case convInt32, convInt64:
 		bits := 64
 		if c.conv == convInt32 {

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path"
 	"path/filepath"
@@ -59,6 +60,8 @@ const (
 //	BOOLEAN                    bool
 //	TIMESTAMP                  Timestamp: the instant in UTC and the declared unit
 //	DATE                       time.Time at UTC midnight of the day
+//	DECIMAL(P,S)               Decimal: the exact value in plain notation with S fractional digits
+//	                           ("-12.30"), whatever the physical type (INT32, INT64, FIXED_LEN_BYTE_ARRAY)
 //	LIST of {key, value}       []Header (the headers column)
 //	other LIST                 []any
 //	other group                map[string]any
@@ -100,6 +103,31 @@ func Micros(n int64) Timestamp { return Timestamp{time.UnixMicro(n).UTC(), "micr
 
 // Date is the value of a DATE column holding days since 1970-01-01.
 func Date(days int32) time.Time { return time.Unix(int64(days)*86400, 0).UTC() }
+
+// Decimal is a DECIMAL value as exact text: an optional "-", the integer digits (at least one) and,
+// when the column's scale S is above 0, a point and exactly S digits, so a value of a decimal(5,2)
+// column reads "-0.05" or "123.40", never "1.234e2". It is a string type of its own, not a string,
+// so that a decimal read back as text (a STRING column) does not compare equal to it.
+type Decimal string
+
+// decimalText renders unscaled × 10^-scale as a Decimal.
+func decimalText(unscaled *big.Int, scale int32) Decimal {
+	digits := new(big.Int).Abs(unscaled).String()
+	if scale <= 0 {
+		if unscaled.Sign() != 0 {
+			digits += strings.Repeat("0", int(-scale))
+		}
+	} else {
+		if pad := int(scale) + 1 - len(digits); pad > 0 {
+			digits = strings.Repeat("0", pad) + digits
+		}
+		digits = digits[:len(digits)-int(scale)] + "." + digits[len(digits)-int(scale):]
+	}
+	if unscaled.Sign() < 0 {
+		digits = "-" + digits
+	}
+	return Decimal(digits)
+}
 
 // Header is one element of a headers list; Value is nil for a null value.
 type Header struct {
@@ -285,6 +313,14 @@ func value(a arrow.Array, i int) (any, error) {
 		return a.Value(i), nil
 	case *array.Date32:
 		return Date(int32(a.Value(i))), nil
+	case *array.Decimal32:
+		return decimalText(big.NewInt(int64(a.Value(i))), decimalScale(a)), nil
+	case *array.Decimal64:
+		return decimalText(big.NewInt(int64(a.Value(i))), decimalScale(a)), nil
+	case *array.Decimal128:
+		return decimalText(a.Value(i).BigInt(), decimalScale(a)), nil
+	case *array.Decimal256:
+		return decimalText(a.Value(i).BigInt(), decimalScale(a)), nil
 	case *array.Timestamp:
 		n := int64(a.Value(i))
 		switch a.DataType().(*arrow.TimestampType).Unit {
@@ -342,6 +378,10 @@ func value(a arrow.Array, i int) (any, error) {
 	}
 	return nil, fmt.Errorf("unsupported arrow type %s", a.DataType())
 }
+
+// decimalScale is the scale of a decimal array: arrow-go reads parquet DECIMALs as Decimal128 (or
+// Decimal256 beyond 38 digits) today, and may pick the narrower types for small precisions.
+func decimalScale(a arrow.Array) int32 { return a.DataType().(arrow.DecimalType).GetScale() }
 
 // isHeaders reports whether a list's elements are {key: string, value: binary} structs.
 func isHeaders(elems arrow.Array) bool {

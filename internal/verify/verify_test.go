@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/decimal"
+	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/decimal256"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -387,5 +394,60 @@ func TestDamagedFooter(t *testing.T) {
 		d := bytes.Clone(good)
 		d[i] ^= 0x55
 		_, _ = ReadFile(bytes.NewReader(d), int64(len(d)))
+	}
+}
+
+// TestDecimal: every arrow decimal width renders as the exact text with the column's scale, so a
+// DECIMAL cell compares exactly, and not equal to the same text in a STRING column.
+func TestDecimal(t *testing.T) {
+	big38, _ := new(big.Int).SetString("-99999999999999999999999999999999999999", 10)
+	cases := []struct {
+		arr  func(mem memory.Allocator) arrow.Array
+		want []any
+	}{{
+		func(mem memory.Allocator) arrow.Array {
+			b := array.NewDecimal32Builder(mem, &arrow.Decimal32Type{Precision: 5, Scale: 2})
+			b.AppendValues([]decimal.Decimal32{1234, -5, 0, -99999}, nil)
+			b.AppendNull()
+			return b.NewArray()
+		},
+		[]any{Decimal("12.34"), Decimal("-0.05"), Decimal("0.00"), Decimal("-999.99"), nil},
+	}, {
+		func(mem memory.Allocator) arrow.Array {
+			b := array.NewDecimal64Builder(mem, &arrow.Decimal64Type{Precision: 18, Scale: 0})
+			b.AppendValues([]decimal.Decimal64{-999999999999999999, 7}, nil)
+			return b.NewArray()
+		},
+		[]any{Decimal("-999999999999999999"), Decimal("7")},
+	}, {
+		func(mem memory.Allocator) arrow.Array {
+			b := array.NewDecimal128Builder(mem, &arrow.Decimal128Type{Precision: 38, Scale: 10})
+			b.AppendValues([]decimal128.Num{decimal128.FromBigInt(big38), decimal128.FromI64(1)}, nil)
+			return b.NewArray()
+		},
+		[]any{Decimal("-9999999999999999999999999999.9999999999"), Decimal("0.0000000001")},
+	}, {
+		func(mem memory.Allocator) arrow.Array {
+			b := array.NewDecimal256Builder(mem, &arrow.Decimal256Type{Precision: 40, Scale: 38})
+			b.AppendValues([]decimal256.Num{decimal256.FromBigInt(big38), decimal256.FromI64(-1)}, nil)
+			return b.NewArray()
+		},
+		[]any{Decimal("-0.99999999999999999999999999999999999999"), Decimal("-0.00000000000000000000000000000000000001")},
+	}}
+	for _, c := range cases {
+		a := c.arr(memory.DefaultAllocator)
+		for i, w := range c.want {
+			got, err := value(a, i)
+			if err != nil || got != w {
+				t.Errorf("%s[%d]: got %#v, %v; want %#v", a.DataType(), i, got, err, w)
+			}
+		}
+		a.Release()
+	}
+	if any(Decimal("1.00")) == any("1.00") {
+		t.Error("a Decimal equals a string")
+	}
+	if got := decimalText(big.NewInt(-12), -2); got != "-1200" {
+		t.Errorf("negative scale: got %s", got)
 	}
 }
