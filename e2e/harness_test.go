@@ -51,6 +51,7 @@ func newHarness(t *testing.T, topic string, partitions int) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(c.Close)
+	teachKfake(c)
 	return &harness{t: t, cluster: c, brokers: c.ListenAddrs(), root: t.TempDir(), topic: topic, parts: partitions,
 		produced: map[verify.TP]int64{}, bad: map[verify.TP]map[int64]bool{}}
 }
@@ -115,7 +116,15 @@ topics:
       - {type: add_field, field: ingested_by, source: hostname}
     partitioner: {granularity: hour}
     schema:%s
-`, strings.Join(h.brokers, ", "), group, h.root, h.topic, sample.Schema)
+`, strings.Join(h.brokers, ", "), group, h.root, h.topic, h.schema())
+}
+
+// schema is the topic's column list: the sample schema, with the real tier's extra columns.
+func (h *harness) schema() string {
+	if h.real != nil {
+		return sample.Schema + realExtraColumns
+	}
+	return sample.Schema
 }
 
 func (h *harness) config(group string) *config.Config {

@@ -283,6 +283,7 @@ func newRestartableHarness(t *testing.T, topic string, partitions int) (h *harne
 	if err != nil {
 		t.Fatal(err)
 	}
+	teachKfake(c)
 	h = &harness{t: t, cluster: c, brokers: c.ListenAddrs(), root: t.TempDir(), topic: topic, parts: partitions,
 		produced: map[verify.TP]int64{}, bad: map[verify.TP]map[int64]bool{}}
 	t.Cleanup(func() { h.cluster.Close() })
@@ -294,6 +295,7 @@ func newRestartableHarness(t *testing.T, topic string, partitions int) (h *harne
 		for {
 			c, err := kfake.NewCluster(opts...)
 			if err == nil {
+				teachKfake(c)
 				h.cluster = c
 				break
 			}

@@ -306,7 +306,14 @@ var wantTypes = map[string]javaColumn{
 	"event_date":      {Type: "INT32", Logical: "DATE", Repetition: "OPTIONAL"},
 	"kafka_offset":    {Type: "INT64", Logical: "INTEGER(64,true)", Repetition: "REQUIRED"},
 	"kafka_partition": {Type: "INT32", Logical: "INTEGER(32,true)", Repetition: "REQUIRED"},
+	// realExtraColumns
+	"amount": {Type: "INT64", Logical: "DECIMAL(10,2)", Repetition: "OPTIONAL"},
 }
+
+// realExtraColumns are added to the sample schema on the real tier: types the reference readers
+// must read back exactly.
+const realExtraColumns = `
+      - {name: amount, type: "decimal(10,2)", field: cart.price}`
 
 // crossCheck compares parquet-mr's reading of every data file with ours: the same files, the same
 // rows in the same order with the same offsets and values, the declared types, and Hive
@@ -464,6 +471,10 @@ func sameValue(ours any, java any) string {
 		s, ok := java.(string)
 		at, err := time.Parse(time.RFC3339Nano, s)
 		if !ok || err != nil || !at.Equal(v.Time) {
+			return differ()
+		}
+	case verify.Decimal:
+		if s, ok := java.(string); !ok || s != string(v) {
 			return differ()
 		}
 	case time.Time: // DATE
