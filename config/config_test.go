@@ -103,6 +103,8 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{`kafka.version: "2.8" is not a Kafka version; write it like 2.8.0 or 3.6.0`}},
 		{name: "version too old", over: map[string]string{"kafka": `kafka: {brokers: ["k1:9092"], version: "0.10.2.0"}`},
 			want: []string{`kafka.version: 0.10.2.0 is older than 0.11.0`}},
+		{name: "isolation level", over: map[string]string{"kafka": `kafka: {brokers: ["k1:9092"], isolation_level: committed}`},
+			want: []string{`kafka.isolation_level: "committed" is not read_committed or read_uncommitted`}},
 		{name: "start", over: map[string]string{"kafka": `kafka: {brokers: ["k1:9092"], start: yesterday}`},
 			want: []string{`kafka.start: "yesterday" is not earliest, latest or an RFC3339 time such as 2026-11-22T00:00:00Z`}},
 		{name: "start without zone", over: map[string]string{"kafka": `kafka: {brokers: ["k1:9092"], start: "2026-11-22T00:00:00"}`},
@@ -431,7 +433,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Kafka{Brokers: []string{"k1:9092"}, Group: "kafka2hdfs", Version: "2.8.0", ClientID: "kafka2hdfs", Start: "earliest",
-		SessionTimeout: Duration(30 * time.Second), RebalanceTimeout: Duration(time.Minute), TopicRefresh: Duration(time.Minute)}
+		SessionTimeout: Duration(30 * time.Second), RebalanceTimeout: Duration(time.Minute), TopicRefresh: Duration(time.Minute),
+		IsolationLevel: ReadCommitted}
 	if !reflect.DeepEqual(c.Kafka, want) {
 		t.Errorf("kafka = %+v, want %+v", c.Kafka, want)
 	}
