@@ -302,7 +302,7 @@ kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the bac
 hdfs_start() {
   local d=$STATE/hdfs fmt=()
   mkdir -p "$d" "$STATE/logs" "$STATE/hadoop-conf"
-  [ -d "$d/data/name1" ] && fmt=(--no-format)
+  compgen -G "$d/data/name*" >/dev/null && fmt=(--no-format) # formatted before: keep the namespace
   cat >"$d/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
