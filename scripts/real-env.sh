@@ -35,6 +35,7 @@ TIMEOUT=${REAL_ENV_TIMEOUT:-120}
 MARK="-Dkafka2hdfs.realenv=$STATE" # on every server JVM's command line: `down` checks it before killing
 
 die() { echo "real-env: $*" >&2; exit 1; }
+die_up() { die "$* (what did start is still running: scripts/real-env.sh down cleans up)"; }
 say() { echo "real-env: $*" >&2; }
 
 need() {
@@ -354,31 +355,33 @@ wait_ready() {
       if [ "$rc" != 0 ]; then
         tail_log "$STATE/logs/kafka-ready.log" 5
         tail_log "$STATE/logs/kafka-server.log"
-        die "Kafka did not become ready"
+        die_up "Kafka did not become ready"
       fi
       kdone=1
+      say "kafka ready after $((SECONDS - deadline + TIMEOUT)) s"
     fi
     if [ -z "$kdone" ] && ! alive kafka; then
       kill "$rpid" 2>/dev/null || true
       tail_log "$STATE/logs/kafka.out"
       tail_log "$STATE/logs/kafka-server.log"
-      die "Kafka exited during startup (logs in $STATE/logs)"
+      die_up "Kafka exited during startup (logs in $STATE/logs)"
     fi
     if [ -z "$hdone" ]; then
       if hdfs_ready; then
         hdone=1
+        say "hdfs ready after $((SECONDS - deadline + TIMEOUT)) s"
       elif ! alive hdfs; then
         [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
         tail_log "$STATE/logs/hdfs.out"
         tail_log "$STATE/logs/hdfs.log"
-        die "HDFS exited during startup (logs in $STATE/logs)"
+        die_up "HDFS exited during startup (logs in $STATE/logs)"
       fi
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
       [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
       [ -z "$kdone" ] && tail_log "$STATE/logs/kafka-server.log"
       [ -z "$hdone" ] && tail_log "$STATE/logs/hdfs.log"
-      die "not ready after $TIMEOUT s (REAL_ENV_TIMEOUT)"
+      die_up "not ready after $TIMEOUT s (REAL_ENV_TIMEOUT)"
     fi
     { [ -n "$kdone" ] && [ -n "$hdone" ]; } || sleep 0.5
   done
@@ -447,6 +450,7 @@ cmd_up() {
   fi
   KAFKA_MAJOR=$major
   prepare "$major"
+  say "classpaths and classes ready in $((SECONDS - start)) s"
   save_state
   if ! alive kafka; then
     [ -f "$STATE/kafka/data/meta.properties" ] && say "Kafka was not running: starting it on its data"
