@@ -22,6 +22,7 @@
 #   REAL_ENV_CACHE     resolved classpaths and compiled classes (default ~/.cache/kafka2hdfs-real-env)
 #   REAL_ENV_TIMEOUT   seconds to wait for readiness (default 120)
 #   REAL_ENV_HADOOP    Hadoop version for hadoop-client-minicluster (default: testenv/pom.xml's)
+#   REAL_ENV_HDFS_CONF extra HDFS settings for MiniHdfs, "key=value key=value" (e.g. dfs.blocksize=1048576)
 #   MAVEN_ARGS_EXTRA   extra arguments for mvn (e.g. -o, -s settings.xml)
 set -euo pipefail
 
@@ -85,6 +86,7 @@ classpath() {
   fi
   rm -f "$tmp.log"
   mv "$tmp" "$file"
+  find "$CACHE" -maxdepth 1 -name "cp-$stack-*.txt" ! -path "$file" -delete 2>/dev/null || true
   echo "$file"
 }
 
@@ -301,9 +303,10 @@ kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the bac
 # ---- HDFS ----
 
 hdfs_start() {
-  local d=$STATE/hdfs fmt=()
+  local d=$STATE/hdfs fmt=() kv
   mkdir -p "$d" "$STATE/logs" "$STATE/hadoop-conf"
   compgen -G "$d/data/name*" >/dev/null && fmt=(--no-format) # formatted before: keep the namespace
+  for kv in ${REAL_ENV_HDFS_CONF:-}; do fmt+=(--conf "$kv"); done
   cat >"$d/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
