@@ -512,7 +512,11 @@ require_up() {
 cmd_status() {
   require_up
   local rc=0
-  [ -f "$STATE/env" ] && cat "$STATE/env"
+  if [ -f "$STATE/env" ]; then
+    cat "$STATE/env"
+  else
+    echo "no env yet: an up is in progress, or the last one failed"
+  fi
   if alive kafka; then
     echo "kafka: pid $(cat "$STATE/kafka.pid"), $(kafka_tool ready "127.0.0.1:$KAFKA_PORT" 10 2>&1 | tail -n1)"
   else
@@ -568,7 +572,7 @@ cmd_fetch() {
   for s in kafka4 kafka3 hdfs; do
     f=$(classpath "$s" force)
     case $s in kafka*) classes kafka "$f" >/dev/null ;; *) classes hdfs "$f" >/dev/null ;; esac
-    say "$s: $(tr ':' '\n' <"$f" | wc -l) jars resolved, sources compiled"
+    say "$s: $(tr ':' '\n' <"$f" | grep -c .) jars resolved, sources compiled"
   done
   say "fetch done in $((SECONDS - start)) s (Maven repository: ~/.m2, cache: $CACHE)"
 }
