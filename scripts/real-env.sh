@@ -22,6 +22,7 @@
 #   REAL_ENV_CACHE     resolved classpaths and compiled classes (default ~/.cache/kafka2hdfs-real-env)
 #   REAL_ENV_TIMEOUT   seconds to wait for readiness (default 120)
 #   REAL_ENV_HADOOP    Hadoop version for hadoop-client-minicluster (default: testenv/pom.xml's)
+#   REAL_ENV_HDFS_CONF extra HDFS settings for MiniHdfs, "key=value key=value" (e.g. dfs.blocksize=1048576)
 #   MAVEN_ARGS_EXTRA   extra arguments for mvn (e.g. -o, -s settings.xml)
 set -euo pipefail
 
@@ -35,6 +36,7 @@ TIMEOUT=${REAL_ENV_TIMEOUT:-120}
 MARK="-Dkafka2hdfs.realenv=$STATE" # on every server JVM's command line: `down` checks it before killing
 
 die() { echo "real-env: $*" >&2; exit 1; }
+die_up() { die "$* (what did start is still running: scripts/real-env.sh down cleans up)"; }
 say() { echo "real-env: $*" >&2; }
 
 need() {
@@ -84,6 +86,7 @@ classpath() {
   fi
   rm -f "$tmp.log"
   mv "$tmp" "$file"
+  find "$CACHE" -maxdepth 1 -name "cp-$stack-*.txt" ! -path "$file" -delete 2>/dev/null || true
   echo "$file"
 }
 
@@ -299,10 +302,31 @@ kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the bac
 
 # ---- HDFS ----
 
+# hdfs_webapps: the NameNode's and DataNodes' web apps (webapps/ of hadoop-client-minicluster),
+# unpacked once into the cache; first on MiniHdfs's classpath, Jetty serves them from there instead
+# of extracting them from the 55 MB jar at every (re)start, which takes seconds per server on a
+# loaded machine. Same files, same servlets.
+hdfs_webapps() {
+  local jar dir tmp
+  jar=$(tr ':' '\n' <"$STATE/classes/hdfs.cp" | grep '/hadoop-client-minicluster-[^/]*\.jar$' | head -n1)
+  [ -n "$jar" ] || return 0
+  dir=$CACHE/webapps-$(basename "$jar" .jar)
+  if [ ! -f "$dir/.ok" ]; then
+    tmp=$(mktemp -d "$CACHE/webapps.XXXXXX")
+    (cd "$tmp" && jar xf "$jar" webapps/) || { rm -rf "$tmp"; return 0; }
+    touch "$tmp/.ok"
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+  fi
+  echo "$dir:"
+}
+
 hdfs_start() {
-  local d=$STATE/hdfs fmt=()
+  local d=$STATE/hdfs fmt=() kv webapps
   mkdir -p "$d" "$STATE/logs" "$STATE/hadoop-conf"
-  [ -d "$d/data/name1" ] && fmt=(--no-format)
+  compgen -G "$d/data/name*" >/dev/null && fmt=(--no-format) # formatted before: keep the namespace
+  for kv in ${REAL_ENV_HDFS_CONF:-}; do fmt+=(--conf "$kv"); done
+  webapps=$(hdfs_webapps)
   cat >"$d/log4j.properties" <<EOF
 log4j.rootLogger=INFO, file
 log4j.appender.file=org.apache.log4j.FileAppender
@@ -319,7 +343,7 @@ EOF
 EOF
   setsid java "$MARK" -Xms128m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
     -Dlog4j.configuration="file:$d/log4j.properties" \
-    -cp "$STATE/classes/hdfs:$(cat "$STATE/classes/hdfs.cp")" \
+    -cp "$webapps$STATE/classes/hdfs:$(cat "$STATE/classes/hdfs.cp")" \
     MiniHdfs --base "$d/data" --nn-port "$HDFS_NN_PORT" --control-port "$HDFS_CONTROL_PORT" "${fmt[@]}" \
     >>"$STATE/logs/hdfs.out" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/hdfs.pid"
@@ -354,31 +378,33 @@ wait_ready() {
       if [ "$rc" != 0 ]; then
         tail_log "$STATE/logs/kafka-ready.log" 5
         tail_log "$STATE/logs/kafka-server.log"
-        die "Kafka did not become ready"
+        die_up "Kafka did not become ready"
       fi
       kdone=1
+      say "kafka ready after $((SECONDS - deadline + TIMEOUT)) s"
     fi
     if [ -z "$kdone" ] && ! alive kafka; then
       kill "$rpid" 2>/dev/null || true
       tail_log "$STATE/logs/kafka.out"
       tail_log "$STATE/logs/kafka-server.log"
-      die "Kafka exited during startup (logs in $STATE/logs)"
+      die_up "Kafka exited during startup (logs in $STATE/logs)"
     fi
     if [ -z "$hdone" ]; then
       if hdfs_ready; then
         hdone=1
+        say "hdfs ready after $((SECONDS - deadline + TIMEOUT)) s"
       elif ! alive hdfs; then
         [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
         tail_log "$STATE/logs/hdfs.out"
         tail_log "$STATE/logs/hdfs.log"
-        die "HDFS exited during startup (logs in $STATE/logs)"
+        die_up "HDFS exited during startup (logs in $STATE/logs)"
       fi
     fi
     if [ "$SECONDS" -ge "$deadline" ]; then
       [ -n "$rpid" ] && kill "$rpid" 2>/dev/null || true
       [ -z "$kdone" ] && tail_log "$STATE/logs/kafka-server.log"
       [ -z "$hdone" ] && tail_log "$STATE/logs/hdfs.log"
-      die "not ready after $TIMEOUT s (REAL_ENV_TIMEOUT)"
+      die_up "not ready after $TIMEOUT s (REAL_ENV_TIMEOUT)"
     fi
     { [ -n "$kdone" ] && [ -n "$hdone" ]; } || sleep 0.5
   done
@@ -447,6 +473,7 @@ cmd_up() {
   fi
   KAFKA_MAJOR=$major
   prepare "$major"
+  say "classpaths and classes ready in $((SECONDS - start)) s"
   save_state
   if ! alive kafka; then
     [ -f "$STATE/kafka/data/meta.properties" ] && say "Kafka was not running: starting it on its data"
@@ -485,7 +512,11 @@ require_up() {
 cmd_status() {
   require_up
   local rc=0
-  [ -f "$STATE/env" ] && cat "$STATE/env"
+  if [ -f "$STATE/env" ]; then
+    cat "$STATE/env"
+  else
+    echo "no env yet: an up is in progress, or the last one failed"
+  fi
   if alive kafka; then
     echo "kafka: pid $(cat "$STATE/kafka.pid"), $(kafka_tool ready "127.0.0.1:$KAFKA_PORT" 10 2>&1 | tail -n1)"
   else
@@ -541,7 +572,7 @@ cmd_fetch() {
   for s in kafka4 kafka3 hdfs; do
     f=$(classpath "$s" force)
     case $s in kafka*) classes kafka "$f" >/dev/null ;; *) classes hdfs "$f" >/dev/null ;; esac
-    say "$s: $(tr ':' '\n' <"$f" | wc -l) jars resolved, sources compiled"
+    say "$s: $(tr ':' '\n' <"$f" | grep -c .) jars resolved, sources compiled"
   done
   say "fetch done in $((SECONDS - start)) s (Maven repository: ~/.m2, cache: $CACHE)"
 }

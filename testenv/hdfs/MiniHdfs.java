@@ -20,7 +20,7 @@ import org.apache.hadoop.hdfs.server.namenode.NameNode;
  * replication 3, plus a small control HTTP server for fault injection.
  *
  * <pre>
- *   MiniHdfs --base DIR --nn-port P --control-port C [--datanodes 3] [--no-format]
+ *   MiniHdfs --base DIR --nn-port P --control-port C [--datanodes 3] [--no-format] [--conf KEY=VALUE]...
  *
  *   GET  /status                 {"ready":true,"namenode_port":P,"datanodes":[{"index":0,"xfer_port":..,"alive":true},..]}
  *   POST /kill-datanode?n=N      stop DataNode N (0-based, stable across restarts); its port stays reserved
@@ -91,6 +91,7 @@ public final class MiniHdfs {
     String base = null;
     int nnPort = 0, controlPort = 0, n = 3;
     boolean format = true;
+    java.util.Map<String, String> extra = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--base": base = args[++i]; break;
@@ -98,8 +99,15 @@ public final class MiniHdfs {
         case "--control-port": controlPort = Integer.parseInt(args[++i]); break;
         case "--datanodes": n = Integer.parseInt(args[++i]); break;
         case "--no-format": format = false; break;
+        case "--conf": {
+          String kv = args[++i];
+          int eq = kv.indexOf('=');
+          if (eq <= 0) throw new IllegalArgumentException("--conf wants KEY=VALUE, not " + kv);
+          extra.put(kv.substring(0, eq), kv.substring(eq + 1));
+          break;
+        }
         default:
-          System.err.println("usage: MiniHdfs --base DIR --nn-port P --control-port C [--datanodes N] [--no-format]");
+          System.err.println("usage: MiniHdfs --base DIR --nn-port P --control-port C [--datanodes N] [--no-format] [--conf KEY=VALUE]...");
           System.exit(2);
       }
     }
@@ -110,6 +118,7 @@ public final class MiniHdfs {
     new File(base).mkdirs();
     long t0 = System.nanoTime();
     Configuration conf = conf(base);
+    extra.forEach(conf::set);
     MiniDFSCluster cluster =
         new MiniDFSCluster.Builder(conf, new File(base))
             .nameNodePort(nnPort)
