@@ -39,18 +39,29 @@ func (h *harness) produceTxn(t *testing.T, rounds, perTxn, abortEvery int) txnPr
 	r := rand.New(rand.NewPCG(7, 11))
 	start := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
 	aborted := 0
+	// wantEnd is each partition's log end once every marker is written: its records plus one
+	// marker per transaction that wrote to it.
+	wantEnd := map[int32]int64{}
 	for round := 0; round < rounds; round++ {
 		if err := cl.BeginTransaction(); err != nil {
 			t.Fatalf("begin transaction %d: %v", round, err)
 		}
 		abort := abortEvery > 0 && round%abortEvery == abortEvery-1 && round != rounds-1
+		touched := map[int32]bool{}
 		for i := 0; i < perTxn; i++ {
 			n := round*perTxn + i
 			ts := start.Add(time.Duration(n) * 2 * time.Second)
 			key, value := sample.Event(r, n, ts, 0)
-			if err := cl.ProduceSync(ctx, &kgo.Record{Key: key, Value: value, Timestamp: ts}).FirstErr(); err != nil {
+			res := cl.ProduceSync(ctx, &kgo.Record{Key: key, Value: value, Timestamp: ts})
+			rec, err := res.First()
+			if err != nil {
 				t.Fatalf("produce in transaction %d: %v", round, err)
 			}
+			wantEnd[rec.Partition]++
+			touched[rec.Partition] = true
+		}
+		for p := range touched {
+			wantEnd[p]++
 		}
 		if abort {
 			aborted += perTxn
@@ -65,9 +76,19 @@ func (h *harness) produceTxn(t *testing.T, rounds, perTxn, abortEvery int) txnPr
 	out := txnProduced{committed: map[verify.TP]map[int64]bool{}, aborted: aborted}
 	ends := map[int32]int64{}
 	for p := int32(0); p < int32(h.parts); p++ {
-		end, err := adm.GetOffset(h.topic, p, -1)
-		if err != nil {
-			t.Fatal(err)
+		// EndTransaction returns once the coordinator decided; Kafka writes the markers to the
+		// partitions after that (kfake before), so wait for them to be in the log.
+		var end int64
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if end, err = adm.GetOffset(h.topic, p, -1); err != nil {
+				t.Fatal(err)
+			}
+			if end == wantEnd[p] {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("partition %d: log end %d, want %d (records and markers) after 30s", p, end, wantEnd[p])
+			}
 		}
 		ends[p] = end
 		h.produced[verify.TP{Topic: h.topic, Partition: p}] = end

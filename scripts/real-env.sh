@@ -226,6 +226,10 @@ transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=1000
+# Test data carries fixed event times (2026-11-22...) as its record timestamps; time retention
+# (168 h by default) would delete it seconds after the broker's first retention check (30 s
+# after start), which the loader rightly reports as offsets lost to retention. Keep everything.
+log.retention.ms=-1
 EOF
   if [ "$KAFKA_MAJOR" = 4 ]; then
     cat >>"$d/server.properties" <<EOF
