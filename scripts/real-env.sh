@@ -86,7 +86,6 @@ classpath() {
   fi
   rm -f "$tmp.log"
   mv "$tmp" "$file"
-  find "$CACHE" -maxdepth 1 -name "cp-$stack-*.txt" ! -path "$file" -delete 2>/dev/null || true
   echo "$file"
 }
 
@@ -124,17 +123,16 @@ install_classes() {
 
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-pick_port() { # a port nothing listens on, below the usual ephemeral range
-  local p i
-  for i in $(seq 200); do
+pick_ports() { # pick_ports N: N distinct ports nothing listens on, below the usual ephemeral range
+  local p i picked=" "
+  for i in $(seq 400); do
     p=$((20000 + RANDOM % 12000))
-    case " ${PICKED:-} " in *" $p "*) continue ;; esac
+    case "$picked" in *" $p "*) continue ;; esac
     port_busy "$p" && continue
-    PICKED="${PICKED:-} $p"
-    echo "$p"
-    return
+    picked="$picked$p "
+    [ "$(wc -w <<<"$picked")" -ge "$1" ] && { echo $picked; return; }
   done
-  die "no free port found"
+  die "no free ports found"
 }
 
 alive() { # alive NAME: the recorded pid runs and is ours
@@ -462,7 +460,7 @@ cmd_up() {
       cat "$STATE/env"
       return
     fi
-    if alive kafka && [ "$KAFKA_MAJOR" != "$major" ]; then
+    if [ "$KAFKA_MAJOR" != "$major" ]; then
       say "switching Kafka from $KAFKA_MAJOR to $major: stopping it and deleting its data"
       stop kafka
       rm -rf "$STATE/kafka"
@@ -470,10 +468,7 @@ cmd_up() {
   else
     rm -rf "$STATE"
     mkdir -p "$STATE"
-    KAFKA_PORT=$(pick_port)
-    KAFKA_CONTROLLER_PORT=$(pick_port)
-    HDFS_NN_PORT=$(pick_port)
-    HDFS_CONTROL_PORT=$(pick_port)
+    read -r KAFKA_PORT KAFKA_CONTROLLER_PORT HDFS_NN_PORT HDFS_CONTROL_PORT <<<"$(pick_ports 4)"
   fi
   KAFKA_MAJOR=$major
   prepare "$major"
