@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"strings"
 	"time"
@@ -26,6 +27,16 @@ an independent Parquet reader: every offset must be in exactly one file, or the 
 Then the many-buckets scenario: --buckets-partitions partitions with event times at random over
 --buckets-span, so every partition writes every hourly bucket at once, under the memory budget.
 
+The broker and the test HDFS listen on free loopback ports the kernel picks, so the bench runs
+beside other work. --brokers HOST:PORT[,...] uses an external Kafka instead of dev-kafka: the
+bench creates a topic of its own there (--topic plus a unique suffix, --partitions partitions,
+replication 1), seeds it from its own process and deletes it at the end; the broker's CPU is not
+measured. --hdfs-namenode HOST:PORT uses an external HDFS for the HDFS sink instead of dev-hdfs:
+every run writes under /kafka2hdfs-bench-<unique> there, removed once verified. With either, the
+report is titled "against real servers" and says what the servers were (--brokers-desc,
+--hdfs-desc); scripts/bench-real.sh runs it against scripts/real-env.sh's Apache Kafka and HDFS
+and writes docs/performance-real.md.
+
 Prints a summary and, with --out, writes the Markdown report (docs/performance.md).`,
 		Flags: []cli.Flag{
 			&cli.IntFlag{Name: "records", Value: d.Records, Usage: "messages to seed"},
@@ -35,7 +46,12 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 			&cli.IntFlag{Name: "repeats", Value: d.Repeats, Usage: "runs of each party; the report shows the median and min/max"},
 			&cli.StringFlag{Name: "kafka-compression", Value: d.Compression, Usage: "compression of the seeded Kafka batches: none, snappy, lz4 or zstd"},
 			&cli.BoolFlag{Name: "local", Value: true, Usage: "measure the loader to the local filesystem"},
-			&cli.BoolFlag{Name: "hdfs", Value: true, Usage: "measure the loader to the test HDFS"},
+			&cli.BoolFlag{Name: "hdfs", Value: true, Usage: "measure the loader to HDFS (dev-hdfs, or --hdfs-namenode)"},
+			&cli.StringFlag{Name: "topic", Value: d.Topic, Usage: "topic name (with --brokers, a prefix: a unique suffix is added)"},
+			&cli.StringFlag{Name: "brokers", Usage: "use this external Kafka (`HOST:PORT[,...]`) instead of a dev-kafka process"},
+			&cli.StringFlag{Name: "brokers-desc", Usage: "what the --brokers are, for the report (e.g. \"Apache Kafka 4.4.0 (real broker, KRaft, loopback)\")"},
+			&cli.StringFlag{Name: "hdfs-namenode", Usage: "use the external HDFS whose NameNode is at `HOST:PORT` for the HDFS sink instead of dev-hdfs"},
+			&cli.StringFlag{Name: "hdfs-desc", Usage: "what the --hdfs-namenode is, for the report (e.g. \"Apache HDFS 3.4.2 MiniDFSCluster (3 DataNodes, replication 3)\")"},
 			&cli.IntFlag{Name: "buckets-records", Value: d.Buckets.Records, Usage: "messages in the many-buckets scenario (0: skip it)"},
 			&cli.IntFlag{Name: "buckets-partitions", Value: d.Buckets.Partitions, Usage: "partitions in the many-buckets scenario"},
 			&cli.DurationFlag{Name: "buckets-span", Value: d.Buckets.Span, Usage: "event times at random over this span in the many-buckets scenario"},
@@ -64,11 +80,23 @@ func runBench(c *cli.Context) error {
 	o.Buckets = bench.BucketsOptions{Records: c.Int("buckets-records"), Partitions: c.Int("buckets-partitions"), Span: c.Duration("buckets-span"),
 		MaxBufferedBytes: c.String("buckets-max-buffered"), MaxOpenFiles: c.Int("buckets-max-open-files")}
 	o.WorkDir, o.ProfileDir, o.Note, o.Timeout = c.String("work-dir"), c.String("cpuprofile-dir"), c.String("note"), c.Duration("timeout")
+	o.Topic = c.String("topic")
+	if v := c.String("brokers"); v != "" {
+		for _, b := range strings.Split(v, ",") {
+			if b = strings.TrimSpace(b); b != "" {
+				o.Brokers = append(o.Brokers, b)
+			}
+		}
+	}
+	o.BrokersDesc, o.HDFSNameNode, o.HDFSDesc = c.String("brokers-desc"), c.String("hdfs-namenode"), c.String("hdfs-desc")
 	o.Command = benchCommandLine(c)
 	o.Log = stderr
 	if o.Repeats < 1 || o.Records < 1 || o.Partitions < 1 || o.Size < 0 || o.Span <= 0 ||
 		(o.Buckets.Records > 0 && (o.Buckets.Partitions < 1 || o.Buckets.Span <= 0)) {
 		return configError{fmt.Errorf("--records, --repeats and --partitions must be at least 1, --size not negative, --span positive (and the --buckets-* likewise)")}
+	}
+	if err := checkHostPorts(o.Brokers, o.HDFSNameNode); err != nil {
+		return configError{err}
 	}
 	rep, err := bench.Run(c.Context, o)
 	if err != nil {
@@ -90,6 +118,22 @@ func runBench(c *cli.Context) error {
 		}
 		if err := os.WriteFile(p, js, 0o644); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// checkHostPorts rejects --brokers and --hdfs-namenode values that are not host:port, before
+// anything is started.
+func checkHostPorts(brokers []string, namenode string) error {
+	for _, b := range brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			return fmt.Errorf("--brokers %q: want host:port: %w", b, err)
+		}
+	}
+	if namenode != "" {
+		if _, _, err := net.SplitHostPort(namenode); err != nil {
+			return fmt.Errorf("--hdfs-namenode %q: want host:port: %w", namenode, err)
 		}
 	}
 	return nil

@@ -3,14 +3,21 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/IBM/sarama"
+	"github.com/colinmarc/hdfs/v2"
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -118,6 +125,118 @@ func TestBenchSmoke(t *testing.T) {
 				t.Fatalf("damaged output: err = %v, want a verification failure", err)
 			}
 		})
+	}
+}
+
+// TestBenchExternalServers runs `kafka2hdfs bench --brokers --hdfs-namenode` against a kfake
+// cluster and a test HDFS started here, standing in for the real servers of scripts/real-env.sh
+// (which need Java): the bench must create, seed and measure a topic of its own on the broker,
+// write and verify under a directory of its own on the HDFS, leave neither behind, and label
+// the report as a run against external servers.
+func TestBenchExternalServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts several processes")
+	}
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.GroupMinSessionTimeout(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	brokers := kc.ListenAddrs()
+	hc, err := hdfstest.Start(hdfstest.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hc.Close()
+
+	saved := benchChildEnv
+	benchChildEnv = []string{benchChildVar + "=1"}
+	t.Cleanup(func() { benchChildEnv = saved })
+	dir := t.TempDir()
+	md, js := filepath.Join(dir, "perf-real.md"), filepath.Join(dir, "perf-real.json")
+	var out, log bytes.Buffer
+	app := newApp()
+	app.Writer, app.ErrWriter = &out, &log
+	savedStderr := stderr
+	stderr = &log
+	t.Cleanup(func() { stderr = savedStderr })
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	err = app.RunContext(ctx, []string{"kafka2hdfs", "bench", "--brokers", strings.Join(brokers, ","), "--hdfs-namenode", hc.NameNodeAddr(),
+		"--brokers-desc", "kfake (stand-in)", "--hdfs-desc", "hdfstest (stand-in)",
+		"--records", "3000", "--partitions", "3", "--repeats", "1", "--buckets-records", "0", "--timeout", "2m",
+		"--out", md, "--json", js})
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, log.String())
+	}
+
+	var rep bench.Report
+	b, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Broker.External || !rep.HDFS.External || !strings.HasPrefix(rep.Broker.Topic, "bench-") || rep.Broker.APIGuess == "" {
+		t.Errorf("report's servers: broker %+v, HDFS %+v; want both external, a topic of the bench's own and a version guess", rep.Broker, rep.HDFS)
+	}
+	names := map[string]bool{}
+	for _, p := range rep.Parties {
+		names[p.Name] = true
+		if len(p.Runs) != 1 || p.Runs[0].Records != 3000 {
+			t.Errorf("%s: %d runs, want 1 of 3000 records", p.Name, len(p.Runs))
+		}
+		if p.Name != bench.PartyCeiling && (len(p.Runs) == 0 || p.Runs[0].Output == nil || p.Runs[0].Output.Rows != 3000) {
+			t.Errorf("%s: no verified output of 3000 rows", p.Name)
+		}
+	}
+	if !names[bench.PartyCeiling] || !names[bench.PartyLocal] || !names[bench.PartyExternalHDFS] {
+		t.Errorf("parties %v; want the ceiling, local and external HDFS", names)
+	}
+
+	report, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"# Performance against real servers", "| Source | kfake (stand-in) at " + brokers[0],
+		"| HDFS sink | hdfstest (stand-in), NameNode at " + hc.NameNodeAddr(), "| n/a (external) |",
+		"Broker CPU is not measured", "--brokers=" + brokers[0]} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report has no %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("report:\n%s", report)
+	}
+
+	// Nothing left behind: the topic is deleted, the HDFS directory removed.
+	sc := sarama.NewConfig()
+	client, err := sarama.NewClient(brokers, sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	topics, err := client.Topics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tp := range topics {
+		if strings.HasPrefix(tp, "bench-") {
+			t.Errorf("topic %s left on the broker", tp)
+		}
+	}
+	hcl, err := hdfs.NewClient(hdfs.ClientOptions{Addresses: []string{hc.NameNodeAddr()}, User: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hcl.Close()
+	infos, err := hcl.ReadDir("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fi := range infos {
+		t.Errorf("%s left on the HDFS", fi.Name())
 	}
 }
 

@@ -1,13 +1,17 @@
 // Package bench measures the loader against the fastest a sarama consumer group can read the same
-// data on the same machine, in one run: the instrument behind `kafka2hdfs bench`, scripts/bench.sh
-// and docs/performance.md.
+// data on the same machine, in one run: the instrument behind `kafka2hdfs bench`, scripts/bench.sh,
+// docs/performance.md and docs/performance-real.md.
 //
 // Every measured party is its own process (the kafka2hdfs binary again), so its CPU time and peak
 // RSS come from the kernel's accounting of that process alone, and the broker (kfake, in a
 // `dev-kafka` process) and the test HDFS (`dev-hdfs`) do not share a heap or a scheduler with what
-// is measured. Every loader run starts with a fresh consumer group and a fresh output root, and its
-// output is read back with internal/verify, the independent arrow-go reader: every produced offset
-// must be in exactly one file, or the benchmark fails. A fast wrong run cannot pass.
+// is measured. Options.Brokers and Options.HDFSNameNode replace either with an external server
+// (the real Apache Kafka and HDFS of scripts/real-env.sh): the bench then creates and seeds a topic
+// of its own there, and writes under a directory of its own.
+//
+// Every loader run starts with a fresh consumer group and a fresh output root, and its output is
+// read back with internal/verify, the independent arrow-go reader: every produced offset must be
+// in exactly one file, or the benchmark fails. A fast wrong run cannot pass.
 package bench
 
 import (
@@ -47,7 +51,20 @@ type Options struct {
 	Compression string // of the Kafka batches: none, snappy, lz4, zstd
 
 	Local bool // measure the loader to the local filesystem
-	HDFS  bool // measure the loader to the test HDFS
+	HDFS  bool // measure the loader to HDFS (dev-hdfs, or HDFSNameNode)
+
+	// Brokers, if set, is an external Kafka used instead of a dev-kafka process. The bench creates
+	// a topic of its own there (Topic plus a unique suffix; Partitions partitions, replication 1)
+	// through sarama's ClusterAdmin, seeds it from this process with the same code dev-kafka
+	// seeds with, and deletes it at the end. The broker's CPU is not measured. BrokersDesc says
+	// in the report what the broker is (e.g. "Apache Kafka 4.4.0 (real broker, KRaft, loopback)").
+	Brokers     []string
+	BrokersDesc string
+	// HDFSNameNode, if set (host:port), is an external HDFS used for the HDFS sink instead of a
+	// dev-hdfs process per run. Each run writes under a directory of its own there
+	// (/kafka2hdfs-bench-<unique>), removed once verified. HDFSDesc says in the report what it is.
+	HDFSNameNode string
+	HDFSDesc     string
 
 	// Buckets is the many-buckets scenario; Records 0 skips it.
 	Buckets BucketsOptions
@@ -64,7 +81,7 @@ type Options struct {
 	// Command is the command line shown in the report; Note is a paragraph added to it.
 	Command, Note string
 	// Log receives progress lines; nil discards them.
-	Log io.Writer
+	Log io.Writer `json:"-"`
 }
 
 // BucketsOptions shape the many-buckets scenario.
@@ -92,6 +109,8 @@ const (
 	PartyCeiling = "sarama group (ceiling)"
 	PartyLocal   = "loader → local fs"
 	PartyHDFS    = "loader → test HDFS"
+	// PartyExternalHDFS is the loader to Options.HDFSNameNode.
+	PartyExternalHDFS = "loader → HDFS"
 )
 
 // Report is everything a run measured.
@@ -108,12 +127,42 @@ type Report struct {
 	Sarama       string // the sarama settings both sides use
 	// CeilingStalls counts raw consumer runs that stalled and were retried.
 	CeilingStalls int
+	// Broker and HDFS say which servers the run used.
+	Broker BrokerInfo
+	HDFS   HDFSInfo
 
 	want map[verify.TP]int64
 }
 
 // Expected is what the main topic held: records per topic-partition, offsets 0..n-1.
 func (rep *Report) Expected() map[verify.TP]int64 { return rep.want }
+
+// BrokerInfo describes the Kafka the run read from.
+type BrokerInfo struct {
+	// External is true for Options.Brokers; false for a dev-kafka (kfake) process.
+	External bool
+	Addrs    []string `json:",omitempty"`
+	Desc     string   `json:",omitempty"`
+	// APIGuess is franz-go's kversion guess of the broker's release from its ApiVersions
+	// response, a check on Desc (external brokers only).
+	APIGuess string `json:",omitempty"`
+	// Topic is the topic the main scenario created (external brokers only).
+	Topic string `json:",omitempty"`
+	// CoordinatorWait is how long the broker took to name a group coordinator before the first
+	// run (external brokers only; see warmCoordinator).
+	CoordinatorWait time.Duration `json:",omitempty"`
+}
+
+// HDFSInfo describes the HDFS the HDFS sink wrote to.
+type HDFSInfo struct {
+	// External is true for Options.HDFSNameNode; false for dev-hdfs processes.
+	External bool
+	NameNode string `json:",omitempty"`
+	Desc     string `json:",omitempty"`
+	// ReplicationMin and ReplicationMax bound the block replication of the data files the loader
+	// wrote, as the NameNode lists them, over every file of every run (external HDFS only).
+	ReplicationMin, ReplicationMax int `json:",omitempty"`
+}
 
 // SeedReport describes the seeded topic.
 type SeedReport struct {
@@ -195,8 +244,12 @@ func ParseLoaderSummary(out string) LoaderSummary {
 type bench struct {
 	opts   Options
 	rep    *Report
-	broker *server
-	addr   string
+	broker *server // the dev-kafka process; nil with an external broker
+
+	// brokers and topic are where the current scenario's records are: dev-kafka's address or
+	// Options.Brokers, and Options.Topic or the topic created on the external broker.
+	brokers []string
+	topic   string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -235,9 +288,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	b := &bench{opts: o, rep: &Report{Options: o, Machine: machineFacts(), Start: time.Now()}}
+	b.rep.Broker = BrokerInfo{External: len(o.Brokers) > 0, Addrs: o.Brokers, Desc: o.BrokersDesc}
+	b.rep.HDFS = HDFSInfo{External: o.HDFSNameNode != "", NameNode: o.HDFSNameNode, Desc: o.HDFSDesc}
 	sc, err := LoaderSarama()
 	if err != nil {
 		return nil, err
+	}
+	if b.rep.Broker.External {
+		b.rep.Broker.APIGuess = kafkaVersionGuess(ctx, o.Brokers)
+		b.logf("external broker at %s; its API versions look like Kafka %s", strings.Join(o.Brokers, ","), b.rep.Broker.APIGuess)
+		if b.rep.Broker.CoordinatorWait, err = warmCoordinator(ctx, o.Brokers); err != nil {
+			return nil, err
+		}
+		b.logf("group coordinator ready after %s", b.rep.Broker.CoordinatorWait.Round(time.Millisecond))
 	}
 	b.rep.Sarama = describeSarama(sc)
 	b.rep.LoaderConfig = LoaderConfig([]string{"<broker>"}, o.Topic, "<group>", "<root>", defaultLateness, "")
@@ -253,6 +316,39 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	return b.rep, nil
 }
 
+// startSource makes the records of so available at b.brokers, topic b.topic: in a new dev-kafka
+// process, or in a new topic on the external broker. stopSource undoes it.
+func (b *bench) startSource(ctx context.Context, so SeedOptions) (SeedReport, error) {
+	if len(b.opts.Brokers) == 0 {
+		return b.startBroker(ctx, so)
+	}
+	so.Topic = fmt.Sprintf("%s-%d", so.Topic, time.Now().UnixNano())
+	if err := createTopic(ctx, b.opts.Brokers, so.Topic, so.Partitions); err != nil {
+		return SeedReport{}, err
+	}
+	b.brokers, b.topic = b.opts.Brokers, so.Topic
+	b.logf("  created topic %s (%d partitions) on %s; seeding it from this process", so.Topic, so.Partitions, strings.Join(b.brokers, ","))
+	s, err := Seed(ctx, b.brokers, so)
+	if err != nil {
+		return SeedReport{}, err
+	}
+	return SeedReport{Records: s.Records, Bytes: s.Bytes, Partitions: so.Partitions, Took: s.Elapsed}, nil
+}
+
+func (b *bench) stopSource() {
+	if len(b.opts.Brokers) == 0 {
+		b.stopBroker()
+		return
+	}
+	if b.topic == "" {
+		return
+	}
+	if err := deleteTopic(b.opts.Brokers, b.topic); err != nil {
+		b.logf("  could not delete topic %s: %v", b.topic, err)
+	}
+	b.topic = ""
+}
+
 // startBroker starts a dev-kafka process seeded per so and returns the seed report.
 func (b *bench) startBroker(ctx context.Context, so SeedOptions) (SeedReport, error) {
 	args := []string{"dev-kafka", "--addr", "127.0.0.1:0", "--topic", so.Topic,
@@ -266,7 +362,7 @@ func (b *bench) startBroker(ctx context.Context, so SeedOptions) (SeedReport, er
 	if err != nil {
 		return SeedReport{}, err
 	}
-	b.broker, b.addr = srv, vals[0]
+	b.broker, b.brokers, b.topic = srv, []string{vals[0]}, so.Topic
 	var s Seeded
 	if err := json.Unmarshal([]byte(vals[1]), &s); err != nil {
 		return SeedReport{}, fmt.Errorf("broker's seeded line %q: %w", vals[1], err)
@@ -284,15 +380,18 @@ func (b *bench) stopBroker() {
 func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 	o := b.opts
 	b.logf("seeding %d records of %d bytes over %d partitions...", o.Records, o.Size, o.Partitions)
-	seed, err := b.startBroker(ctx, SeedOptions{Topic: o.Topic, Partitions: o.Partitions, Records: o.Records,
+	seed, err := b.startSource(ctx, SeedOptions{Topic: o.Topic, Partitions: o.Partitions, Records: o.Records,
 		Size: o.Size, Span: o.Span, Compression: o.Compression, Seed: 1})
+	defer b.stopSource()
 	if err != nil {
 		return err
 	}
-	defer b.stopBroker()
 	b.rep.Seed = seed
-	b.logf("seeded %d records (%.1f MB) in %s; broker at %s", seed.Records, float64(seed.Bytes)/1e6, seed.Took.Round(time.Millisecond), b.addr)
-	want, err := Watermarks(ctx, []string{b.addr}, o.Topic, sc)
+	if b.rep.Broker.External {
+		b.rep.Broker.Topic = b.topic
+	}
+	b.logf("seeded %d records (%.1f MB) in %s; broker at %s", seed.Records, float64(seed.Bytes)/1e6, seed.Took.Round(time.Millisecond), strings.Join(b.brokers, ","))
+	want, err := Watermarks(ctx, b.brokers, b.topic, sc)
 	if err != nil {
 		return err
 	}
@@ -305,7 +404,7 @@ func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 		parties = append(parties, PartyLocal)
 	}
 	if o.HDFS {
-		parties = append(parties, PartyHDFS)
+		parties = append(parties, b.hdfsParty())
 	}
 	runs := make([][]Result, len(parties))
 	// Interleaved, so a noisy neighbour slows every party alike rather than one of them.
@@ -319,14 +418,14 @@ func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 				run, err = b.ceiling(ctx, r)
 			case PartyLocal:
 				run, err = b.loaderLocal(ctx, r, want, seed)
-			case PartyHDFS:
+			case PartyHDFS, PartyExternalHDFS:
 				run, err = b.loaderHDFS(ctx, r, want, seed)
 			}
 			if err != nil {
 				return err
 			}
-			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MiB (broker CPU %.1fs)%s",
-				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/(1<<20), run.BrokerCPU.Seconds(), verifiedNote(run))
+			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MiB (broker CPU %s)%s",
+				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/(1<<20), b.rep.brokerCPU(run), verifiedNote(run))
 			runs[i] = append(runs[i], run)
 		}
 	}
@@ -343,7 +442,15 @@ func verifiedNote(r Result) string {
 	return fmt.Sprintf("; verified %d rows in %d files", r.Output.Rows, r.Output.Files)
 }
 
-// brokerCPU is the broker process's CPU time so far.
+func (b *bench) hdfsParty() string {
+	if b.rep.HDFS.External {
+		return PartyExternalHDFS
+	}
+	return PartyHDFS
+}
+
+// brokerCPU is the broker process's CPU time so far (0 for an external broker: it is not ours
+// to measure).
 func (b *bench) brokerCPU() time.Duration {
 	if b.broker == nil || b.broker.cmd.Process == nil {
 		return 0
@@ -371,7 +478,7 @@ func firstLine(err error) string {
 
 func (b *bench) ceilingOnce(ctx context.Context, r, attempt int) (Result, error) {
 	cpu0 := b.brokerCPU()
-	out, u, err := b.measure(ctx, "raw sarama group", "bench-consume", "--brokers", b.addr, "--topic", b.opts.Topic,
+	out, u, err := b.measure(ctx, "raw sarama group", "bench-consume", "--brokers", strings.Join(b.brokers, ","), "--topic", b.topic,
 		"--group", fmt.Sprintf("bench-raw-%d-%d-%d", time.Now().UnixNano(), r, attempt))
 	if err != nil {
 		return Result{}, err
@@ -427,7 +534,7 @@ func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64
 // no run resumes another's offsets) and charges the broker's CPU during it.
 func (b *bench) loaderRun(ctx context.Context, name, root string, seed SeedReport) (Result, error) {
 	group := fmt.Sprintf("bench-%s-%d", name, time.Now().UnixNano())
-	cfg, err := b.writeConfig(name, LoaderConfig([]string{b.addr}, b.opts.Topic, group, root, defaultLateness, ""))
+	cfg, err := b.writeConfig(name, LoaderConfig(b.brokers, b.topic, group, root, defaultLateness, ""))
 	if err != nil {
 		return Result{}, err
 	}
@@ -440,14 +547,20 @@ func (b *bench) loaderRun(ctx context.Context, name, root string, seed SeedRepor
 }
 
 func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
-	// A fresh in-memory HDFS per run: the previous run's files would hold memory otherwise.
-	hdfs, vals, err := b.startServer(ctx, "test HDFS", time.Minute, []string{"  namenode:"}, "dev-hdfs",
-		"--addr", "127.0.0.1:0", "--datanode-addr", "127.0.0.1:0", "--block-size", "128MiB", "--log-level", "warn")
-	if err != nil {
-		return Result{}, err
+	var url string
+	if nn := b.opts.HDFSNameNode; nn != "" {
+		// A directory of its own, so that the run neither meets nor leaves anything there.
+		url = fmt.Sprintf("hdfs://%s/kafka2hdfs-bench-%d-%d", nn, time.Now().UnixNano(), r)
+	} else {
+		// A fresh in-memory HDFS per run: the previous run's files would hold memory otherwise.
+		hdfs, vals, err := b.startServer(ctx, "test HDFS", time.Minute, []string{"  namenode:"}, "dev-hdfs",
+			"--addr", "127.0.0.1:0", "--datanode-addr", "127.0.0.1:0", "--block-size", "128MiB", "--log-level", "warn")
+		if err != nil {
+			return Result{}, err
+		}
+		defer hdfs.stop()
+		url = "hdfs://" + vals[0] + "/bench"
 	}
-	defer hdfs.stop()
-	url := "hdfs://" + vals[0] + "/bench"
 	run, err := b.loaderRun(ctx, fmt.Sprintf("hdfs-%d", r), url, seed)
 	if err != nil {
 		return Result{}, err
@@ -465,23 +578,59 @@ func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64,
 		return run, fmt.Errorf("loader to HDFS, repeat %d: %w", r, err)
 	}
 	run.Output = &out
-	return run, nil
+	if !b.rep.HDFS.External {
+		return run, nil
+	}
+	if err := b.noteReplication(ctx, fsys, root); err != nil {
+		return run, err
+	}
+	if b.opts.KeepOutput {
+		return run, nil
+	}
+	h, ok := fsys.(*storage.HDFS)
+	if !ok {
+		return run, fmt.Errorf("remove %s: not an HDFS client", url)
+	}
+	return run, removeHDFSAll(b.opts.HDFSNameNode, h.User(), root)
+}
+
+// noteReplication records the block replication of every data file under root, as the NameNode
+// lists it, in the report.
+func (b *bench) noteReplication(ctx context.Context, fsys storage.FS, root string) error {
+	return offsets.Walk(ctx, fsys, root, func(name string, info fs.FileInfo) error {
+		if !strings.HasSuffix(name, ".parquet") {
+			return nil
+		}
+		// colinmarc/hdfs's FileInfo.Sys is the NameNode's HdfsFileStatusProto, of an internal
+		// package: reach its field through the method the generated code has.
+		st, ok := info.Sys().(interface{ GetBlockReplication() uint32 })
+		if !ok {
+			return nil
+		}
+		n := int(st.GetBlockReplication())
+		h := &b.rep.HDFS
+		if h.ReplicationMin == 0 || n < h.ReplicationMin {
+			h.ReplicationMin = n
+		}
+		h.ReplicationMax = max(h.ReplicationMax, n)
+		return nil
+	})
 }
 
 func (b *bench) buckets(ctx context.Context) error {
 	bo := b.opts.Buckets
 	b.logf("many-buckets scenario: seeding %d records over %d partitions, event times spread over %s...", bo.Records, bo.Partitions, bo.Span)
-	seed, err := b.startBroker(ctx, SeedOptions{Topic: b.opts.Topic, Partitions: bo.Partitions, Records: bo.Records,
+	seed, err := b.startSource(ctx, SeedOptions{Topic: b.opts.Topic, Partitions: bo.Partitions, Records: bo.Records,
 		Size: b.opts.Size, Span: bo.Span, Spread: true, Compression: b.opts.Compression, Seed: 2})
+	defer b.stopSource()
 	if err != nil {
 		return err
 	}
-	defer b.stopBroker()
 	sc, err := LoaderSarama()
 	if err != nil {
 		return err
 	}
-	want, err := Watermarks(ctx, []string{b.addr}, b.opts.Topic, sc)
+	want, err := Watermarks(ctx, b.brokers, b.topic, sc)
 	if err != nil {
 		return err
 	}
@@ -490,7 +639,7 @@ func (b *bench) buckets(ctx context.Context) error {
 		return err
 	}
 	extra := bucketsExtra(bo)
-	cfg, err := b.writeConfig("buckets", LoaderConfig([]string{b.addr}, b.opts.Topic, fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root, bucketsLateness, extra))
+	cfg, err := b.writeConfig("buckets", LoaderConfig(b.brokers, b.topic, fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root, bucketsLateness, extra))
 	if err != nil {
 		return err
 	}

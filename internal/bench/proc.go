@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"syscall"
@@ -32,6 +34,7 @@ func (b *bench) measure(ctx context.Context, name string, args ...string) (stdou
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	cmd.WaitDelay = 5 * time.Second
 	b.logf("  %s: %s %s", name, b.opts.Binary, strings.Join(args, " "))
+	lowerPeakRSS()
 	start := time.Now()
 	err = cmd.Run()
 	u.Wall = time.Since(start)
@@ -45,6 +48,20 @@ func (b *bench) measure(ctx context.Context, name string, args ...string) (stdou
 		return out.String(), u, fmt.Errorf("%s: %w\n%s", name, err, tail(out.String()+errOut.String(), 30))
 	}
 	return out.String(), u, nil
+}
+
+// lowerPeakRSS returns this process's free memory to the OS and resets its peak RSS to its
+// current RSS, just before a measured child starts.
+//
+// NOTE: on Linux a child's getrusage ru_maxrss is at least its parent's peak RSS at the time of
+// the fork. Go starts children with clone(CLONE_VM|CLONE_VFORK), so the child runs in the parent's
+// address space until it execs, and exec folds that address space's high-water mark into the
+// child's maxrss (fs/exec.c, setmax_mm_hiwater_rss). Without this, a bench process that had seeded
+// 100k records itself or read back an output charged its own peak (214 MiB, measured) to every
+// party after it. Writing 5 to clear_refs resets the high-water mark (Documentation/filesystems/proc.rst).
+func lowerPeakRSS() {
+	debug.FreeOSMemory()
+	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
 // tail is the last n lines of s.
