@@ -52,10 +52,17 @@ func run(args []string) int {
 		os.Exit(exitSignals)
 	}()
 	err := newApp().RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
+	}
+	return exitCode(err)
+}
+
+// exitCode maps a command's error to the process exit code (the README's table).
+func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
 	var ce configError
 	switch {
 	case errors.As(err, &ce):
@@ -71,7 +78,7 @@ func run(args []string) int {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "kafka2hdfs",
 		Usage:   "load Kafka topics into time-bucketed Parquet on HDFS or a local filesystem, exactly once",
 		Version: version,
@@ -80,8 +87,8 @@ buckets it by time, writes Parquet files, and commits Kafka offsets only through
 generation-fenced protocol, so every record lands exactly once across crashes and rebalances.
 
 Settings come from a YAML file (--config), overridden by flags and KAFKA2HDFS_* variables.
-Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 4 batch stopped early by a
-time box with its progress committed.`,
+Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 3 audit found problems,
+4 batch or backfill stopped early with its progress committed, 130 a second signal while draining.`,
 		Commands: []*cli.Command{
 			runCommand(),
 			batchCommand(),
@@ -100,4 +107,6 @@ time box with its progress committed.`,
 		After:          stopProfiles,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
+	strictUsage(app)
+	return app
 }
