@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // Exit codes, documented in the README.
@@ -65,6 +66,10 @@ func exitCode(err error) int {
 	}
 	var ce configError
 	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		// Checked first: a NameNode that does not answer fails a start, but it is not the
+		// configuration's fault, and a restart or the next cron run may find it up.
+		return exitFailed
 	case errors.As(err, &ce):
 		return exitConfig
 	case errors.Is(err, errAuditProblems):
