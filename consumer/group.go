@@ -12,7 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -129,6 +132,10 @@ type Group struct {
 // before every partition reached its target. Everything consumed was committed: the run made
 // progress, and the next one continues from there.
 var ErrStoppedEarly = errors.New("stopped early")
+
+// ErrUnknownTopic is returned by Run when a topic configured by name (not by pattern) is not in
+// the cluster: most likely a typo, which would otherwise load the other topics and exit 0.
+var ErrUnknownTopic = errors.New("unknown topic")
 
 // errTimeBox is the cause of a run ended by MaxDuration or MaxRecords.
 type errTimeBox struct{ why string }
@@ -251,15 +258,30 @@ func (g *Group) resolveTopics() ([]string, error) {
 	}
 	var out []string
 	for _, t := range all {
-		if len(t) > 0 && t[0] == '_' {
+		spec := g.topicFor(t)
+		if spec == nil || (len(t) > 0 && t[0] == '_' && spec.match != nil) {
 			continue // internal topics (__consumer_offsets) are never loaded by a pattern
 		}
-		if g.topicFor(t) != nil {
-			out = append(out, t)
-		}
+		out = append(out, t)
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// checkNamedTopics returns ErrUnknownTopic naming every topic configured by name that is not
+// among found (the cluster's selected topics).
+func (g *Group) checkNamedTopics(found []string) error {
+	var missing []string
+	for _, t := range g.opts.Topics {
+		if t.match == nil && !slices.Contains(found, t.spec.Name) {
+			missing = append(missing, strconv.Quote(t.spec.Name))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s not in the cluster (brokers %s); check the spelling of topics[].name, or use pattern for topics that may not exist yet",
+		ErrUnknownTopic, strings.Join(missing, ", "), strings.Join(g.opts.Brokers, ","))
 }
 
 // Run consumes until ctx is cancelled (run mode) or every partition reached its start-time high
@@ -271,7 +293,10 @@ func (g *Group) Run(ctx context.Context) error {
 		return err
 	}
 	if g.opts.Ranges != nil {
+		// A backfill names its one topic; the config's others do not matter to it.
 		topics = g.rangeTopics(topics)
+	} else if err := g.checkNamedTopics(topics); err != nil {
+		return err
 	}
 	if len(topics) == 0 {
 		return errors.New("no topic in the cluster matches the configured topics; check topics[].name/pattern and the brokers")

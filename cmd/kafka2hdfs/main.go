@@ -70,7 +70,7 @@ func exitCode(err error) int {
 		// Checked first: a NameNode that does not answer fails a start, but it is not the
 		// configuration's fault, and a restart or the next cron run may find it up.
 		return exitFailed
-	case errors.As(err, &ce):
+	case errors.As(err, &ce), errors.Is(err, consumer.ErrUnknownTopic):
 		return exitConfig
 	case errors.Is(err, errAuditProblems):
 		return exitProblems
