@@ -135,6 +135,9 @@ type Errors struct {
 	// MaxBadRecords stops the job when more records than this went to dead letters; -1 means no
 	// limit. Default: -1.
 	MaxBadRecords *int64 `yaml:"max_bad_records"`
+	// RetryFor is how long a failure may repeat (every session in a row failing: the filesystem
+	// refusing writes, a NameNode down) before the job fails with exit 1. Default: 2m.
+	RetryFor Duration `yaml:"retry_for"`
 }
 
 // Log configures logging.
@@ -308,6 +311,7 @@ func (c *Config) WithDefaults() *Config {
 		v := int64(-1)
 		d.Errors.MaxBadRecords = &v
 	}
+	setDur(&d.Errors.RetryFor, consumer.DefaultRetryFor)
 	if d.Completeness.Late == "" {
 		d.Completeness.Late = string(completeness.Into)
 	}

@@ -8,10 +8,13 @@
 package consumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"path"
 	"slices"
 	"sort"
 	"strconv"
@@ -75,6 +78,9 @@ type Options struct {
 	MaxRecords int64
 	// DrainTimeout bounds the flush on revoke and shutdown. Default: half the rebalance timeout.
 	DrainTimeout time.Duration
+	// RetryFor is how long failures may repeat before Run gives up: when every session for this
+	// long failed (a filesystem refusing writes, say), Run returns the last error. Default: 2m.
+	RetryFor time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh time.Duration
 	// StallTimeout is how long a claim may receive no records while its partition has more to
@@ -114,6 +120,10 @@ type Group struct {
 	targets map[offsets.TP]int64 // batch mode: the high watermarks at start
 	// total is what the group had left to load at the snapshot, for the progress display.
 	total int64
+
+	// errs holds, per partition, the error it last stopped with, until it commits again: what a
+	// time box must not call progress.
+	errs map[offsets.TP]error
 
 	// recordsLeft is what MaxRecords still allows; only read when MaxRecords > 0.
 	recordsLeft atomic.Int64
@@ -183,6 +193,9 @@ func New(opts Options) (*Group, error) {
 	}
 	if opts.TopicRefresh <= 0 {
 		opts.TopicRefresh = time.Minute
+	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
 	}
 	opts.Sarama = cfg
 	client, err := sarama.NewClient(opts.Brokers, cfg)
@@ -288,6 +301,13 @@ func (g *Group) checkNamedTopics(found []string) error {
 // watermark (batch mode). It returns nil after a clean stop: every partition flushed and committed,
 // or abandoned to its next owner.
 func (g *Group) Run(ctx context.Context) error {
+	// Prove the output takes files before consuming anything: a read-only or full filesystem
+	// would otherwise show only at the first flush, with records consumed and retried forever.
+	for _, dir := range []string{g.opts.Root, path.Join(g.opts.Root, offsets.StagingDir, g.opts.Group)} {
+		if err := storage.CheckWritable(ctx, g.opts.FS, dir); err != nil {
+			return err
+		}
+	}
 	topics, err := g.resolveTopics()
 	if err != nil {
 		return err
@@ -340,6 +360,7 @@ func (g *Group) Run(ctx context.Context) error {
 	var (
 		runErr   error
 		failures int
+		failing  time.Time // when the sessions in a row that failed began
 		backoff  = time.Second
 	)
 	for ctx.Err() == nil {
@@ -357,20 +378,24 @@ func (g *Group) Run(ctx context.Context) error {
 		// interrupted) is retried: the next session recovers every partition from its committed
 		// state. Back off so a persistent failure does not spin, and give up if it persists.
 		if err == nil && h.failed.Load() == 0 {
-			failures, backoff = 0, time.Second
+			failures, backoff, failing = 0, time.Second, time.Time{}
 		} else {
 			failures++
-			if err == nil {
-				err = fmt.Errorf("%d partition(s) stopped with errors", h.failed.Load())
+			if failing.IsZero() {
+				failing = time.Now()
 			}
-			if failures >= maxSessionFailures {
-				runErr = fmt.Errorf("giving up after %d failed sessions in a row: %w", failures, err)
+			if err == nil {
+				err = fmt.Errorf("%d partition(s) stopped with errors; the last: %w", h.failed.Load(), h.lastErr())
+			}
+			if failed := time.Since(failing); failures >= maxSessionFailures || failed >= g.opts.RetryFor {
+				runErr = fmt.Errorf("giving up after %d failed sessions in a row over %s: %w", failures, failed.Round(time.Second), err)
 				break
 			}
 			g.log.Warn("session ended with an error; rejoining", "err", err, "retry_in", backoff, "failures", failures)
+			// Never sleep past the point where RetryFor gives up.
 			select {
 			case <-ctx.Done():
-			case <-time.After(backoff):
+			case <-time.After(min(backoff, max(time.Until(failing.Add(g.opts.RetryFor)), 10*time.Millisecond))):
 			}
 			backoff = min(2*backoff, 30*time.Second)
 		}
@@ -399,9 +424,54 @@ func (g *Group) Run(ctx context.Context) error {
 			runErr = g.stoppedEarly(box)
 		case cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, errBatchDone):
 			runErr = cause
+		case errors.Is(cause, context.Canceled) && g.opts.Batch:
+			// Stopped by the caller (a signal): the caller reports a stop with work left as
+			// progress, which partitions failing without a commit since are not.
+			if tps, err := g.failing(); err != nil {
+				runErr = fmt.Errorf("stopped, but %d partition(s) (%s) failed and committed nothing since: %w", len(tps), formatTPs(tps), err)
+			}
 		}
 	}
 	return runErr
+}
+
+// partitionFailed records that tp stopped with err (and has not committed since).
+func (g *Group) partitionFailed(tp offsets.TP, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.errs == nil {
+		g.errs = map[offsets.TP]error{}
+	}
+	g.errs[tp] = err
+}
+
+// partitionCommitted records that tp committed a step: whatever failed before is behind it.
+func (g *Group) partitionCommitted(tp offsets.TP) {
+	g.mu.Lock()
+	delete(g.errs, tp)
+	g.mu.Unlock()
+}
+
+// failing returns the partitions that failed and have not committed since, sorted, and the error
+// of the first; nil if there are none.
+func (g *Group) failing() ([]offsets.TP, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.errs) == 0 {
+		return nil, nil
+	}
+	tps := slices.SortedFunc(maps.Keys(g.errs), func(a, b offsets.TP) int {
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return tps, g.errs[tps[0]]
+}
+
+func formatTPs(tps []offsets.TP) string {
+	s := make([]string, len(tps))
+	for i, tp := range tps {
+		s[i] = tp.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // stoppedEarly decides what a time box left behind: nil if the group got every partition to its
@@ -422,6 +492,11 @@ func (g *Group) stoppedEarly(box errTimeBox) error {
 	}
 	if short == 0 {
 		return nil
+	}
+	// "Progress is committed" must be true of every partition this member stopped: one that
+	// failed and has not committed since made none, and the run failed, whatever stopped it.
+	if tps, err := g.failing(); err != nil {
+		return fmt.Errorf("%s, but %d partition(s) (%s) failed and committed nothing since: %w", box.why, len(tps), formatTPs(tps), err)
 	}
 	return fmt.Errorf("%w: %s with %d of %d partition(s) short of the target (the high watermark at start, or a backfill's range end); progress is committed, the next run continues",
 		ErrStoppedEarly, box.why, short, len(lag))
@@ -492,6 +567,9 @@ var errBatchDone = errors.New("batch done")
 
 // maxSessionFailures is how many sessions in a row may fail before Run gives up.
 const maxSessionFailures = 20
+
+// DefaultRetryFor is Options.RetryFor's default.
+const DefaultRetryFor = 2 * time.Minute
 
 // watchTopics ends the session when the set of topics matching the patterns changes, so the member
 // rejoins with the new list.

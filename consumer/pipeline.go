@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -398,15 +399,19 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 		return err
 	}
 	pl.committed = step.End + 1
+	pl.g.partitionCommitted(pl.tp)
 	if pl.g.completer != nil {
 		pl.saveWatermark(ctx, s.wm)
 	}
 	if len(files) > 0 {
 		pl.runStart = step.End + 1
 	}
-	rows := int64(0)
+	rows, published := int64(0), int64(0)
 	for _, f := range files {
 		rows += f.Rows
+		if !strings.HasPrefix(f.Dir, offsets.ErrorsDir+"/") {
+			published += f.Rows
+		}
 		// Only data directories are in ends: dead-letter files are small by nature and not what
 		// min_file_bytes is about.
 		if end, data := s.ends[f.Dir]; data && f.Size < pl.g.opts.Rotation.MinFileBytes {
@@ -419,6 +424,7 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 		}
 	}
 	pl.st.files.Add(int64(len(files)))
+	pl.st.published.Add(published)
 	pl.g.metrics.files.WithLabelValues(pl.tp.Topic).Add(float64(len(files)))
 	pl.g.metrics.steps.WithLabelValues(pl.tp.Topic, reason).Inc()
 	pl.g.stats.flushed(reason)

@@ -28,7 +28,7 @@ type Stats struct {
 
 // TopicStats are one topic's counters.
 type TopicStats struct {
-	consumed, written, filtered, bad, bytes, files atomic.Int64
+	consumed, written, filtered, bad, bytes, files, published atomic.Int64
 }
 
 func newStats() *Stats {
@@ -72,9 +72,11 @@ func (s *Stats) smallFile(reason string) {
 
 // Summary is a snapshot of the counters.
 type Summary struct {
-	Consumed, Written, Filtered, Bad, Bytes, Files int64
-	Buckets                                        int
-	Topics                                         []string
+	// Written counts rows converted and buffered; Published those of them in files that were
+	// committed. Written - Published rows were not committed: the next run loads them again.
+	Consumed, Written, Published, Filtered, Bad, Bytes, Files int64
+	Buckets                                                   int
+	Topics                                                    []string
 	// Flushes counts committed flushes by what triggered them: records, bytes, age, bucket
 	// closed, memory, caught up, drain.
 	Flushes map[string]int64
@@ -96,6 +98,7 @@ func (s *Stats) Summary() Summary {
 		sum.Topics = append(sum.Topics, name)
 		sum.Consumed += t.consumed.Load()
 		sum.Written += t.written.Load()
+		sum.Published += t.published.Load()
 		sum.Filtered += t.filtered.Load()
 		sum.Bad += t.bad.Load()
 		sum.Bytes += t.bytes.Load()

@@ -1,12 +1,21 @@
 package e2e
 
 import (
+	"context"
 	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // A configured topic name that is not in the cluster is a configuration mistake, even when another
@@ -25,5 +34,124 @@ func TestMisspelledTopicFails(t *testing.T) {
 	}
 	if n := sumOffsets(h.committed("g-typo")); n > 0 {
 		t.Errorf("committed %d records, want none: the run must stop before loading", n)
+	}
+}
+
+// failingFS fails every Create of a Parquet file once armed, as a full disk would.
+type failingFS struct {
+	storage.FS
+	armed atomic.Bool
+}
+
+func (f *failingFS) Create(ctx context.Context, name string) (storage.File, error) {
+	if f.armed.Load() && strings.HasSuffix(name, ".parquet") {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: syscall.ENOSPC}
+	}
+	return f.FS.Create(ctx, name)
+}
+
+// An output root that cannot take a file fails the start at once, naming the path and the OS
+// error, before anything is consumed.
+func TestUnwritableRootFailsAtStart(t *testing.T) {
+	h := newHarness(t, "orders", 2)
+	h.produce(200, 0)
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := h.config("g-unwritable")
+	cfg.Output.Root = filepath.Join(file, "out")
+	m := h.startBatch("unwritable", cfg, func(o *consumer.Options) { o.MaxDuration = time.Minute })
+	err := m.wait(t, 20*time.Second)
+	if err == nil || errors.Is(err, consumer.ErrStoppedEarly) || !strings.Contains(err.Error(), file) ||
+		!strings.Contains(err.Error(), "not a directory") {
+		t.Fatalf("Run = %v, want a failure naming %s and the OS error", err, file)
+	}
+	if s := m.g.Stats().Summary(); s.Consumed != 0 {
+		t.Errorf("consumed %d records before failing, want 0", s.Consumed)
+	}
+}
+
+// A filesystem that starts refusing writes after the start fails the run within RetryFor, with
+// the path and the OS error, whether or not a time box would have stopped it first: a time box
+// that finds partitions failing without a commit since is not "progress is committed" (exit 4).
+func TestPersistentWriteFailureFailsRun(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		box      time.Duration
+		retryFor time.Duration
+	}{
+		{"retry bound", 0, 3 * time.Second},
+		{"time box first", 2 * time.Second, time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, "orders", 2)
+			h.produce(2_000, 0)
+			opts, err := h.config("g-enospc").GroupOptions(true, slog.New(slog.NewTextHandler(testWriter{t, "enospc"}, nil)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ffs := &failingFS{FS: opts.FS}
+			ffs.armed.Store(true)
+			opts.FS, opts.MaxDuration, opts.RetryFor = ffs, tc.box, tc.retryFor
+			start := time.Now()
+			m := h.launch("enospc", opts)
+			err = m.wait(t, 60*time.Second)
+			took := time.Since(start)
+			if err == nil || errors.Is(err, consumer.ErrStoppedEarly) || !errors.Is(err, syscall.ENOSPC) ||
+				!strings.Contains(err.Error(), "_staging") {
+				t.Fatalf("Run = %v, want a failure with the staging path and ENOSPC", err)
+			}
+			t.Logf("failed after %s: %v", took.Round(time.Millisecond), err)
+			if took > 30*time.Second {
+				t.Errorf("failed after %s, want about %s", took, min(tc.retryFor, tc.box+10*time.Second))
+			}
+			s := m.g.Stats().Summary()
+			if s.Published != 0 || s.Files != 0 || s.Written == 0 {
+				t.Errorf("summary: %d rows written, %d published in %d files; want rows written, none published", s.Written, s.Published, s.Files)
+			}
+			if n := sumOffsets(h.committed("g-enospc")); n > 0 {
+				t.Errorf("committed %d", n)
+			}
+		})
+	}
+}
+
+// The cron wrapper alerts when the output root cannot take files (exit 1), quoting the reason:
+// such a run used to loop, then exit 4, which the wrapper took for success.
+func TestCronWrapperAlertsOnUnwritableRoot(t *testing.T) {
+	if _, err := exec.LookPath("flock"); err != nil {
+		t.Skip("flock not installed")
+	}
+	h := newHarness(t, "orders", 2)
+	h.produce(500, 0)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "orders.yaml")
+	yaml := strings.Replace(h.configYAML("g-cron-unwritable"), "root: "+h.root, "root: "+filepath.Join(file, "out"), 1)
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script, err := filepath.Abs("../scripts/kafka2hdfs-cron.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(script, cfgPath, "--max-duration", "30s", "--progress", "none")
+	cmd.Env = append(os.Environ(), "KAFKA2HDFS_BIN="+binary(t), "KAFKA2HDFS_LOG="+filepath.Join(dir, "orders.log"),
+		"KAFKA2HDFS_LOCK="+filepath.Join(dir, "orders.lock"), "KAFKA2HDFS_ALERT=echo ALERT:")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	t.Logf("wrapper output:\n%s", out)
+	if code := cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("wrapper exit %d, want 1", code)
+	}
+	if !strings.Contains(string(out), "ALERT: kafka2hdfs orders: batch failed") || !strings.Contains(string(out), "not a directory") {
+		t.Errorf("wrapper did not alert with the reason")
 	}
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +60,36 @@ func TestUnreachableNameNodeExits1(t *testing.T) {
 		if got := exitCode(err); got != exitFailed {
 			t.Errorf("%s: exit %d (%v), want %d", args[0], got, err, exitFailed)
 		}
+	}
+}
+
+// validate proves the output root and the staging area take a file (exit 1 naming the path and
+// the OS error when not), unless --offline.
+func TestValidateChecksOutputWritable(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bad := writeConfig(t, "localhost:9092", filepath.Join(file, "out"))
+	err := runApp(t, "validate", "--config", bad)
+	if got := exitCode(err); got != exitFailed || !strings.Contains(fmt.Sprint(err), file) || !strings.Contains(fmt.Sprint(err), "not a directory") {
+		t.Errorf("validate, root under a file: exit %d (%v), want %d naming %s and the OS error", got, err, exitFailed, file)
+	}
+	if err := runApp(t, "validate", "--offline", "--config", bad); err != nil {
+		t.Errorf("validate --offline: %v, want no check of the root", err)
+	}
+	root := filepath.Join(t.TempDir(), "out")
+	if err := runApp(t, "validate", "--config", writeConfig(t, "localhost:9092", root)); err != nil {
+		t.Fatalf("validate, writable root: %v", err)
+	}
+	var left []string
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, _ error) error {
+		if d != nil && !d.IsDir() {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("validate left files behind: %v", left)
 	}
 }
