@@ -135,10 +135,18 @@ type Errors struct {
 	// MaxBadRecords stops the job when more records than this went to dead letters; -1 means no
 	// limit. Default: -1.
 	MaxBadRecords *int64 `yaml:"max_bad_records"`
+	// MaxBadShare fails the job when more than this share of a topic's records in a run went to
+	// dead letters (judged from 100 records on, and at a batch's end, whatever the count); 1 means
+	// no limit. Default: 0.5.
+	MaxBadShare *float64 `yaml:"max_bad_share"`
 	// RetryFor is how long a failure may repeat (every session in a row failing: the filesystem
 	// refusing writes, a NameNode down) before the job fails with exit 1. Default: 2m.
 	RetryFor Duration `yaml:"retry_for"`
 }
+
+// DefaultMaxBadShare is errors.max_bad_share's default: a run where most records of a topic are
+// dead letters is broken (a schema that matches nothing), not unlucky.
+const DefaultMaxBadShare = 0.5
 
 // Log configures logging.
 type Log struct {
@@ -307,6 +315,10 @@ func (c *Config) WithDefaults() *Config {
 	if d.Memory.MaxSpillBytes == 0 {
 		d.Memory.MaxSpillBytes = 4 << 30
 	}
+	if d.Errors.MaxBadShare == nil {
+		v := DefaultMaxBadShare
+		d.Errors.MaxBadShare = &v
+	}
 	if d.Errors.MaxBadRecords == nil {
 		v := int64(-1)
 		d.Errors.MaxBadRecords = &v
@@ -419,6 +431,9 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Memory.SpillDir; d != SpillOff && !filepath.IsAbs(d) {
 		bad("memory.spill_dir", "%q is not an absolute path; give a local directory, or off for no spilling", d)
+	}
+	if m := c.Errors.MaxBadShare; m != nil && (*m <= 0 || *m > 1 || math.IsNaN(*m)) {
+		bad("errors.max_bad_share", "%g is not a share above 0 and at most 1 (0.5: fail when over half of a topic's records are dead letters; 1: no limit)", *m)
 	}
 	if m := c.Errors.MaxBadRecords; m != nil && *m < -1 {
 		bad("errors.max_bad_records", "%d must be -1 (no limit) or more", *m)

@@ -147,6 +147,10 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"memory.limit: 104857600 is below memory.max_buffered_bytes 268435456"}},
 		{name: "bad records", over: map[string]string{"errors": "errors: {max_bad_records: -2}"},
 			want: []string{"errors.max_bad_records: -2 must be -1 (no limit) or more"}},
+		{name: "bad share zero", over: map[string]string{"errors": "errors: {max_bad_share: 0}"},
+			want: []string{"errors.max_bad_share: 0 is not a share above 0 and at most 1"}},
+		{name: "bad share over one", over: map[string]string{"errors": "errors: {max_bad_share: 1.5}"},
+			want: []string{"errors.max_bad_share: 1.5 is not a share above 0 and at most 1"}},
 		{name: "log level", over: map[string]string{"log": "log: {level: loud}"},
 			want: []string{`log.level: "loud" is not debug, info, warn or error`}},
 		{name: "log format", over: map[string]string{"log": "log: {format: xml}"},
@@ -446,6 +450,9 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != -1 {
 		t.Errorf("errors.max_bad_records = %v, want -1", c.Errors.MaxBadRecords)
+	}
+	if m := c.Errors.MaxBadShare; m == nil || *m != 0.5 || c.Errors.RetryFor != Duration(2*time.Minute) {
+		t.Errorf("errors.max_bad_share = %v, retry_for = %v; want 0.5 and 2m", m, c.Errors.RetryFor)
 	}
 	if want := (Log{Level: "info", Format: "text"}); c.Log != want || c.Metrics.Addr != "" {
 		t.Errorf("log = %+v, metrics = %+v", c.Log, c.Metrics)

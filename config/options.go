@@ -58,6 +58,7 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		Budget:        budget,
 		RowGroupBytes: int64(cfg.Output.RowGroupSize),
 		MaxBadRecords: *cfg.Errors.MaxBadRecords,
+		MaxBadShare:   *cfg.Errors.MaxBadShare,
 		RetryFor:      time.Duration(cfg.Errors.RetryFor),
 		Batch:         batch,
 		TopicRefresh:  time.Duration(cfg.Kafka.TopicRefresh),

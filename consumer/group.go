@@ -58,6 +58,10 @@ type Options struct {
 	RowGroupBytes int64
 	// MaxBadRecords stops the job when more records than this went to dead letters; -1: no limit.
 	MaxBadRecords int64
+	// MaxBadShare fails the job when more than this share of a topic's records in the run went to
+	// dead letters (judged once the topic consumed minBadSample records, and at a batch's end).
+	// 0 or 1: no limit.
+	MaxBadShare float64
 	// Batch makes Run return once every partition of the subscribed topics has committed up to
 	// the high watermark it had when Run started.
 	Batch bool
@@ -417,6 +421,11 @@ func (g *Group) Run(ctx context.Context) error {
 	wg.Wait()
 	stopCompleter()
 	waitCompleter()
+	if runErr == nil && g.opts.Batch {
+		// A run too small to be judged while it ran is judged at its end: everything is
+		// committed, but a person must look.
+		runErr = g.badShare()
+	}
 	if runErr == nil {
 		var box errTimeBox
 		switch cause := context.Cause(ctx); {
@@ -433,6 +442,19 @@ func (g *Group) Run(ctx context.Context) error {
 		}
 	}
 	return runErr
+}
+
+// badShare is badShareExceeded for every topic, whatever it consumed.
+func (g *Group) badShare() error {
+	g.stats.mu.Lock()
+	topics := maps.Clone(g.stats.topics)
+	g.stats.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(topics)) {
+		if err := badShareExceeded(name, topics[name], g.opts.MaxBadShare, 1); err != nil {
+			return fmt.Errorf("%w (the records and their dead letters are committed)", err)
+		}
+	}
+	return nil
 }
 
 // partitionFailed records that tp stopped with err (and has not committed since).

@@ -214,10 +214,15 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage string, cause error) error {
 	n := pl.g.stats.badRecords.Add(1)
 	pl.st.bad.Add(1)
+	pl.st.rejected.Add(1)
+	pl.g.stats.badRecord(badReason(stage, cause))
 	pl.g.metrics.deadLetters.WithLabelValues(pl.tp.Topic, stage).Inc()
 	if max := pl.g.opts.MaxBadRecords; max >= 0 && n > max {
 		return fmt.Errorf("%w: %d dead letters, over --max-bad-records=%d; the last was %s offset %d: %v",
 			ErrTooManyBadRecords, n, max, pl.tp, r.Offset, cause)
+	}
+	if err := badShareExceeded(pl.tp.Topic, pl.st, pl.g.opts.MaxBadShare, minBadSample); err != nil {
+		return fmt.Errorf("%w; the last was %s offset %d: %v", err, pl.tp, r.Offset, cause)
 	}
 	var err error
 	pl.row, err = pl.topic.dead.RawRow(r, cause.Error(), stage, false, pl.row)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -153,5 +154,23 @@ func TestCronWrapperAlertsOnUnwritableRoot(t *testing.T) {
 	}
 	if !strings.Contains(string(out), "ALERT: kafka2hdfs orders: batch failed") || !strings.Contains(string(out), "not a directory") {
 		t.Errorf("wrapper did not alert with the reason")
+	}
+}
+
+// A run whose records all go to dead letters (a schema that matches nothing) fails by default,
+// and the summary names the reasons: it used to exit 0 with every record in _errors.
+func TestAllDeadLettersFailsByDefault(t *testing.T) {
+	h := newHarness(t, "orders", 2)
+	h.produce(2_000, 0)
+	cfg := h.config("g-all-bad")
+	cfg.Topics[0].Schema = append(cfg.Topics[0].Schema, schema.Column{Name: "userid", Type: "string", Required: true})
+	m := h.startBatch("all-bad", cfg, nil)
+	err := m.wait(t, 60*time.Second)
+	if !errors.Is(err, consumer.ErrTooManyBadRecords) || !strings.Contains(err.Error(), "errors.max_bad_share") {
+		t.Fatalf("Run = %v, want ErrTooManyBadRecords naming errors.max_bad_share", err)
+	}
+	s := m.g.Stats().Summary()
+	if len(s.BadReasons) == 0 || s.BadReasons[0].Count == 0 || !strings.Contains(s.BadReasons[0].Reason, "userid") {
+		t.Errorf("top dead-letter reasons %+v, want the userid column first", s.BadReasons)
 	}
 }

@@ -53,3 +53,16 @@ func TestSummaryPublishedRows(t *testing.T) {
 		}
 	}
 }
+
+// The summary lists the most frequent dead-letter reasons under the count.
+func TestSummaryBadReasons(t *testing.T) {
+	sum := consumer.Summary{Consumed: 10, Bad: 10, BadReasons: []consumer.BadReason{
+		{Reason: "convert: column userid: required, but the field is missing", Count: 9},
+		{Reason: `parse: invalid character "…" looking for beginning of value`, Count: 1}}}
+	var out strings.Builder
+	printSummary(&out, sum, time.Second)
+	want := "dead letters:     10\n         9  convert: column userid: required, but the field is missing\n         1  parse: "
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, out.String())
+	}
+}

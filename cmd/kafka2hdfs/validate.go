@@ -75,8 +75,11 @@ func printSummary(w io.Writer, s consumer.Summary, took time.Duration) {
 		// The next run reads these records again; a run that publishes nothing says so here.
 		fmt.Fprintf(w, "not published:    %d rows (converted, but their step was not committed; the next run loads them again)\n", n)
 	}
-	fmt.Fprintf(w, "filtered:         %d\ndead letters:     %d\nfiles published:  %d\nbuckets:          %d\n",
-		s.Filtered, s.Bad, s.Files, s.Buckets)
+	fmt.Fprintf(w, "filtered:         %d\ndead letters:     %d\n", s.Filtered, s.Bad)
+	for _, r := range s.BadReasons {
+		fmt.Fprintf(w, "  %8d  %s\n", r.Count, r.Reason)
+	}
+	fmt.Fprintf(w, "files published:  %d\nbuckets:          %d\n", s.Files, s.Buckets)
 	if s.Late > 0 {
 		fmt.Fprintf(w, "late records:     %d (for buckets already marked complete; see completeness.late)\n", s.Late)
 	}
