@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -340,6 +341,10 @@ func (c *Config) WithDefaults() *Config {
 			t.Format = consumer.FormatJSON
 		}
 		t.Partitioner = t.Partitioner.WithDefaults()
+		t.Interceptors = slices.Clone(t.Interceptors)
+		for j := range t.Interceptors {
+			t.Interceptors[j] = t.Interceptors[j].WithDefaults()
+		}
 		d.Topics[i] = t
 	}
 	return &d

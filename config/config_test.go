@@ -705,3 +705,35 @@ func TestSpillDirChecked(t *testing.T) {
 		t.Errorf("the check left %d files behind", len(left))
 	}
 }
+
+// validate prints the effective settings, defaults included: an interceptor's defaults too (the
+// timestamp interceptor's format was invisible, and it was the surprising one).
+func TestEffectiveSettingsShowInterceptorDefaults(t *testing.T) {
+	c, err := Parse([]byte(`kafka: {brokers: [k:9092]}
+output: {root: /data/out}
+topics:
+  - name: clicks
+    interceptors:
+      - {type: timestamp, field: ts}
+      - {type: mask, field: email}
+      - {type: filter, field: kind, values: [a]}
+      - {type: add_field, field: at, source: processing_time}
+    schema: [{name: id, type: string}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"format: auto", "if_missing: keep", "method: sha256", "action: keep", "format: rfc3339"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("effective settings lack %q:\n%s", want, out)
+		}
+	}
+}

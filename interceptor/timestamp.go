@@ -1,6 +1,7 @@
 package interceptor
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 
@@ -14,7 +15,7 @@ import (
 //	interceptors:
 //	  - type: timestamp
 //	    field: "@header.event_time"   # or a JSON path, or @key
-//	    format: epoch_millis          # see field.ParseTimeFormat; default rfc3339
+//	    format: epoch_millis          # see field.ParseTimeFormat; default auto: an RFC3339 string or epoch millis
 //	    if_missing: keep              # keep (default) or error
 //
 // Until a timestamp interceptor runs, the event time is the Kafka timestamp. A missing or null field
@@ -30,13 +31,18 @@ type timestamp struct {
 	errIfMissing bool
 }
 
+// DefaultTimestampFormat is the timestamp interceptor's format when none is given: it reads what a
+// timestamp column reads without one, an RFC3339 string or a JSON number of epoch milliseconds,
+// so a topic with numeric event times is not sent to dead letters by a default.
+const DefaultTimestampFormat = "auto"
+
 func buildTimestamp(c Config, env Env) (Interceptor, error) {
 	if err := rejectUnused(&c, "timestamp", "field", "format", "if_missing"); err != nil {
 		return nil, err
 	}
 	ts := &timestamp{name: c.Field}
 	var err error
-	if ts.format, err = field.ParseTimeFormat(c.Format, nil); err != nil {
+	if ts.format, err = field.ParseTimeFormat(cmp.Or(c.Format, DefaultTimestampFormat), nil); err != nil {
 		return nil, fmt.Errorf("format: %w", err)
 	}
 	switch c.IfMissing {
