@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/field"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -70,6 +71,12 @@ func (ts *timestamp) Intercept(r *record.Record) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("timestamp: field %q: %s is not a time in format %s: %s",
 			ts.name, show(v), ts.format, reason(err))
+	}
+	// The range the partitioner buckets and the columns store. Checked here too because Go's zero
+	// time (year 1) would otherwise read as "no event time" downstream and the record would be
+	// bucketed by its Kafka timestamp instead.
+	if y := t.UTC().Year(); y < 1970 || y > 9999 {
+		return false, fmt.Errorf("timestamp: field %q: %s is outside the years 1970 to 9999", ts.name, t.UTC().Format(time.RFC3339Nano))
 	}
 	r.EventTime = t
 	return true, nil
