@@ -247,7 +247,17 @@ func Parse(b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	err := dec.Decode(c)
-	if err == nil || errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) {
+		return c, nil
+	}
+	if err == nil {
+		var doc yaml.Node
+		_ = yaml.Unmarshal(b, &doc) // it parsed above
+		var errs parseErrors
+		checkStrict(&doc, "", reflect.TypeOf(c), &errs)
+		if len(errs) > 0 {
+			return nil, errs
+		}
 		return c, nil
 	}
 	var te *yaml.TypeError

@@ -737,3 +737,44 @@ topics:
 		}
 	}
 }
+
+// Integers are integers, booleans are YAML booleans, and a 0 that would silently mean "the default"
+// is an error naming the key.
+func TestStrictScalars(t *testing.T) {
+	base := "kafka: {brokers: [k:9092]}\noutput: {root: /data/out}\ntopics: [{name: a, schema: [{name: x, type: string}]}]\n"
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"fraction for an integer", "rotation: {max_records: 1.5}\n", `rotation.max_records: 1.5 is not a whole number (line 4)`},
+		{"float for an integer", "memory: {max_open_files: 2.0}\n", `memory.max_open_files: 2.0 is not a whole number`},
+		{"fraction for a pointer integer", "errors: {max_bad_records: 1.5}\n", `errors.max_bad_records: 1.5 is not a whole number`},
+		{"yes for a boolean", "completeness: {enabled: yes}\n", `completeness.enabled: "yes" is not true or false`},
+		{"off for a nested boolean", "topics: [{name: a, key_as_string: off, schema: [{name: x, type: string}]}]\n", `topics[0].key_as_string: "off" is not true or false`},
+		{"quoted true", "completeness: {enabled: \"true\"}\n", `completeness.enabled: "true" is not true or false`},
+		{"zero records", "rotation: {max_records: 0}\n", `rotation.max_records: 0 would mean the default (1000000); omit the key for the default, or give a positive value`},
+		{"zero duration", "rotation: {max_age: 0s}\n", `rotation.max_age: 0s would mean the default`},
+		{"zero size", "memory: {max_spill_bytes: 0}\n", `memory.max_spill_bytes: 0 would mean the default`},
+		{"zero lateness", "rotation: {allowed_lateness: 0s}\n", `rotation.allowed_lateness: 0s would mean the default`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text := base + c.text
+			if strings.HasPrefix(c.text, "topics:") {
+				text = "kafka: {brokers: [k:9092]}\noutput: {root: /data/out}\n" + c.text
+			}
+			cfg, err := Parse([]byte(text))
+			if err == nil {
+				t.Fatalf("Parse accepted %q: %+v", c.text, cfg)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Parse(%q) = %v, want it to contain %q", c.text, err, c.want)
+			}
+		})
+	}
+	// What stays accepted.
+	for _, ok := range []string{"completeness: {enabled: true}\n", "completeness: {enabled: False}\n", "rotation: {max_records: 10}\n",
+		"errors: {max_bad_records: 0}\n", "errors: {max_bad_records: -1}\n", "rotation: {max_bytes: 1.5MiB}\n", "memory: {max_open_files: 0x10}\n"} {
+		if _, err := Parse([]byte(base + ok)); err != nil {
+			t.Errorf("Parse(%q): %v", ok, err)
+		}
+	}
+}
