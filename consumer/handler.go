@@ -112,7 +112,8 @@ func (h *handler) setupFailed(err error, tps []offsets.TP) error {
 		return err
 	}
 	h.fail(err, tps...)
-	if errors.Is(err, offsets.ErrConflict) || errors.Is(err, offsets.ErrBadMetadata) || errors.Is(err, errPastLogEnd) {
+	if errors.Is(err, offsets.ErrConflict) || errors.Is(err, offsets.ErrBadMetadata) || errors.Is(err, offsets.ErrStepLost) ||
+		errors.Is(err, errPastLogEnd) {
 		// Retrying cannot fix these; a person must look.
 		h.fatal(err)
 	}
@@ -127,6 +128,9 @@ func (h *handler) recover(ctx context.Context, c offsets.Committer, tp offsets.T
 	}
 	if pos.RolledForward {
 		g.metrics.recoveries.WithLabelValues("rolled_forward").Inc()
+	}
+	if pos.Reread {
+		g.metrics.recoveries.WithLabelValues("reread").Inc()
 	}
 	oldest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest)
 	if err != nil {

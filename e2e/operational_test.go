@@ -174,3 +174,36 @@ func TestAllDeadLettersFailsByDefault(t *testing.T) {
 		t.Errorf("top dead-letter reasons %+v, want the userid column first", s.BadReasons)
 	}
 }
+
+// The process is killed with a step prepared, then the staging area is wiped (the HDFS was reset,
+// someone removed _staging). The next run used to loop forever on "staging file is gone"; now it
+// re-reads the step from Kafka, says so, and finishes with every offset exactly once.
+func TestStagingLostAfterPrepareIsReread(t *testing.T) {
+	// One partition: with more, another partition may be killed half-way through publishing its
+	// step, and a step partly published when its staging files are lost is ErrStepLost (exit 1,
+	// a person decides), not a re-read (TestRecoverPendingStepLost).
+	h := newHarness(t, "clicks", 1)
+	h.produce(3_000, 0)
+	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
+	cfgYAML := strings.Replace(h.configYAML("g-wiped"), "session_timeout: 6s", "session_timeout: 2s", 1)
+	if err := os.WriteFile(cfgPath, []byte(cfgYAML), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !h.runBinary(t, cfgPath, "after-prepare:2") {
+		t.Fatal("the run was not killed after a prepare")
+	}
+	if err := os.RemoveAll(filepath.Join(h.root, "_staging")); err != nil {
+		t.Fatal(err)
+	}
+	code, killed, out := runCmd(t, cfgPath, "", "batch")
+	if killed || code != 0 {
+		t.Fatalf("batch after the wipe: exit %d; output:\n%s", code, lastLines(out, 40))
+	}
+	if !strings.Contains(out, "re-reading it from Kafka") {
+		t.Errorf("the run did not say it re-read the lost step:\n%s", lastLines(out, 40))
+	}
+	h.check()
+	if got := h.committed("g-wiped"); !equalOffsets(got, h.produced) {
+		t.Errorf("committed %v, want the log ends %v", got, h.produced)
+	}
+}
