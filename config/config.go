@@ -78,6 +78,11 @@ type Kafka struct {
 	RebalanceTimeout Duration `yaml:"rebalance_timeout"`
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh Duration `yaml:"topic_refresh"`
+	// GroupInstanceID turns on static group membership (KIP-345): a member that restarts with
+	// the same id takes its partitions back at once instead of waiting for the dead member's
+	// session to time out. "auto" is an id of the host and group; "none" turns it off.
+	// Default: auto for `batch`, none otherwise.
+	GroupInstanceID string `yaml:"group_instance_id,omitempty"`
 }
 
 // Output is where files go.

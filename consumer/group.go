@@ -49,6 +49,13 @@ type Options struct {
 	Start string
 	// Sarama is the client config; New sets what the protocol requires (manual commits).
 	Sarama *sarama.Config
+	// InstanceID, if set, makes the member static (KIP-345, sarama's Consumer.Group.InstanceId):
+	// restarted with the same id, it takes its partitions back at once instead of waiting for the
+	// dead member's session to time out. Two live members must not share an id (the newer one
+	// fences the older), so New takes a lock on this host for it and, if another process or member
+	// here holds it, joins as a dynamic member instead. A static member does not leave the group
+	// when it stops: its partitions wait for its session to time out, unless it comes back.
+	InstanceID string
 
 	FS   storage.FS
 	Root string
@@ -87,6 +94,13 @@ type Options struct {
 	RetryFor time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh time.Duration
+	// ConnectTimeout bounds the first metadata request to the brokers (sarama's
+	// Metadata.Timeout, unless set): without it, a broker that accepts connections and never
+	// answers holds the start for minutes. Default: 60s.
+	ConnectTimeout time.Duration
+	// ConnectLogEvery is how often a wait for the brokers or for the group's assignment is logged
+	// while it lasts. Default: 10s.
+	ConnectLogEvery time.Duration
 	// StallTimeout is how long a claim may receive no records while its partition has more to
 	// read (confirmed by a read of its own) before the member ends its session and rejoins: a
 	// liveness guard against a partition consumer that stopped being fed. Default: twice the
@@ -124,6 +138,9 @@ type Group struct {
 	targets map[offsets.TP]int64 // batch mode: the high watermarks at start
 	// total is what the group had left to load at the snapshot, for the progress display.
 	total int64
+
+	// releaseInstance unlocks the static member's instance id on this host (nil: dynamic).
+	releaseInstance func()
 
 	// errs holds, per partition, the error it last stopped with, until it commits again: what a
 	// time box must not call progress.
@@ -201,27 +218,84 @@ func New(opts Options) (*Group, error) {
 	if opts.RetryFor <= 0 {
 		opts.RetryFor = DefaultRetryFor
 	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = time.Minute
+	}
+	if opts.ConnectLogEvery <= 0 {
+		opts.ConnectLogEvery = 10 * time.Second
+	}
+	if cfg.Metadata.Timeout <= 0 {
+		cfg.Metadata.Timeout = opts.ConnectTimeout
+	}
+	var release func()
+	if id := opts.InstanceID; id != "" {
+		if !cfg.Version.IsAtLeast(sarama.V2_3_0_0) {
+			opts.Log.Info("static group membership needs Kafka 2.3 or later; joining as a dynamic member", "group_instance_id", id, "version", cfg.Version)
+		} else if release = lockInstance(opts.Group, id); release == nil {
+			opts.Log.Info("another member on this host holds the group instance id; joining as a dynamic member", "group_instance_id", id)
+		} else {
+			cfg.Consumer.Group.InstanceId = id
+			opts.Log.Info("static group membership", "group_instance_id", id)
+		}
+	}
 	opts.Sarama = cfg
+	brokers := strings.Join(opts.Brokers, ",")
+	opts.Log.Info("connecting to Kafka", "brokers", brokers)
+	stopWaiting := logWhile(opts.Log, opts.ConnectLogEvery, "waiting for Kafka brokers to answer a metadata request",
+		"brokers", brokers, "gives_up_after", opts.ConnectTimeout)
 	client, err := sarama.NewClient(opts.Brokers, cfg)
+	stopWaiting()
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
 	commits, err := sarama.NewClient(opts.Brokers, cfg)
 	if err != nil {
 		_ = client.Close()
+		if release != nil {
+			release()
+		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry)}
+	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry), releaseInstance: release}
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.stallWatch = g.newStallWatch
 	g.metrics.budget(opts.Budget)
 	g.stats.budget = opts.Budget
 	if g.completer, err = newCompleter(g); err != nil {
-		client.Close()
+		_ = g.Close()
 		return nil, err
 	}
 	return g, nil
+}
+
+// logWhile logs msg at warn level every interval until the returned stop is called: a long wait
+// says what it waits for instead of looking like a hang.
+func logWhile(log *slog.Logger, every time.Duration, msg string, args ...any) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				log.Warn(msg, append(args, "waited", time.Since(start).Round(time.Second))...)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func (r Rotation) withDefaults() Rotation {
@@ -246,7 +320,14 @@ func (r Rotation) withDefaults() Rotation {
 }
 
 // Close closes the Kafka client.
-func (g *Group) Close() error { return errors.Join(g.client.Close(), g.commits.Close()) }
+func (g *Group) Close() error {
+	err := errors.Join(g.client.Close(), g.commits.Close())
+	if g.releaseInstance != nil {
+		g.releaseInstance()
+		g.releaseInstance = nil
+	}
+	return err
+}
 
 // Stats returns the member's counters.
 func (g *Group) Stats() *Stats { return g.stats }
@@ -369,11 +450,20 @@ func (g *Group) Run(ctx context.Context) error {
 	)
 	for ctx.Err() == nil {
 		sessCtx, stopSession := context.WithCancel(ctx)
-		h := &handler{g: g, fatal: cancel, endSession: stopSession}
+		// Joining can take a while, and used to be silent: the coordinator waits for every
+		// member to rejoin, and a member that died without leaving holds its partitions until
+		// its session times out.
+		g.log.Info("joining the group", "group", g.opts.Group, "topics", len(topics))
+		var once sync.Once
+		stopWaiting := logWhile(g.log, g.opts.ConnectLogEvery, "waiting for the group to assign partitions; a member that stopped without leaving holds its partitions until its session times out",
+			"group", g.opts.Group, "session_timeout", g.opts.Sarama.Consumer.Group.Session.Timeout)
+		joined := func() { once.Do(stopWaiting) }
+		h := &handler{g: g, fatal: cancel, endSession: stopSession, joined: joined}
 		if !g.opts.Batch {
 			go g.watchTopics(sessCtx, topics, stopSession)
 		}
 		err := cg.Consume(sessCtx, topics, h)
+		joined()
 		stopSession()
 		if ctx.Err() != nil || errors.Is(err, sarama.ErrClosedConsumerGroup) {
 			break

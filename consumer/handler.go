@@ -29,6 +29,8 @@ type handler struct {
 	starts map[offsets.TP]start
 	// endSession ends the session so the member rejoins (a claim stalled; see stallWatch).
 	endSession func()
+	// joined is called when the group assigned this session's partitions (Setup started).
+	joined func()
 }
 
 type start struct {
@@ -46,6 +48,9 @@ func (h *handler) committer(sess sarama.ConsumerGroupSession) *offsets.GroupComm
 // call sess.Commit), so ResetOffset only sets where the claim begins.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	g := h.g
+	if h.joined != nil {
+		h.joined()
+	}
 	var tps []offsets.TP
 	for topic, parts := range sess.Claims() {
 		for _, p := range parts {

@@ -207,3 +207,62 @@ func TestStagingLostAfterPrepareIsReread(t *testing.T) {
 		t.Errorf("committed %v, want the log ends %v", got, h.produced)
 	}
 }
+
+// A member that stops answering (frozen, or killed without leaving) holds its partitions until its
+// session times out; a new member's join waits that long. It used to wait in silence: now it says
+// what it waits for while it waits.
+func TestJoinWaitIsLogged(t *testing.T) {
+	h := newHarness(t, "orders", 2)
+	h.produce(500, 0)
+	cfgPath := h.writeConfig(t, "g-join-wait", 6*time.Second, nil)
+	a := spawn(t, "frozen", "run", cfgPath, "")
+	if !a.waitFor("msg=assigned", 30*time.Second) {
+		t.Fatalf("the first member was not assigned partitions:\n%s", a.tail(4000))
+	}
+	a.signal(syscall.SIGSTOP)
+	defer a.kill()
+
+	var logs syncBuffer
+	cfg := h.config("g-join-wait")
+	opts, err := cfg.GroupOptions(true, slog.New(slog.NewTextHandler(&logs, nil)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.ConnectLogEvery = 500 * time.Millisecond
+	m := h.launch("joiner", opts)
+	m.finish(t, 60*time.Second)
+	if !strings.Contains(logs.String(), "waiting for the group to assign partitions") {
+		t.Errorf("the join wait was not logged:\n%s", logs.String())
+	}
+}
+
+// batch is a static group member by default (group.instance.id of the host and group): a run that
+// follows a crashed one takes the partitions back at once, instead of waiting for the dead
+// member's session to time out (20s here) with nothing to do.
+func TestBatchRestartAfterCrashIsImmediate(t *testing.T) {
+	h := newHarness(t, "clicks", 2)
+	h.produce(3_000, 0)
+	cfgPath := h.writeConfig(t, "g-static", 20*time.Second, func(y string) string {
+		return strings.Replace(y, "rebalance_timeout: 20s", "rebalance_timeout: 40s", 1)
+	})
+	if !h.runBinary(t, cfgPath, "after-commit:2") {
+		t.Fatal("the first run was not killed")
+	}
+	start := time.Now()
+	code, killed, out := runCmd(t, cfgPath, "", "batch")
+	took := time.Since(start)
+	if killed || code != 0 {
+		t.Fatalf("restart: exit %d; output:\n%s", code, lastLines(out, 30))
+	}
+	t.Logf("the restart took %s", took.Round(time.Millisecond))
+	if took > 12*time.Second {
+		t.Errorf("the restart took %s: it waited for the dead member's session (20s)\n%s", took, lastLines(out, 30))
+	}
+	if !strings.Contains(out, "static group membership") {
+		t.Errorf("the restart is not a static member:\n%s", lastLines(out, 30))
+	}
+	h.check()
+	if got := h.committed("g-static"); !equalOffsets(got, h.produced) {
+		t.Errorf("committed %v, want the log ends %v", got, h.produced)
+	}
+}

@@ -165,6 +165,11 @@ func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, l
 	if adjust != nil {
 		adjust(&opts)
 	}
+	if batch && opts.Ranges == nil && cfg.Kafka.GroupInstanceID == "" {
+		// Static membership by default for batch: a cron run that follows a crashed one takes
+		// the partitions back at once instead of waiting for the dead member's session.
+		opts.InstanceID = consumer.AutoInstanceID(opts.Group)
+	}
 	if c, ok := opts.FS.(io.Closer); ok {
 		// The HDFS client is shared per process; this releases our share.
 		defer c.Close()
