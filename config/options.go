@@ -19,15 +19,15 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 	fsys, root, err := storage.Open(cfg.Output.Root, cfg.Output.HDFS)
 	if err != nil {
 		instance := ""
-	switch id := cfg.Kafka.GroupInstanceID; id {
-	case "", InstanceNone:
-	case InstanceAuto:
-		instance = consumer.AutoInstanceID(cfg.Kafka.Group)
-	default:
-		instance = id
-	}
-	return consumer.Options{
-		InstanceID: instance,}, fmt.Errorf("output.root: %w", err)
+		switch id := cfg.Kafka.GroupInstanceID; id {
+		case "", InstanceNone:
+		case InstanceAuto:
+			instance = consumer.AutoInstanceID(cfg.Kafka.Group)
+		default:
+			instance = id
+		}
+		return consumer.Options{
+			InstanceID: instance}, fmt.Errorf("output.root: %w", err)
 	}
 	sc, err := cfg.Sarama()
 	if err != nil {
