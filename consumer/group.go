@@ -142,6 +142,10 @@ type Group struct {
 	// releaseInstance unlocks the static member's instance id on this host (nil: dynamic).
 	releaseInstance func()
 
+	// nullWarned holds the topic/column pairs already warned about as all null (see
+	// pipeline.reportNullColumns).
+	nullWarned map[[2]string]bool
+
 	// errs holds, per partition, the error it last stopped with, until it commits again: what a
 	// time box must not call progress.
 	errs map[offsets.TP]error
@@ -545,6 +549,25 @@ func (g *Group) badShare() error {
 		}
 	}
 	return nil
+}
+
+// nullColumn counts a flush whose rows all had column null, and warns the first time in the run.
+func (g *Group) nullColumn(log *slog.Logger, topic, column, field string, rows int64) {
+	g.metrics.nullColumns.WithLabelValues(topic, column).Inc()
+	g.mu.Lock()
+	key := [2]string{topic, column}
+	warned := g.nullWarned[key]
+	if !warned {
+		if g.nullWarned == nil {
+			g.nullWarned = map[[2]string]bool{}
+		}
+		g.nullWarned[key] = true
+	}
+	g.mu.Unlock()
+	if !warned {
+		log.Warn("column stayed null for all of a flush's records; does its field path match the data? (warned once per run; counted in kafka2hdfs_null_column_flushes_total)",
+			"column", column, "field", field, "rows", rows)
+	}
 }
 
 // partitionFailed records that tp stopped with err (and has not committed since).

@@ -88,6 +88,13 @@ type pipeline struct {
 	ends   map[string]time.Time
 	endDir string
 
+	// nonNull marks the declared columns that had a value in a row of the step; nullLeft counts
+	// those that had none yet, so that once every column has been seen the rows are not looked
+	// at. dataRows counts the step's rows. See reportNullColumns.
+	nonNull  []bool
+	nullLeft int
+	dataRows int64
+
 	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
 }
 
@@ -187,6 +194,9 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
+	if !t.raw() {
+		pl.seeColumns()
+	}
 	// A record for a bucket the watermark has already closed (a late one) does not make the
 	// bucket due again: it rides with the step's next cut. Otherwise every late record of an
 	// out-of-order stream would cut all of the partition's files at once, each a tiny file.
@@ -368,9 +378,44 @@ type sealed struct {
 	closedBefore time.Time
 }
 
+// seeColumns notes which declared columns have a value in the row just written.
+func (pl *pipeline) seeColumns() {
+	if pl.nonNull == nil {
+		pl.nonNull = make([]bool, len(pl.topic.schema.Columns()))
+		pl.nullLeft = len(pl.nonNull)
+	}
+	pl.dataRows++
+	if pl.nullLeft == 0 {
+		return
+	}
+	for i, seen := range pl.nonNull {
+		if !seen && i < len(pl.row) && !pl.row[i].IsNull() {
+			pl.nonNull[i] = true
+			pl.nullLeft--
+		}
+	}
+}
+
+// reportNullColumns ends the step's column watch: a declared column that was null in every row of
+// the step is most often a field path that matches nothing (field: userid for user_id), which
+// would otherwise give an all-null column without a word. Counted per flush, warned once per
+// column per run.
+func (pl *pipeline) reportNullColumns() {
+	if pl.dataRows > 0 && pl.nullLeft > 0 {
+		for i, c := range pl.topic.schema.Columns() {
+			if !pl.nonNull[i] {
+				pl.g.nullColumn(pl.log, pl.tp.Topic, c.Name, c.Field, pl.dataRows)
+			}
+		}
+	}
+	clear(pl.nonNull)
+	pl.nullLeft, pl.dataRows = len(pl.nonNull), 0
+}
+
 // seal ends the current step: its files go to a Batch and the partition starts the next step with
 // none open.
 func (pl *pipeline) seal(reason string) *sealed {
+	pl.reportNullColumns()
 	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason,
 		ends: pl.ends, closedBefore: pl.watermark.Add(-pl.g.opts.Rotation.AllowedLateness)}
 	pl.ends, pl.endDir = nil, ""

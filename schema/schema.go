@@ -233,6 +233,18 @@ func (s *Schema) Codec() compress.Codec { return s.codec }
 // Kind returns which mapping fills the schema's rows.
 func (s *Schema) Kind() Kind { return s.kind }
 
+// ColumnInfo names a declared column and the field it reads.
+type ColumnInfo struct{ Name, Field string }
+
+// Columns lists the declared columns (JSON kind), in row order: a Row's value i is column i's.
+func (s *Schema) Columns() []ColumnInfo {
+	out := make([]ColumnInfo, len(s.cols))
+	for i, c := range s.cols {
+		out[i] = ColumnInfo{Name: c.name, Field: c.field}
+	}
+	return out
+}
+
 func isMetaName(n string) bool {
 	switch n {
 	case ColTopic, ColPartition, ColOffset, ColTimestamp, ColKey:
