@@ -86,7 +86,7 @@ func newApp() *cli.App {
 	app := &cli.App{
 		Name:    "kafka2hdfs",
 		Usage:   "load Kafka topics into time-bucketed Parquet on HDFS or a local filesystem, exactly once",
-		Version: version,
+		Version: readBuildInfo().String(),
 		Description: `A consumer-group member reads topics, runs each record through the topic's interceptors,
 buckets it by time, writes Parquet files, and commits Kafka offsets only through a two-phase,
 generation-fenced protocol, so every record lands exactly once across crashes and rebalances.
@@ -106,6 +106,7 @@ Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 3 audit foun
 			devKafkaCommand(),
 			benchCommand(),
 			benchConsumeCommand(),
+			versionCommand(),
 		},
 		Flags:          profileFlags(),
 		Before:         startProfiles,

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -64,6 +65,23 @@ func TestHelpListsExitCodes(t *testing.T) {
 	for _, code := range []int{exitOK, exitFailed, exitConfig, exitProblems, exitPartial, exitSignals} {
 		if !regexp.MustCompile(fmt.Sprintf(`\s%d\s`, code)).MatchString(desc) {
 			t.Errorf("help does not list exit code %d:\n%s", code, desc)
+		}
+	}
+}
+
+// `kafka2hdfs version` and `--version` say which build this is: version, commit and Go version.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		app := newApp()
+		var out strings.Builder
+		app.Writer = &out
+		if err := app.RunContext(t.Context(), append([]string{"kafka2hdfs"}, args...)); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"kafka2hdfs", "commit", runtime.Version()} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("%v: output lacks %q:\n%s", args, want, out.String())
+			}
 		}
 	}
 }
