@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/urfave/cli/v2"
 )
 
 // Command-line mistakes are exit 2 ("the configuration or command line is wrong; nothing was
@@ -82,6 +84,15 @@ func TestVersion(t *testing.T) {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v: output lacks %q:\n%s", args, want, out.String())
 			}
+		}
+	}
+}
+
+// --output takes hdfs:// roots; its help says so.
+func TestOutputFlagHelpMentionsHDFS(t *testing.T) {
+	for _, f := range commonFlags() {
+		if sf, ok := f.(*cli.StringFlag); ok && sf.Name == "output" && !strings.Contains(sf.Usage, "hdfs://") {
+			t.Errorf("--output help %q does not mention hdfs://", sf.Usage)
 		}
 	}
 }
