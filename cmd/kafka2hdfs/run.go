@@ -25,7 +25,8 @@ func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "consume continuously as a member of the consumer group",
-		Description: `Joins the group and loads the topics until SIGINT or SIGTERM, then flushes, commits and exits 0.
+		Description: `Joins the group and loads the topics until SIGINT or SIGTERM, then drains (flushes and commits),
+prints a summary and exits 0.
 Scale out by starting more processes with the same group id: partitions are shared among them.`,
 		Flags: commonFlags(),
 		Action: func(c *cli.Context) error {
@@ -33,7 +34,14 @@ Scale out by starting more processes with the same group id: partitions are shar
 			if err != nil {
 				return err
 			}
-			_, err = load(c.Context, cfg, false, newLogger(cfg, stderr))
+			log := newLogger(cfg, stderr)
+			start := time.Now()
+			stopNotice := context.AfterFunc(c.Context, func() {
+				log.Info("stopping: draining, every partition flushes and commits what it holds, then leaves the group (a second signal exits at once)")
+			})
+			defer stopNotice()
+			sum, err := load(c.Context, cfg, false, log)
+			printSummary(c.App.Writer, sum, time.Since(start))
 			return err
 		},
 	}
