@@ -91,4 +91,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 var saramaLoggerOnce sync.Once
 
-var stderr io.Writer = os.Stderr
+// stderr is where logs, the progress bar and errors go. The bar redraws its line in place, and a
+// log line written meanwhile would land in the middle of it; stderr clears the bar's line first.
+var stderr = &terminal{w: os.Stderr}
