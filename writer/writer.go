@@ -499,7 +499,6 @@ func (c *Config) log() *slog.Logger {
 	return c.Log
 }
 
-
 // DataDir is the root-relative directory of a topic's bucket.
 func DataDir(topic, bucketPath string) string { return path.Join(topic, bucketPath) }
 
