@@ -580,6 +580,18 @@ func (g *Group) partitionFailed(tp offsets.TP, err error) {
 	g.errs[tp] = err
 }
 
+// keepFailures forgets the failures of partitions this member no longer holds: their new owner's
+// progress is not this member's to judge.
+func (g *Group) keepFailures(claimed []offsets.TP) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for tp := range g.errs {
+		if !slices.Contains(claimed, tp) {
+			delete(g.errs, tp)
+		}
+	}
+}
+
 // partitionCommitted records that tp committed a step: whatever failed before is behind it.
 func (g *Group) partitionCommitted(tp offsets.TP) {
 	g.mu.Lock()

@@ -58,6 +58,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	g.log.Info("assigned", "generation", sess.GenerationID(), "member", sess.MemberID(), "partitions", len(tps))
+	g.keepFailures(tps)
 	ctx := context.WithoutCancel(sess.Context())
 	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
 	if err != nil {
