@@ -120,6 +120,8 @@ const (
 	KindNotLoaded       = "not-loaded"
 	KindNotInKafka      = "not-in-kafka"
 	KindMoving          = "moving"
+	// KindReset: offsets skipped or loaded again by `offsets reset`, as its reset record says.
+	KindReset = "reset"
 )
 
 const (
@@ -163,6 +165,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.loadResets(ctx)
 	var before map[offsets.TP]offsets.Committed
 	if o.Client != nil {
 		if err := a.partitions(topics); err != nil {
@@ -202,6 +205,8 @@ type auditor struct {
 	want    map[string]bool // nil: every topic
 	tps     map[offsets.TP]*tpState
 	staging map[stagingKey][]string // file names in each staging directory
+	// resets are the moves of `offsets reset` by partition, from the reset records.
+	resets map[offsets.TP][]resetMove
 }
 
 func (a *auditor) wanted(topic string) bool { return a.want == nil || a.want[topic] }

@@ -9,6 +9,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
@@ -105,14 +106,25 @@ func (a *auditor) checkTiling(st *tpState, steps []*step) {
 	for _, s := range steps[1:] {
 		switch {
 		case s.start > next:
+			if m, ok := a.explainGap(st.tp, next, s.start-1); ok {
+				a.warn(st.tp, KindReset, m.path, "%s are in no file: skipped by offsets reset at %s by %s (--to %s, from %d to %d)",
+					span(next, s.start-1), m.record.Time.Format(time.RFC3339), m.record.By, m.record.To, m.From, m.To)
+				break
+			}
 			detail := fmt.Sprintf("%s are in no file: between steps [%d, %d] and [%d, %d]", span(next, s.start-1), prev.start, prev.end, s.start, s.end)
 			if st.logStart > next {
 				detail += retentionNote(next, s.start-1, st.logStart)
 			}
 			a.problem(st.tp, KindGap, "", "%s", detail)
 		case s.start < next:
+			lo, hi := s.start, min(s.end, next-1)
+			if m, ok := a.explainOverlap(st.tp, lo, hi); ok {
+				a.warn(st.tp, KindReset, s.files[0].rel, "step [%d, %d] overlaps step [%d, %d]: %s were loaded again after offsets reset --force at %s by %s (--to %s, from %d to %d); remove one copy if they must be once",
+					s.start, s.end, prev.start, prev.end, span(lo, hi), m.record.Time.Format(time.RFC3339), m.record.By, m.record.To, m.From, m.To)
+				break
+			}
 			a.problem(st.tp, KindOverlap, s.files[0].rel, "step [%d, %d] overlaps step [%d, %d]: %s are in files of both",
-				s.start, s.end, prev.start, prev.end, span(s.start, min(s.end, next-1)))
+				s.start, s.end, prev.start, prev.end, span(lo, hi))
 		}
 		if s.end+1 > next {
 			next, prev = s.end+1, s

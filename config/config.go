@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,6 +82,11 @@ type Kafka struct {
 	// those of open ones only once committed) or read_uncommitted (every record, as written).
 	// Default: read_committed, as Kafka Connect's sinks read.
 	IsolationLevel string `yaml:"isolation_level"`
+	// GroupInstanceID turns on static group membership (KIP-345): a member that restarts with
+	// the same id takes its partitions back at once instead of waiting for the dead member's
+	// session to time out. "auto" is an id of the host and group; "none" turns it off.
+	// Default: auto for `batch`, none otherwise.
+	GroupInstanceID string `yaml:"group_instance_id,omitempty"`
 }
 
 // Output is where files go.
@@ -139,7 +145,18 @@ type Errors struct {
 	// MaxBadRecords stops the job when more records than this went to dead letters; -1 means no
 	// limit. Default: -1.
 	MaxBadRecords *int64 `yaml:"max_bad_records"`
+	// MaxBadShare fails the job when more than this share of a topic's records in a run went to
+	// dead letters (judged from 100 records on, and at a batch's end, whatever the count); 1 means
+	// no limit. Default: 0.5.
+	MaxBadShare *float64 `yaml:"max_bad_share"`
+	// RetryFor is how long a failure may repeat (every session in a row failing: the filesystem
+	// refusing writes, a NameNode down) before the job fails with exit 1. Default: 2m.
+	RetryFor Duration `yaml:"retry_for"`
 }
+
+// DefaultMaxBadShare is errors.max_bad_share's default: a run where most records of a topic are
+// dead letters is broken (a schema that matches nothing), not unlucky.
+const DefaultMaxBadShare = 0.5
 
 // Log configures logging.
 type Log struct {
@@ -239,7 +256,17 @@ func Parse(b []byte) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	err := dec.Decode(c)
-	if err == nil || errors.Is(err, io.EOF) {
+	if errors.Is(err, io.EOF) {
+		return c, nil
+	}
+	if err == nil {
+		var doc yaml.Node
+		_ = yaml.Unmarshal(b, &doc) // it parsed above
+		var errs parseErrors
+		checkStrict(&doc, "", reflect.TypeOf(c), &errs)
+		if len(errs) > 0 {
+			return nil, errs
+		}
 		return c, nil
 	}
 	var te *yaml.TypeError
@@ -311,10 +338,15 @@ func (c *Config) WithDefaults() *Config {
 	if d.Memory.MaxSpillBytes == 0 {
 		d.Memory.MaxSpillBytes = 4 << 30
 	}
+	if d.Errors.MaxBadShare == nil {
+		v := DefaultMaxBadShare
+		d.Errors.MaxBadShare = &v
+	}
 	if d.Errors.MaxBadRecords == nil {
 		v := int64(-1)
 		d.Errors.MaxBadRecords = &v
 	}
+	setDur(&d.Errors.RetryFor, consumer.DefaultRetryFor)
 	if d.Completeness.Late == "" {
 		d.Completeness.Late = string(completeness.Into)
 	}
@@ -331,6 +363,10 @@ func (c *Config) WithDefaults() *Config {
 			t.Format = consumer.FormatJSON
 		}
 		t.Partitioner = t.Partitioner.WithDefaults()
+		t.Interceptors = slices.Clone(t.Interceptors)
+		for j := range t.Interceptors {
+			t.Interceptors[j] = t.Interceptors[j].WithDefaults()
+		}
 		d.Topics[i] = t
 	}
 	return &d
@@ -425,6 +461,9 @@ func (c *Config) Validate() error {
 	}
 	if d := c.Memory.SpillDir; d != SpillOff && !filepath.IsAbs(d) {
 		bad("memory.spill_dir", "%q is not an absolute path; give a local directory, or off for no spilling", d)
+	}
+	if m := c.Errors.MaxBadShare; m != nil && (*m <= 0 || *m > 1 || math.IsNaN(*m)) {
+		bad("errors.max_bad_share", "%g is not a share above 0 and at most 1 (0.5: fail when over half of a topic's records are dead letters; 1: no limit)", *m)
 	}
 	if m := c.Errors.MaxBadRecords; m != nil && *m < -1 {
 		bad("errors.max_bad_records", "%d must be -1 (no limit) or more", *m)

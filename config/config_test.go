@@ -149,6 +149,10 @@ func TestConfigErrors(t *testing.T) {
 			want: []string{"memory.limit: 104857600 is below memory.max_buffered_bytes 268435456"}},
 		{name: "bad records", over: map[string]string{"errors": "errors: {max_bad_records: -2}"},
 			want: []string{"errors.max_bad_records: -2 must be -1 (no limit) or more"}},
+		{name: "bad share zero", over: map[string]string{"errors": "errors: {max_bad_share: 0}"},
+			want: []string{"errors.max_bad_share: 0 is not a share above 0 and at most 1"}},
+		{name: "bad share over one", over: map[string]string{"errors": "errors: {max_bad_share: 1.5}"},
+			want: []string{"errors.max_bad_share: 1.5 is not a share above 0 and at most 1"}},
 		{name: "log level", over: map[string]string{"log": "log: {level: loud}"},
 			want: []string{`log.level: "loud" is not debug, info, warn or error`}},
 		{name: "log format", over: map[string]string{"log": "log: {format: xml}"},
@@ -450,6 +454,9 @@ func TestDefaults(t *testing.T) {
 	if c.Errors.MaxBadRecords == nil || *c.Errors.MaxBadRecords != -1 {
 		t.Errorf("errors.max_bad_records = %v, want -1", c.Errors.MaxBadRecords)
 	}
+	if m := c.Errors.MaxBadShare; m == nil || *m != 0.5 || c.Errors.RetryFor != Duration(2*time.Minute) {
+		t.Errorf("errors.max_bad_share = %v, retry_for = %v; want 0.5 and 2m", m, c.Errors.RetryFor)
+	}
 	if want := (Log{Level: "info", Format: "text"}); c.Log != want || c.Metrics.Addr != "" {
 		t.Errorf("log = %+v, metrics = %+v", c.Log, c.Metrics)
 	}
@@ -699,5 +706,78 @@ func TestSpillDirChecked(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(filepath.Join(dir, "new", "spill")); len(left) != 0 {
 		t.Errorf("the check left %d files behind", len(left))
+	}
+}
+
+// validate prints the effective settings, defaults included: an interceptor's defaults too (the
+// timestamp interceptor's format was invisible, and it was the surprising one).
+func TestEffectiveSettingsShowInterceptorDefaults(t *testing.T) {
+	c, err := Parse([]byte(`kafka: {brokers: [k:9092]}
+output: {root: /data/out}
+topics:
+  - name: clicks
+    interceptors:
+      - {type: timestamp, field: ts}
+      - {type: mask, field: email}
+      - {type: filter, field: kind, values: [a]}
+      - {type: add_field, field: at, source: processing_time}
+    schema: [{name: id, type: string}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	out, err := c.YAML()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"format: auto", "if_missing: keep", "method: sha256", "action: keep", "format: rfc3339"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("effective settings lack %q:\n%s", want, out)
+		}
+	}
+}
+
+// Integers are integers, booleans are YAML booleans, and a 0 that would silently mean "the default"
+// is an error naming the key.
+func TestStrictScalars(t *testing.T) {
+	base := "kafka: {brokers: [k:9092]}\noutput: {root: /data/out}\ntopics: [{name: a, schema: [{name: x, type: string}]}]\n"
+	for _, c := range []struct {
+		name, text, want string
+	}{
+		{"fraction for an integer", "rotation: {max_records: 1.5}\n", `rotation.max_records: 1.5 is not a whole number (line 4)`},
+		{"float for an integer", "memory: {max_open_files: 2.0}\n", `memory.max_open_files: 2.0 is not a whole number`},
+		{"fraction for a pointer integer", "errors: {max_bad_records: 1.5}\n", `errors.max_bad_records: 1.5 is not a whole number`},
+		{"yes for a boolean", "completeness: {enabled: yes}\n", `completeness.enabled: "yes" is not true or false`},
+		{"off for a nested boolean", "topics: [{name: a, key_as_string: off, schema: [{name: x, type: string}]}]\n", `topics[0].key_as_string: "off" is not true or false`},
+		{"quoted true", "completeness: {enabled: \"true\"}\n", `completeness.enabled: "true" is not true or false`},
+		{"zero records", "rotation: {max_records: 0}\n", `rotation.max_records: 0 would mean the default (1000000); omit the key for the default, or give a positive value`},
+		{"zero duration", "rotation: {max_age: 0s}\n", `rotation.max_age: 0s would mean the default`},
+		{"zero size", "memory: {max_spill_bytes: 0}\n", `memory.max_spill_bytes: 0 would mean the default`},
+		{"zero lateness", "rotation: {allowed_lateness: 0s}\n", `rotation.allowed_lateness: 0s would mean the default`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			text := base + c.text
+			if strings.HasPrefix(c.text, "topics:") {
+				text = "kafka: {brokers: [k:9092]}\noutput: {root: /data/out}\n" + c.text
+			}
+			cfg, err := Parse([]byte(text))
+			if err == nil {
+				t.Fatalf("Parse accepted %q: %+v", c.text, cfg)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Parse(%q) = %v, want it to contain %q", c.text, err, c.want)
+			}
+		})
+	}
+	// What stays accepted.
+	for _, ok := range []string{"completeness: {enabled: true}\n", "completeness: {enabled: False}\n", "rotation: {max_records: 10}\n",
+		"errors: {max_bad_records: 0}\n", "errors: {max_bad_records: -1}\n", "rotation: {max_bytes: 1.5MiB}\n", "memory: {max_open_files: 0x10}\n"} {
+		if _, err := Parse([]byte(base + ok)); err != nil {
+			t.Errorf("Parse(%q): %v", ok, err)
+		}
 	}
 }

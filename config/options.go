@@ -18,7 +18,16 @@ import (
 func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Registerer) (consumer.Options, error) {
 	fsys, root, err := storage.Open(cfg.Output.Root, cfg.Output.HDFS)
 	if err != nil {
-		return consumer.Options{}, fmt.Errorf("output.root: %w", err)
+		instance := ""
+		switch id := cfg.Kafka.GroupInstanceID; id {
+		case "", InstanceNone:
+		case InstanceAuto:
+			instance = consumer.AutoInstanceID(cfg.Kafka.Group)
+		default:
+			instance = id
+		}
+		return consumer.Options{
+			InstanceID: instance}, fmt.Errorf("output.root: %w", err)
 	}
 	sc, err := cfg.Sarama()
 	if err != nil {
@@ -58,6 +67,8 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		Budget:        budget,
 		RowGroupBytes: int64(cfg.Output.RowGroupSize),
 		MaxBadRecords: *cfg.Errors.MaxBadRecords,
+		MaxBadShare:   *cfg.Errors.MaxBadShare,
+		RetryFor:      time.Duration(cfg.Errors.RetryFor),
 		Batch:         batch,
 		TopicRefresh:  time.Duration(cfg.Kafka.TopicRefresh),
 		Completeness: completeness.Options{
@@ -69,6 +80,12 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 		Registry: reg,
 	}, nil
 }
+
+// Values of kafka.group_instance_id with a meaning of their own.
+const (
+	InstanceAuto = "auto"
+	InstanceNone = "none"
+)
 
 // checkSpillDir makes sure the spill directory can take a file now rather than when the budget
 // first runs out, and clears what killed runs left there.

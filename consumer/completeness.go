@@ -67,6 +67,12 @@ func (g *Group) runCompleter(ctx context.Context) (wait func()) {
 	if g.completer == nil {
 		return func() {}
 	}
+	// A first pass before anything is consumed: the set of complete buckets must hold what
+	// earlier runs marked, or records for those buckets are not seen as late (no metric, no
+	// policy) although the manifest notes them as late files.
+	if err := g.completer.Pass(ctx); err != nil && ctx.Err() == nil {
+		g.log.Warn("completeness: first pass", "err", err)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {

@@ -8,11 +8,17 @@
 package consumer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"path"
+	"slices"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -43,6 +49,13 @@ type Options struct {
 	Start string
 	// Sarama is the client config; New sets what the protocol requires (manual commits).
 	Sarama *sarama.Config
+	// InstanceID, if set, makes the member static (KIP-345, sarama's Consumer.Group.InstanceId):
+	// restarted with the same id, it takes its partitions back at once instead of waiting for the
+	// dead member's session to time out. Two live members must not share an id (the newer one
+	// fences the older), so New takes a lock on this host for it and, if another process or member
+	// here holds it, joins as a dynamic member instead. A static member does not leave the group
+	// when it stops: its partitions wait for its session to time out, unless it comes back.
+	InstanceID string
 
 	FS   storage.FS
 	Root string
@@ -52,6 +65,10 @@ type Options struct {
 	RowGroupBytes int64
 	// MaxBadRecords stops the job when more records than this went to dead letters; -1: no limit.
 	MaxBadRecords int64
+	// MaxBadShare fails the job when more than this share of a topic's records in the run went to
+	// dead letters (judged once the topic consumed minBadSample records, and at a batch's end).
+	// 0 or 1: no limit.
+	MaxBadShare float64
 	// Batch makes Run return once every partition of the subscribed topics has committed up to
 	// the high watermark it had when Run started.
 	Batch bool
@@ -72,8 +89,18 @@ type Options struct {
 	MaxRecords int64
 	// DrainTimeout bounds the flush on revoke and shutdown. Default: half the rebalance timeout.
 	DrainTimeout time.Duration
+	// RetryFor is how long failures may repeat before Run gives up: when every session for this
+	// long failed (a filesystem refusing writes, say), Run returns the last error. Default: 2m.
+	RetryFor time.Duration
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh time.Duration
+	// ConnectTimeout bounds the first metadata request to the brokers (sarama's
+	// Metadata.Timeout, unless set): without it, a broker that accepts connections and never
+	// answers holds the start for minutes. Default: 60s.
+	ConnectTimeout time.Duration
+	// ConnectLogEvery is how often a wait for the brokers or for the group's assignment is logged
+	// while it lasts. Default: 10s.
+	ConnectLogEvery time.Duration
 	// StallTimeout is how long a claim may receive no records while its partition has more to
 	// read (confirmed by a read of its own) before the member ends its session and rejoins: a
 	// liveness guard against a partition consumer that stopped being fed. Default: twice the
@@ -112,6 +139,17 @@ type Group struct {
 	// total is what the group had left to load at the snapshot, for the progress display.
 	total int64
 
+	// releaseInstance unlocks the static member's instance id on this host (nil: dynamic).
+	releaseInstance func()
+
+	// nullWarned holds the topic/column pairs already warned about as all null (see
+	// pipeline.reportNullColumns).
+	nullWarned map[[2]string]bool
+
+	// errs holds, per partition, the error it last stopped with, until it commits again: what a
+	// time box must not call progress.
+	errs map[offsets.TP]error
+
 	// recordsLeft is what MaxRecords still allows; only read when MaxRecords > 0.
 	recordsLeft atomic.Int64
 	// stop ends the run with a cause; set by Run before any session starts.
@@ -129,6 +167,10 @@ type Group struct {
 // before every partition reached its target. Everything consumed was committed: the run made
 // progress, and the next one continues from there.
 var ErrStoppedEarly = errors.New("stopped early")
+
+// ErrUnknownTopic is returned by Run when a topic configured by name (not by pattern) is not in
+// the cluster: most likely a typo, which would otherwise load the other topics and exit 0.
+var ErrUnknownTopic = errors.New("unknown topic")
 
 // errTimeBox is the cause of a run ended by MaxDuration or MaxRecords.
 type errTimeBox struct{ why string }
@@ -178,27 +220,87 @@ func New(opts Options) (*Group, error) {
 	if opts.TopicRefresh <= 0 {
 		opts.TopicRefresh = time.Minute
 	}
+	if opts.RetryFor <= 0 {
+		opts.RetryFor = DefaultRetryFor
+	}
+	if opts.ConnectTimeout <= 0 {
+		opts.ConnectTimeout = time.Minute
+	}
+	if opts.ConnectLogEvery <= 0 {
+		opts.ConnectLogEvery = 10 * time.Second
+	}
+	if cfg.Metadata.Timeout <= 0 {
+		cfg.Metadata.Timeout = opts.ConnectTimeout
+	}
+	var release func()
+	if id := opts.InstanceID; id != "" {
+		if !cfg.Version.IsAtLeast(sarama.V2_3_0_0) {
+			opts.Log.Info("static group membership needs Kafka 2.3 or later; joining as a dynamic member", "group_instance_id", id, "version", cfg.Version)
+		} else if release = lockInstance(opts.Group, id); release == nil {
+			opts.Log.Info("another member on this host holds the group instance id; joining as a dynamic member", "group_instance_id", id)
+		} else {
+			cfg.Consumer.Group.InstanceId = id
+			opts.Log.Info("static group membership", "group_instance_id", id)
+		}
+	}
 	opts.Sarama = cfg
+	brokers := strings.Join(opts.Brokers, ",")
+	opts.Log.Info("connecting to Kafka", "brokers", brokers)
+	stopWaiting := logWhile(opts.Log, opts.ConnectLogEvery, "waiting for Kafka brokers to answer a metadata request",
+		"brokers", brokers, "gives_up_after", opts.ConnectTimeout)
 	client, err := sarama.NewClient(opts.Brokers, cfg)
+	stopWaiting()
 	if err != nil {
+		if release != nil {
+			release()
+		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
 	commits, err := sarama.NewClient(opts.Brokers, cfg)
 	if err != nil {
 		_ = client.Close()
+		if release != nil {
+			release()
+		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry)}
+	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry), releaseInstance: release}
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.stallWatch = g.newStallWatch
 	g.metrics.budget(opts.Budget)
 	g.stats.budget = opts.Budget
 	if g.completer, err = newCompleter(g); err != nil {
-		client.Close()
+		_ = g.Close()
 		return nil, err
 	}
 	return g, nil
+}
+
+// logWhile logs msg at warn level every interval until the returned stop is called: a long wait
+// says what it waits for instead of looking like a hang.
+func logWhile(log *slog.Logger, every time.Duration, msg string, args ...any) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		start := time.Now()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				log.Warn(msg, append(args, "waited", time.Since(start).Round(time.Second))...)
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
 }
 
 func (r Rotation) withDefaults() Rotation {
@@ -223,7 +325,14 @@ func (r Rotation) withDefaults() Rotation {
 }
 
 // Close closes the Kafka client.
-func (g *Group) Close() error { return errors.Join(g.client.Close(), g.commits.Close()) }
+func (g *Group) Close() error {
+	err := errors.Join(g.client.Close(), g.commits.Close())
+	if g.releaseInstance != nil {
+		g.releaseInstance()
+		g.releaseInstance = nil
+	}
+	return err
+}
 
 // Stats returns the member's counters.
 func (g *Group) Stats() *Stats { return g.stats }
@@ -252,27 +361,52 @@ func (g *Group) resolveTopics() ([]string, error) {
 	}
 	var out []string
 	for _, t := range all {
-		if len(t) > 0 && t[0] == '_' {
+		spec := g.topicFor(t)
+		if spec == nil || (len(t) > 0 && t[0] == '_' && spec.match != nil) {
 			continue // internal topics (__consumer_offsets) are never loaded by a pattern
 		}
-		if g.topicFor(t) != nil {
-			out = append(out, t)
-		}
+		out = append(out, t)
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// checkNamedTopics returns ErrUnknownTopic naming every topic configured by name that is not
+// among found (the cluster's selected topics).
+func (g *Group) checkNamedTopics(found []string) error {
+	var missing []string
+	for _, t := range g.opts.Topics {
+		if t.match == nil && !slices.Contains(found, t.spec.Name) {
+			missing = append(missing, strconv.Quote(t.spec.Name))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s not in the cluster (brokers %s); check the spelling of topics[].name, or use pattern for topics that may not exist yet",
+		ErrUnknownTopic, strings.Join(missing, ", "), strings.Join(g.opts.Brokers, ","))
 }
 
 // Run consumes until ctx is cancelled (run mode) or every partition reached its start-time high
 // watermark (batch mode). It returns nil after a clean stop: every partition flushed and committed,
 // or abandoned to its next owner.
 func (g *Group) Run(ctx context.Context) error {
+	// Prove the output takes files before consuming anything: a read-only or full filesystem
+	// would otherwise show only at the first flush, with records consumed and retried forever.
+	for _, dir := range []string{g.opts.Root, path.Join(g.opts.Root, offsets.StagingDir, g.opts.Group)} {
+		if err := storage.CheckWritable(ctx, g.opts.FS, dir); err != nil {
+			return err
+		}
+	}
 	topics, err := g.resolveTopics()
 	if err != nil {
 		return err
 	}
 	if g.opts.Ranges != nil {
+		// A backfill names its one topic; the config's others do not matter to it.
 		topics = g.rangeTopics(topics)
+	} else if err := g.checkNamedTopics(topics); err != nil {
+		return err
 	}
 	if len(topics) == 0 {
 		return errors.New("no topic in the cluster matches the configured topics; check topics[].name/pattern and the brokers")
@@ -316,15 +450,25 @@ func (g *Group) Run(ctx context.Context) error {
 	var (
 		runErr   error
 		failures int
+		failing  time.Time // when the sessions in a row that failed began
 		backoff  = time.Second
 	)
 	for ctx.Err() == nil {
 		sessCtx, stopSession := context.WithCancel(ctx)
-		h := &handler{g: g, fatal: cancel, endSession: stopSession}
+		// Joining can take a while, and used to be silent: the coordinator waits for every
+		// member to rejoin, and a member that died without leaving holds its partitions until
+		// its session times out.
+		g.log.Info("joining the group", "group", g.opts.Group, "topics", len(topics))
+		var once sync.Once
+		stopWaiting := logWhile(g.log, g.opts.ConnectLogEvery, "waiting for the group to assign partitions; a member that stopped without leaving holds its partitions until its session times out",
+			"group", g.opts.Group, "session_timeout", g.opts.Sarama.Consumer.Group.Session.Timeout)
+		joined := func() { once.Do(stopWaiting) }
+		h := &handler{g: g, fatal: cancel, endSession: stopSession, joined: joined}
 		if !g.opts.Batch {
 			go g.watchTopics(sessCtx, topics, stopSession)
 		}
 		err := cg.Consume(sessCtx, topics, h)
+		joined()
 		stopSession()
 		if ctx.Err() != nil || errors.Is(err, sarama.ErrClosedConsumerGroup) {
 			break
@@ -333,20 +477,24 @@ func (g *Group) Run(ctx context.Context) error {
 		// interrupted) is retried: the next session recovers every partition from its committed
 		// state. Back off so a persistent failure does not spin, and give up if it persists.
 		if err == nil && h.failed.Load() == 0 {
-			failures, backoff = 0, time.Second
+			failures, backoff, failing = 0, time.Second, time.Time{}
 		} else {
 			failures++
-			if err == nil {
-				err = fmt.Errorf("%d partition(s) stopped with errors", h.failed.Load())
+			if failing.IsZero() {
+				failing = time.Now()
 			}
-			if failures >= maxSessionFailures {
-				runErr = fmt.Errorf("giving up after %d failed sessions in a row: %w", failures, err)
+			if err == nil {
+				err = fmt.Errorf("%d partition(s) stopped with errors; the last: %w", h.failed.Load(), h.lastErr())
+			}
+			if failed := time.Since(failing); failures >= maxSessionFailures || failed >= g.opts.RetryFor {
+				runErr = fmt.Errorf("giving up after %d failed sessions in a row over %s: %w", failures, failed.Round(time.Second), err)
 				break
 			}
 			g.log.Warn("session ended with an error; rejoining", "err", err, "retry_in", backoff, "failures", failures)
+			// Never sleep past the point where RetryFor gives up.
 			select {
 			case <-ctx.Done():
-			case <-time.After(backoff):
+			case <-time.After(min(backoff, max(time.Until(failing.Add(g.opts.RetryFor)), 10*time.Millisecond))):
 			}
 			backoff = min(2*backoff, 30*time.Second)
 		}
@@ -368,6 +516,11 @@ func (g *Group) Run(ctx context.Context) error {
 	wg.Wait()
 	stopCompleter()
 	waitCompleter()
+	if runErr == nil && g.opts.Batch {
+		// A run too small to be judged while it ran is judged at its end: everything is
+		// committed, but a person must look.
+		runErr = g.badShare()
+	}
 	if runErr == nil {
 		var box errTimeBox
 		switch cause := context.Cause(ctx); {
@@ -375,9 +528,98 @@ func (g *Group) Run(ctx context.Context) error {
 			runErr = g.stoppedEarly(box)
 		case cause != nil && !errors.Is(cause, context.Canceled) && !errors.Is(cause, errBatchDone):
 			runErr = cause
+		case errors.Is(cause, context.Canceled) && g.opts.Batch:
+			// Stopped by the caller (a signal): the caller reports a stop with work left as
+			// progress, which partitions failing without a commit since are not.
+			if tps, err := g.failing(); err != nil {
+				runErr = fmt.Errorf("stopped, but %d partition(s) (%s) failed and committed nothing since: %w", len(tps), formatTPs(tps), err)
+			}
 		}
 	}
 	return runErr
+}
+
+// badShare is badShareExceeded for every topic, whatever it consumed.
+func (g *Group) badShare() error {
+	g.stats.mu.Lock()
+	topics := maps.Clone(g.stats.topics)
+	g.stats.mu.Unlock()
+	for _, name := range slices.Sorted(maps.Keys(topics)) {
+		if err := badShareExceeded(name, topics[name], g.opts.MaxBadShare, 1); err != nil {
+			return fmt.Errorf("%w (the records and their dead letters are committed)", err)
+		}
+	}
+	return nil
+}
+
+// nullColumn counts a flush whose rows all had column null, and warns the first time in the run.
+func (g *Group) nullColumn(log *slog.Logger, topic, column, field string, rows int64) {
+	g.metrics.nullColumns.WithLabelValues(topic, column).Inc()
+	g.mu.Lock()
+	key := [2]string{topic, column}
+	warned := g.nullWarned[key]
+	if !warned {
+		if g.nullWarned == nil {
+			g.nullWarned = map[[2]string]bool{}
+		}
+		g.nullWarned[key] = true
+	}
+	g.mu.Unlock()
+	if !warned {
+		log.Warn("column stayed null for all of a flush's records; does its field path match the data? (warned once per run; counted in kafka2hdfs_null_column_flushes_total)",
+			"column", column, "field", field, "rows", rows)
+	}
+}
+
+// partitionFailed records that tp stopped with err (and has not committed since).
+func (g *Group) partitionFailed(tp offsets.TP, err error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.errs == nil {
+		g.errs = map[offsets.TP]error{}
+	}
+	g.errs[tp] = err
+}
+
+// keepFailures forgets the failures of partitions this member no longer holds: their new owner's
+// progress is not this member's to judge.
+func (g *Group) keepFailures(claimed []offsets.TP) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for tp := range g.errs {
+		if !slices.Contains(claimed, tp) {
+			delete(g.errs, tp)
+		}
+	}
+}
+
+// partitionCommitted records that tp committed a step: whatever failed before is behind it.
+func (g *Group) partitionCommitted(tp offsets.TP) {
+	g.mu.Lock()
+	delete(g.errs, tp)
+	g.mu.Unlock()
+}
+
+// failing returns the partitions that failed and have not committed since, sorted, and the error
+// of the first; nil if there are none.
+func (g *Group) failing() ([]offsets.TP, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.errs) == 0 {
+		return nil, nil
+	}
+	tps := slices.SortedFunc(maps.Keys(g.errs), func(a, b offsets.TP) int {
+		return cmp.Or(strings.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	return tps, g.errs[tps[0]]
+}
+
+func formatTPs(tps []offsets.TP) string {
+	s := make([]string, len(tps))
+	for i, tp := range tps {
+		s[i] = tp.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // stoppedEarly decides what a time box left behind: nil if the group got every partition to its
@@ -398,6 +640,11 @@ func (g *Group) stoppedEarly(box errTimeBox) error {
 	}
 	if short == 0 {
 		return nil
+	}
+	// "Progress is committed" must be true of every partition this member stopped: one that
+	// failed and has not committed since made none, and the run failed, whatever stopped it.
+	if tps, err := g.failing(); err != nil {
+		return fmt.Errorf("%s, but %d partition(s) (%s) failed and committed nothing since: %w", box.why, len(tps), formatTPs(tps), err)
 	}
 	return fmt.Errorf("%w: %s with %d of %d partition(s) short of the target (the high watermark at start, or a backfill's range end); progress is committed, the next run continues",
 		ErrStoppedEarly, box.why, short, len(lag))
@@ -468,6 +715,9 @@ var errBatchDone = errors.New("batch done")
 
 // maxSessionFailures is how many sessions in a row may fail before Run gives up.
 const maxSessionFailures = 20
+
+// DefaultRetryFor is Options.RetryFor's default.
+const DefaultRetryFor = 2 * time.Minute
 
 // watchTopics ends the session when the set of topics matching the patterns changes, so the member
 // rejoins with the new list.

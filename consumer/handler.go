@@ -20,12 +20,17 @@ import (
 type handler struct {
 	g     *Group
 	fatal func(error)
-	// failed counts partitions of this session that stopped with an error.
+	// failed counts partitions of this session that stopped with an error; lastErr is the last
+	// of those errors.
 	failed atomic.Int32
+	errMu  sync.Mutex
+	last   error
 	// starts holds each claimed partition's recovered state, filled by Setup.
 	starts map[offsets.TP]start
 	// endSession ends the session so the member rejoins (a claim stalled; see stallWatch).
 	endSession func()
+	// joined is called when the group assigned this session's partitions (Setup started).
+	joined func()
 }
 
 type start struct {
@@ -43,6 +48,9 @@ func (h *handler) committer(sess sarama.ConsumerGroupSession) *offsets.GroupComm
 // call sess.Commit), so ResetOffset only sets where the claim begins.
 func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	g := h.g
+	if h.joined != nil {
+		h.joined()
+	}
 	var tps []offsets.TP
 	for topic, parts := range sess.Claims() {
 		for _, p := range parts {
@@ -50,10 +58,11 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		}
 	}
 	g.log.Info("assigned", "generation", sess.GenerationID(), "member", sess.MemberID(), "partitions", len(tps))
+	g.keepFailures(tps)
 	ctx := context.WithoutCancel(sess.Context())
 	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
 	if err != nil {
-		return h.setupFailed(err)
+		return h.setupFailed(err, tps)
 	}
 	c := h.committer(sess)
 	h.starts = make(map[offsets.TP]start, len(tps))
@@ -75,7 +84,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 		})
 	}
 	if err := eg.Wait(); err != nil {
-		return h.setupFailed(err)
+		return h.setupFailed(err, tps)
 	}
 	for tp, st := range h.starts {
 		sess.ResetOffset(tp.Topic, tp.Partition, st.next, "")
@@ -83,14 +92,34 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	return nil
 }
 
-func (h *handler) setupFailed(err error) error {
+// fail records that the partitions tps stopped with err in this session.
+func (h *handler) fail(err error, tps ...offsets.TP) {
 	h.failed.Add(1)
+	h.errMu.Lock()
+	h.last = err
+	h.errMu.Unlock()
+	for _, tp := range tps {
+		h.g.partitionFailed(tp, err)
+	}
+}
+
+// lastErr is the last error a partition of this session stopped with.
+func (h *handler) lastErr() error {
+	h.errMu.Lock()
+	defer h.errMu.Unlock()
+	return h.last
+}
+
+func (h *handler) setupFailed(err error, tps []offsets.TP) error {
 	if errors.Is(err, offsets.ErrFenced) || errors.Is(err, offsets.ErrRebalancing) {
 		// The group moved on while we recovered; the next session recovers again.
+		h.failed.Add(1)
 		h.g.log.Info("recovery interrupted by a rebalance", "err", err)
 		return err
 	}
-	if errors.Is(err, offsets.ErrConflict) || errors.Is(err, offsets.ErrBadMetadata) || errors.Is(err, errPastLogEnd) {
+	h.fail(err, tps...)
+	if errors.Is(err, offsets.ErrConflict) || errors.Is(err, offsets.ErrBadMetadata) || errors.Is(err, offsets.ErrStepLost) ||
+		errors.Is(err, errPastLogEnd) {
 		// Retrying cannot fix these; a person must look.
 		h.fatal(err)
 	}
@@ -105,6 +134,9 @@ func (h *handler) recover(ctx context.Context, c offsets.Committer, tp offsets.T
 	}
 	if pos.RolledForward {
 		g.metrics.recoveries.WithLabelValues("rolled_forward").Inc()
+	}
+	if pos.Reread {
+		g.metrics.recoveries.WithLabelValues("reread").Inc()
 	}
 	oldest, err := g.client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest)
 	if err != nil {
@@ -234,7 +266,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			h.fatal(err)
 		}
 		// Any other error ends the session; the partition restarts from its committed offset.
-		h.failed.Add(1)
+		h.fail(err, pl.tp)
 		return err
 	}
 	return nil

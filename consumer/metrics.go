@@ -20,6 +20,7 @@ type metrics struct {
 	lost         *prometheus.CounterVec
 	stalls       *prometheus.CounterVec
 	smallFiles   *prometheus.CounterVec
+	nullColumns  *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -45,9 +46,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Sessions ended because a partition received no records although it had more to read."}, []string{"topic"}),
 		smallFiles: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_small_files_total",
 			Help: "Data files published smaller than rotation.min_file_bytes: reason closed if the file's own bucket had closed (it could not grow), else the cut that ended it while its bucket was open (as kafka2hdfs_steps_committed_total's reason)."}, []string{"topic", "reason"}),
+		nullColumns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_null_column_flushes_total",
+			Help: "Flushes in which a declared column was null in every row: most often a field path that matches nothing."}, []string{"topic", "column"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles)
+		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles, m.nullColumns)
 	}
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -86,6 +87,13 @@ type pipeline struct {
 	// directory recorded last.
 	ends   map[string]time.Time
 	endDir string
+
+	// nonNull marks the declared columns that had a value in a row of the step; nullLeft counts
+	// those that had none yet, so that once every column has been seen the rows are not looked
+	// at. dataRows counts the step's rows. See reportNullColumns.
+	nonNull  []bool
+	nullLeft int
+	dataRows int64
 
 	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
 }
@@ -186,6 +194,9 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
+	if !t.raw() {
+		pl.seeColumns()
+	}
 	// A record for a bucket the watermark has already closed (a late one) does not make the
 	// bucket due again: it rides with the step's next cut. Otherwise every late record of an
 	// out-of-order stream would cut all of the partition's files at once, each a tiny file.
@@ -213,10 +224,15 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage string, cause error) error {
 	n := pl.g.stats.badRecords.Add(1)
 	pl.st.bad.Add(1)
+	pl.st.rejected.Add(1)
+	pl.g.stats.badRecord(badReason(stage, cause))
 	pl.g.metrics.deadLetters.WithLabelValues(pl.tp.Topic, stage).Inc()
 	if max := pl.g.opts.MaxBadRecords; max >= 0 && n > max {
 		return fmt.Errorf("%w: %d dead letters, over --max-bad-records=%d; the last was %s offset %d: %v",
 			ErrTooManyBadRecords, n, max, pl.tp, r.Offset, cause)
+	}
+	if err := badShareExceeded(pl.tp.Topic, pl.st, pl.g.opts.MaxBadShare, minBadSample); err != nil {
+		return fmt.Errorf("%w; the last was %s offset %d: %v", err, pl.tp, r.Offset, cause)
 	}
 	var err error
 	pl.row, err = pl.topic.dead.RawRow(r, cause.Error(), stage, false, pl.row)
@@ -362,9 +378,44 @@ type sealed struct {
 	closedBefore time.Time
 }
 
+// seeColumns notes which declared columns have a value in the row just written.
+func (pl *pipeline) seeColumns() {
+	if pl.nonNull == nil {
+		pl.nonNull = make([]bool, len(pl.topic.schema.Columns()))
+		pl.nullLeft = len(pl.nonNull)
+	}
+	pl.dataRows++
+	if pl.nullLeft == 0 {
+		return
+	}
+	for i, seen := range pl.nonNull {
+		if !seen && i < len(pl.row) && !pl.row[i].IsNull() {
+			pl.nonNull[i] = true
+			pl.nullLeft--
+		}
+	}
+}
+
+// reportNullColumns ends the step's column watch: a declared column that was null in every row of
+// the step is most often a field path that matches nothing (field: userid for user_id), which
+// would otherwise give an all-null column without a word. Counted per flush, warned once per
+// column per run.
+func (pl *pipeline) reportNullColumns() {
+	if pl.dataRows > 0 && pl.nullLeft > 0 {
+		for i, c := range pl.topic.schema.Columns() {
+			if !pl.nonNull[i] {
+				pl.g.nullColumn(pl.log, pl.tp.Topic, c.Name, c.Field, pl.dataRows)
+			}
+		}
+	}
+	clear(pl.nonNull)
+	pl.nullLeft, pl.dataRows = len(pl.nonNull), 0
+}
+
 // seal ends the current step: its files go to a Batch and the partition starts the next step with
 // none open.
 func (pl *pipeline) seal(reason string) *sealed {
+	pl.reportNullColumns()
 	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason,
 		ends: pl.ends, closedBefore: pl.watermark.Add(-pl.g.opts.Rotation.AllowedLateness)}
 	pl.ends, pl.endDir = nil, ""
@@ -398,15 +449,19 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 		return err
 	}
 	pl.committed = step.End + 1
+	pl.g.partitionCommitted(pl.tp)
 	if pl.g.completer != nil {
 		pl.saveWatermark(ctx, s.wm)
 	}
 	if len(files) > 0 {
 		pl.runStart = step.End + 1
 	}
-	rows := int64(0)
+	rows, published := int64(0), int64(0)
 	for _, f := range files {
 		rows += f.Rows
+		if !strings.HasPrefix(f.Dir, offsets.ErrorsDir+"/") {
+			published += f.Rows
+		}
 		// Only data directories are in ends: dead-letter files are small by nature and not what
 		// min_file_bytes is about.
 		if end, data := s.ends[f.Dir]; data && f.Size < pl.g.opts.Rotation.MinFileBytes {
@@ -419,6 +474,7 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 		}
 	}
 	pl.st.files.Add(int64(len(files)))
+	pl.st.published.Add(published)
 	pl.g.metrics.files.WithLabelValues(pl.tp.Topic).Add(float64(len(files)))
 	pl.g.metrics.steps.WithLabelValues(pl.tp.Topic, reason).Inc()
 	pl.g.stats.flushed(reason)

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"sort"
@@ -23,17 +24,20 @@ type Stats struct {
 	buckets map[string]map[string]struct{}
 	flushes map[string]int64 // by trigger
 	small   map[string]int64 // files under rotation.min_file_bytes, by trigger
+	reasons map[string]int64 // dead letters, by badReason
 	budget  *writer.Budget
 }
 
 // TopicStats are one topic's counters.
 type TopicStats struct {
-	consumed, written, filtered, bad, bytes, files atomic.Int64
+	consumed, written, filtered, bad, bytes, files, published atomic.Int64
+	// rejected counts the dead letters that are bad records (bad less the late records sent there).
+	rejected atomic.Int64
 }
 
 func newStats() *Stats {
 	return &Stats{topics: map[string]*TopicStats{}, buckets: map[string]map[string]struct{}{},
-		flushes: map[string]int64{}, small: map[string]int64{}}
+		flushes: map[string]int64{}, small: map[string]int64{}, reasons: map[string]int64{}}
 }
 
 func (s *Stats) topic(name string) *TopicStats {
@@ -64,6 +68,15 @@ func (s *Stats) flushed(reason string) {
 	s.mu.Unlock()
 }
 
+func (s *Stats) badRecord(reason string) {
+	s.mu.Lock()
+	s.reasons[reason]++
+	s.mu.Unlock()
+}
+
+// topReasons is how many dead-letter reasons the summary lists.
+const topReasons = 5
+
 func (s *Stats) smallFile(reason string) {
 	s.mu.Lock()
 	s.small[reason]++
@@ -72,9 +85,11 @@ func (s *Stats) smallFile(reason string) {
 
 // Summary is a snapshot of the counters.
 type Summary struct {
-	Consumed, Written, Filtered, Bad, Bytes, Files int64
-	Buckets                                        int
-	Topics                                         []string
+	// Written counts rows converted and buffered; Published those of them in files that were
+	// committed. Written - Published rows were not committed: the next run loads them again.
+	Consumed, Written, Published, Filtered, Bad, Bytes, Files int64
+	Buckets                                                   int
+	Topics                                                    []string
 	// Flushes counts committed flushes by what triggered them: records, bytes, age, bucket
 	// closed, memory, caught up, drain.
 	Flushes map[string]int64
@@ -82,9 +97,18 @@ type Summary struct {
 	SmallFiles map[string]int64
 	// Late counts records that arrived for a bucket already marked complete.
 	Late int64
+	// BadReasons are the most frequent dead-letter reasons, most frequent first.
+	BadReasons []BadReason
 	// Spilled is what the memory budget spilled to local disk instead of cutting files: bytes,
 	// segments, and the most held at once.
 	Spilled, Spills, PeakSpill int64
+}
+
+// BadReason is a kind of dead letter (its stage and cause, with values left out) and how many
+// records it sent to dead letters.
+type BadReason struct {
+	Reason string
+	Count  int64
 }
 
 // Summary adds up every topic.
@@ -96,6 +120,7 @@ func (s *Stats) Summary() Summary {
 		sum.Topics = append(sum.Topics, name)
 		sum.Consumed += t.consumed.Load()
 		sum.Written += t.written.Load()
+		sum.Published += t.published.Load()
 		sum.Filtered += t.filtered.Load()
 		sum.Bad += t.bad.Load()
 		sum.Bytes += t.bytes.Load()
@@ -108,6 +133,13 @@ func (s *Stats) Summary() Summary {
 	sum.Late = s.late.Load()
 	sum.Flushes = maps.Clone(s.flushes)
 	sum.SmallFiles = maps.Clone(s.small)
+	for r, n := range s.reasons {
+		sum.BadReasons = append(sum.BadReasons, BadReason{Reason: r, Count: n})
+	}
+	slices.SortFunc(sum.BadReasons, func(a, b BadReason) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Reason, b.Reason))
+	})
+	sum.BadReasons = sum.BadReasons[:min(len(sum.BadReasons), topReasons)]
 	if s.budget != nil {
 		sum.Spilled, sum.Spills = s.budget.Spilled()
 		sum.PeakSpill = s.budget.PeakSpill()

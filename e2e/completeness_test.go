@@ -441,3 +441,45 @@ func counterValue(t *testing.T, reg *prometheus.Registry, name, policy string) f
 	}
 	return total
 }
+
+// A batch run that follows the one that marked a bucket complete knows it is complete from its
+// start: the late records it loads into it are counted in the metric and the summary, as many as
+// the manifest notes. The set of complete buckets used to be filled by the first periodic pass
+// only, a minute in (after a short batch run had consumed everything), so the metric said 0 while
+// the manifest counted every one.
+func TestLateRecordsCountedByTheNextBatch(t *testing.T) {
+	h := newHarness(t, "events", 2)
+	group := "g-late-next-batch"
+	cfg := h.completenessConfig(group, "into", time.Hour) // no periodic pass during the runs
+	for _, p := range []int32{0, 1} {
+		h.produceAt(p, append(spread(10, 0, 30), spread(12, 0, 5)...)...)
+	}
+	first := h.startBatch("first", cfg, nil)
+	first.finish(t, 60*time.Second)
+	h10 := h.bucketDir(10)
+	if !exists(filepath.Join(h10, completeness.SuccessName)) {
+		t.Fatal("the first run did not mark hour=10 complete")
+	}
+	h.produceAt(0, at(10, 30), at(10, 31), at(10, 32))
+	h.produceAt(1, at(10, 40), at(10, 41))
+	reg := prometheus.NewRegistry()
+	opts, err := cfg.GroupOptions(true, slog.New(slog.NewTextHandler(testWriter{t, "second"}, nil)), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := h.launch("second", opts)
+	second.finish(t, 60*time.Second)
+	man, err := completeness.ReadManifest(context.Background(), storage.Local{}, filepath.ToSlash(h10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.LateRecords != 5 {
+		t.Fatalf("manifest notes %d late records, want 5", man.LateRecords)
+	}
+	if s := second.g.Stats().Summary(); s.Late != 5 {
+		t.Errorf("summary: %d late records, want 5 (the manifest's)", s.Late)
+	}
+	if got := counterValue(t, reg, "kafka2hdfs_late_records_total", "into"); got != 5 {
+		t.Errorf("kafka2hdfs_late_records_total = %v, want 5 (the manifest's)", got)
+	}
+}

@@ -60,6 +60,12 @@ func TestRunDrainsOnSIGTERM(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("run did not exit within 60s of SIGTERM; output:\n%s", out.String())
 	}
+	// It says it is draining, and what it did.
+	for _, want := range []string{"draining", "records consumed: 3000", "rows published:   "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("run's output lacks %q:\n%s", want, out.String())
+		}
+	}
 	h.check()
 	if got := h.committed("g-drain"); !equalOffsets(got, h.produced) {
 		t.Errorf("committed %v, want %v", got, h.produced)

@@ -26,10 +26,11 @@ const (
 	timeEpochMicros
 	timeEpochNanos
 	timeLayout
+	timeAuto
 )
 
 // TimeFormatNames lists the named formats accepted by ParseTimeFormat, for error messages and docs.
-const TimeFormatNames = "rfc3339, epoch_seconds, epoch_millis, epoch_micros, epoch_nanos, or a Go time layout such as 2006-01-02 15:04:05"
+const TimeFormatNames = "auto, rfc3339, epoch_seconds, epoch_millis, epoch_micros, epoch_nanos, or a Go time layout such as 2006-01-02 15:04:05"
 
 // ParseTimeFormat parses a format name. Anything that is not a named format must be a Go reference
 // layout; layouts without a zone are read in loc (UTC when nil).
@@ -40,6 +41,10 @@ func ParseTimeFormat(name string, loc *time.Location) (TimeFormat, error) {
 	switch strings.ToLower(name) {
 	case "", "rfc3339":
 		return TimeFormat{kind: timeRFC3339, loc: loc}, nil
+	case "auto":
+		// What a timestamp column reads without a format: a string is RFC3339, a JSON number
+		// epoch milliseconds (the unit producers mostly send: Java's currentTimeMillis).
+		return TimeFormat{kind: timeAuto, loc: loc}, nil
 	case "epoch_seconds", "unix", "epoch_s":
 		return TimeFormat{kind: timeEpochSeconds, loc: loc}, nil
 	case "epoch_millis", "unix_ms", "epoch_ms":
@@ -68,6 +73,8 @@ func (f TimeFormat) String() string {
 		return "epoch_nanos"
 	case timeLayout:
 		return f.layout
+	case timeAuto:
+		return "auto"
 	}
 	return "rfc3339"
 }
@@ -75,7 +82,7 @@ func (f TimeFormat) String() string {
 // ErrNoTime is returned by Parse for a missing or null value.
 var ErrNoTime = errors.New("no time value")
 
-// Parse reads v as an instant. Epoch formats accept a JSON number or a string holding one; a
+// Parse reads v as an instant. Auto reads a string as RFC3339 and a number as epoch_millis. Epoch formats accept a JSON number or a string holding one; a
 // fraction is allowed for epoch_seconds and epoch_millis (rounded to the nearest nanosecond, half
 // away from zero), epoch_micros and epoch_nanos need a whole number, though it may be written
 // 1.7e15 or 1700000000000000.0. RFC3339 and layouts need a string.
@@ -90,7 +97,18 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 	if f.kind == timeLayout {
 		s = string(v.Bytes)
 	}
-	switch f.kind {
+	kind := f.kind
+	if kind == timeAuto {
+		switch v.Kind {
+		case String:
+			kind = timeRFC3339
+		case Number:
+			kind = timeEpochMillis
+		default:
+			return time.Time{}, fmt.Errorf("want an RFC3339 string or a number of epoch milliseconds, got %s %.40s", v.Kind, s)
+		}
+	}
+	switch kind {
 	case timeRFC3339:
 		if v.Kind != String {
 			return time.Time{}, fmt.Errorf("want an RFC3339 string, got %s %.40s", v.Kind, s)
@@ -114,7 +132,7 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("want an epoch number, got %s %.40s", v.Kind, s)
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		switch f.kind {
+		switch kind {
 		case timeEpochSeconds:
 			if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
 				return time.Time{}, fmt.Errorf("epoch seconds %d out of range", n)
@@ -131,7 +149,7 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 	// Exact decimal arithmetic, not float64: 1700000000.123 seconds as a float64 times 1e9 comes to
 	// ...122999808 ns, which a millisecond column then truncates to .122.
 	var shift int
-	switch f.kind {
+	switch kind {
 	case timeEpochSeconds:
 		shift = 9
 	case timeEpochMillis:
@@ -139,7 +157,7 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 	case timeEpochMicros:
 		shift = 3
 	}
-	if f.kind == timeEpochMicros || f.kind == timeEpochNanos {
+	if kind == timeEpochMicros || kind == timeEpochNanos {
 		if _, whole, err := scaleDecimal(s, 0); err == nil && !whole {
 			return time.Time{}, fmt.Errorf("%s must be an integer, got %q", f, s)
 		}

@@ -502,10 +502,10 @@ func TestUnknownMethodKeepsConnection(t *testing.T) {
 	c := startCluster(t, Options{})
 	cl := newClient(t, c)
 
-	_, err := cl.StatFs() // getFsStats is not implemented
+	err := cl.Chmod("/", 0o755) // setPermission is not implemented
 	var herr hdfs.Error
 	if !errors.As(err, &herr) || herr.Exception() != classNoSuchMethod || herr.Desc() != "ERROR_NO_SUCH_METHOD" {
-		t.Fatalf("StatFs: got %v, want %s / ERROR_NO_SUCH_METHOD", err, classNoSuchMethod)
+		t.Fatalf("Chmod: got %v, want %s / ERROR_NO_SUCH_METHOD", err, classNoSuchMethod)
 	}
 	// Had the connection dropped, the client would refuse calls for 5 s.
 	if _, err := cl.Stat("/"); err != nil {
@@ -552,5 +552,38 @@ func TestConcurrentClients(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// `hdfs du` and `hdfs df` against the test HDFS: getContentSummary and getFsStats.
+func TestContentSummaryAndFsStats(t *testing.T) {
+	t.Parallel()
+	c := startCluster(t, Options{})
+	cl := newClient(t, c)
+	if err := cl.MkdirAll("/d/sub", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, cl, "/d/a", testData(1000, 1), 100000)
+	writeFile(t, cl, "/d/sub/b", testData(2345, 2), 100000)
+	cs, err := cl.GetContentSummary("/d")
+	if err != nil {
+		t.Fatalf("GetContentSummary: %v", err)
+	}
+	if cs.Size() != 3345 || cs.FileCount() != 2 || cs.DirectoryCount() != 2 || cs.SizeAfterReplication() != 3345 {
+		t.Errorf("content summary of /d: size %d, files %d, dirs %d, consumed %d; want 3345, 2, 2 (itself and sub), 3345",
+			cs.Size(), cs.FileCount(), cs.DirectoryCount(), cs.SizeAfterReplication())
+	}
+	if cs.NameQuota() != -1 || cs.SpaceQuota() != -1 {
+		t.Errorf("quotas %d, %d; want -1 (none)", cs.NameQuota(), cs.SpaceQuota())
+	}
+	if _, err := cl.GetContentSummary("/nope"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("GetContentSummary of a missing path: %v, want ErrNotExist", err)
+	}
+	fs, err := cl.StatFs()
+	if err != nil {
+		t.Fatalf("StatFs: %v", err)
+	}
+	if fs.Used != 3345 || fs.Capacity == 0 || fs.Remaining+fs.Used > fs.Capacity {
+		t.Errorf("fs stats %+v: want 3345 used of a non-zero capacity", fs)
 	}
 }

@@ -20,7 +20,8 @@
 //
 //   - NameNode: getFileInfo, getServerDefaults, renewLease, mkdirs, create, addBlock,
 //     updateBlockForPipeline, complete, getBlockLocations, getListing, delete, rename2, append,
-//     with the exception classes a real NameNode throws (so the client maps them to os.ErrNotExist,
+//     getContentSummary and getFsStats (`hdfs du` and `hdfs df`: no quotas, one replica, a
+//     nominal 1 TiB capacity), with the exception classes a real NameNode throws (so the client maps them to os.ErrNotExist,
 //     os.ErrExist, syscall.ENOTEMPTY as it would in production). Other methods get
 //     RpcNoSuchMethodException and the connection stays up.
 //   - DataNode: WRITE_BLOCK (create and append) and READ_BLOCK, with CRC32C checked on write and

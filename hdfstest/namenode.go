@@ -222,6 +222,10 @@ func (ns *namesystem) handle(method, user string, body []byte) ([]byte, error) {
 		return ns.rename2(r, now)
 	case "append":
 		return ns.append(r, now)
+	case "getContentSummary":
+		return ns.getContentSummary(r)
+	case "getFsStats":
+		return ns.getFsStats()
 	}
 	panic("hdfstest: request schema without handler: " + method)
 }
@@ -359,6 +363,53 @@ func (ns *namesystem) getFileInfo(r nnRequest) ([]byte, error) {
 		return nil, nil
 	}
 	return pb(nil).bytes(1, ns.status(n, "").encode(nil)), nil
+}
+
+// getContentSummary answers `hdfs du` and `hdfs dfs -count`: the bytes, files and directories
+// (the path itself included, if a directory) under src. There are no quotas (-1), and one
+// replica, so the space consumed is the length.
+func (ns *namesystem) getContentSummary(r nnRequest) ([]byte, error) {
+	n, _, err := ns.lookupSrc(r.src)
+	if err != nil {
+		return nil, err
+	}
+	if n == nil {
+		return nil, nnError(classFileNotFound, "File does not exist: %s", r.src)
+	}
+	var length, files, dirs uint64
+	var walk func(n *inode)
+	walk = func(n *inode) {
+		if !n.isDir() {
+			files++
+			length += n.length()
+			return
+		}
+		dirs++
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	walk(n)
+	noQuota := uint64(1<<64 - 1) // -1 as the uint64 the proto declares
+	// ContentSummaryProto: length, fileCount, directoryCount, quota, spaceConsumed, spaceQuota.
+	summary := pb(nil).uint(1, length).uint(2, files).uint(3, dirs).uint(4, noQuota).uint(5, length).uint(6, noQuota)
+	return pb(nil).bytes(1, summary), nil
+}
+
+// fsCapacity is the nominal size of the in-memory test cluster, for `hdfs df`.
+const fsCapacity = 1 << 40
+
+// getFsStats answers `hdfs df`: a nominal capacity, the bytes of every file as used, and no
+// replication or block problems.
+func (ns *namesystem) getFsStats() ([]byte, error) {
+	var used uint64
+	for _, b := range ns.blocks {
+		used += b.numBytes
+	}
+	// GetFsStatsResponseProto: capacity, used, remaining, under_replicated, corrupt_blocks,
+	// missing_blocks.
+	return pb(nil).uint(1, fsCapacity).uint(2, used).uint(3, fsCapacity-min(used, fsCapacity)).
+		uint(4, 0).uint(5, 0).uint(6, 0), nil
 }
 
 func (ns *namesystem) mkdirs(r nnRequest, user string, now time.Time) ([]byte, error) {

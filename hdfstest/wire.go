@@ -538,6 +538,9 @@ var nnRequestSchemas = map[string]struct {
 	"append": {"AppendRequestProto", req(1, 2), map[protowire.Number]nnRequestField{
 		1: srcField, 2: clientNameField,
 	}},
+	"getContentSummary": {"GetContentSummaryRequestProto", req(1), map[protowire.Number]nnRequestField{
+		1: srcField}},
+	"getFsStats": {"GetFsStatusRequestProto", nil, nil},
 }
 
 // decodeNNRequest decodes the request body of method; ok is false for a method this server does

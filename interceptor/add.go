@@ -72,6 +72,9 @@ func buildAddField(c Config, env Env) (Interceptor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("format: %w", err)
 		}
+		if tf.String() == "auto" {
+			return nil, fmt.Errorf("format: auto only reads times; add_field writes one: use rfc3339, an epoch format or a layout")
+		}
 		a.timeFormat = tf.String()
 	default:
 		return nil, fmt.Errorf("source: %q is not static, hostname or processing_time", c.Source)

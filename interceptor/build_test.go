@@ -77,12 +77,12 @@ func TestBuildErrors(t *testing.T) {
 		{Config{Type: "add_field", Field: "host", Source: "hostname", Value: "x"}, "value: add_field source hostname does not use option `value`"},
 		{Config{Type: "add_field", Field: "t", Source: "processing_time", Value: "x"}, "value: add_field source processing_time does not use option `value`"},
 		{Config{Type: "add_field", Field: "t", Source: "clock"}, `source: "clock" is not static, hostname or processing_time`},
-		{Config{Type: "add_field", Field: "t", Source: "processing_time", Format: "epoch"}, `format: unknown time format "epoch": use rfc3339, epoch_seconds`},
+		{Config{Type: "add_field", Field: "t", Source: "processing_time", Format: "epoch"}, `format: unknown time format "epoch": use auto, rfc3339, epoch_seconds`},
 		{Config{Type: "add_field", Field: "@header.x", Value: "x"}, `field: field "@header.x": a written field needs a plain name`},
 
 		// timestamp
 		{Config{Type: "timestamp"}, "field: timestamp needs the name of the field it reads; set field"},
-		{Config{Type: "timestamp", Field: "ts", Format: "yyyy-MM-dd"}, `format: unknown time format "yyyy-MM-dd": use rfc3339`},
+		{Config{Type: "timestamp", Field: "ts", Format: "yyyy-MM-dd"}, `format: unknown time format "yyyy-MM-dd": use auto, rfc3339`},
 		{Config{Type: "timestamp", Field: "ts", IfMissing: "skip"}, `if_missing: "skip" is not keep or error`},
 		{Config{Type: "timestamp", Field: "ts", Value: 1}, "value: timestamp does not use option `value`"},
 		{Config{Type: "timestamp", Field: "@header.", Format: "rfc3339"}, `field: field "@header.": name the header`},

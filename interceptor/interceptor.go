@@ -68,11 +68,37 @@ type Config struct {
 	Source string `yaml:"source,omitempty"`
 
 	// Format is a time format (see field.ParseTimeFormat) for timestamp and for add_field's
-	// processing_time. Default: rfc3339.
+	// processing_time. Default: auto for timestamp (an RFC3339 string or epoch milliseconds),
+	// rfc3339 for add_field.
 	Format string `yaml:"format,omitempty"`
 	// IfMissing is what timestamp does when the field is missing or null: keep the current event
 	// time (the Kafka timestamp unless changed) or error (dead-letter the record). Default: keep.
 	IfMissing string `yaml:"if_missing,omitempty"`
+}
+
+// WithDefaults fills the options of c's kind that have defaults, so that printing the effective
+// configuration shows them. Options the kind does not use stay empty (building rejects them).
+func (c Config) WithDefaults() Config {
+	set := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	switch c.Type {
+	case "timestamp":
+		set(&c.Format, DefaultTimestampFormat)
+		set(&c.IfMissing, "keep")
+	case "filter":
+		set(&c.Action, "keep")
+	case "mask":
+		set(&c.Method, "sha256")
+	case "add_field":
+		set(&c.Source, "static")
+		if c.Source == "processing_time" {
+			set(&c.Format, "rfc3339")
+		}
+	}
+	return c
 }
 
 // Env is what building an interceptor may need from outside: the topic's layout and the host name.

@@ -1,8 +1,10 @@
 package interceptor
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kafka2hdfs/kafka2hdfs/field"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -14,7 +16,7 @@ import (
 //	interceptors:
 //	  - type: timestamp
 //	    field: "@header.event_time"   # or a JSON path, or @key
-//	    format: epoch_millis          # see field.ParseTimeFormat; default rfc3339
+//	    format: epoch_millis          # see field.ParseTimeFormat; default auto: an RFC3339 string or epoch millis
 //	    if_missing: keep              # keep (default) or error
 //
 // Until a timestamp interceptor runs, the event time is the Kafka timestamp. A missing or null field
@@ -30,13 +32,18 @@ type timestamp struct {
 	errIfMissing bool
 }
 
+// DefaultTimestampFormat is the timestamp interceptor's format when none is given: it reads what a
+// timestamp column reads without one, an RFC3339 string or a JSON number of epoch milliseconds,
+// so a topic with numeric event times is not sent to dead letters by a default.
+const DefaultTimestampFormat = "auto"
+
 func buildTimestamp(c Config, env Env) (Interceptor, error) {
 	if err := rejectUnused(&c, "timestamp", "field", "format", "if_missing"); err != nil {
 		return nil, err
 	}
 	ts := &timestamp{name: c.Field}
 	var err error
-	if ts.format, err = field.ParseTimeFormat(c.Format, nil); err != nil {
+	if ts.format, err = field.ParseTimeFormat(cmp.Or(c.Format, DefaultTimestampFormat), nil); err != nil {
 		return nil, fmt.Errorf("format: %w", err)
 	}
 	switch c.IfMissing {
@@ -64,6 +71,12 @@ func (ts *timestamp) Intercept(r *record.Record) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("timestamp: field %q: %s is not a time in format %s: %s",
 			ts.name, show(v), ts.format, reason(err))
+	}
+	// The range the partitioner buckets and the columns store. Checked here too because Go's zero
+	// time (year 1) would otherwise read as "no event time" downstream and the record would be
+	// bucketed by its Kafka timestamp instead.
+	if y := t.UTC().Year(); y < 1970 || y > 9999 {
+		return false, fmt.Errorf("timestamp: field %q: %s is outside the years 1970 to 9999", ts.name, t.UTC().Format(time.RFC3339Nano))
 	}
 	r.EventTime = t
 	return true, nil

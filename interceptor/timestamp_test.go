@@ -26,10 +26,23 @@ func TestTimestamp(t *testing.T) {
 		{"null keeps", Config{IfMissing: "keep"}, null, kafka, ""},
 		{"missing error", Config{IfMissing: "error"}, missing, kafka, `timestamp: field "ts" is missing and if_missing is error`},
 		{"null error", Config{IfMissing: "error"}, null, kafka, `field "ts" is null`},
-		{"bad rfc3339", Config{}, str("yesterday"), kafka, `timestamp: field "ts": string "yesterday" is not a time in format rfc3339`},
-		{"number for rfc3339", Config{}, num("1714564984"), kafka, `number "1714564984" is not a time in format rfc3339`},
+		{"bad rfc3339", Config{Format: "rfc3339"}, str("yesterday"), kafka, `timestamp: field "ts": string "yesterday" is not a time in format rfc3339`},
+		{"bad auto", Config{}, str("yesterday"), kafka, `timestamp: field "ts": string "yesterday" is not a time in format auto`},
+		// The default reads what a timestamp column reads: an RFC3339 string or epoch milliseconds.
+		{"default: epoch millis number", Config{}, num("1714564984005"), time.UnixMilli(1714564984005), ""},
+		{"default: rfc3339 string", Config{Format: "auto"}, str("2024-05-01T12:03:04Z"), time.Date(2024, 5, 1, 12, 3, 4, 0, time.UTC), ""},
+		{"default: not a number string", Config{}, str("1714564984005"), kafka, `is not a time in format auto`},
+		{"default: boolean", Config{}, boolean("true"), kafka, `is not a time in format auto`},
+		{"number for rfc3339", Config{Format: "rfc3339"}, num("1714564984"), kafka, `number "1714564984" is not a time in format rfc3339`},
 		{"bad epoch", Config{Format: "epoch_millis"}, str("12:00"), kafka, `string "12:00" is not a time in format epoch_millis: not an epoch number`},
 		{"bad layout", Config{Format: "2006-01-02"}, str("01/05/2024"), kafka, `is not a time in format 2006-01-02`},
+		// Go's zero time is a time like any other, not "no event time": out of range.
+		{"year 1", Config{}, str("0001-01-01T00:00:00Z"), kafka, `timestamp: field "ts": 0001-01-01T00:00:00Z is outside the years 1970 to 9999`},
+		{"before 1970", Config{}, num("-1"), kafka, `1969-12-31T23:59:59.999Z is outside the years 1970 to 9999`},
+		{"year 10000", Config{}, str("10000-01-01T00:00:00Z"), kafka, `is not a time in format auto`},
+		{"far future millis", Config{}, num("9300000000000000"), kafka, `is outside the years 1970 to 9999`},
+		{"last millisecond", Config{}, str("9999-12-31T23:59:59.999Z"), time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC), ""},
+		{"first instant", Config{}, num("0"), time.Unix(0, 0), ""},
 		{"fraction micros", Config{Format: "epoch_micros"}, num("1.5"), kafka, `epoch_micros must be an integer`},
 	}
 	for _, tt := range tests {

@@ -232,6 +232,9 @@ type Position struct {
 	// FromFiles is set when the position came from final file names because the group had no
 	// committed offset.
 	FromFiles bool
+	// Reread is set when recovery abandoned a prepared step whose staging files were gone before
+	// any was published: its offsets are read again from Next.
+	Reread bool
 }
 
 // Recover brings one topic-partition to a clean state before it is consumed: it finishes a prepared
@@ -245,11 +248,21 @@ func (p *Protocol) Recover(ctx context.Context, c Committer, tp TP, cur Committe
 		return pos, err
 	}
 	if meta.Manifest != "" {
-		if meta.Pending, err = p.readManifest(ctx, tp, meta.Manifest); err != nil {
+		if meta.Pending, err = p.readManifest(ctx, tp, meta.Manifest); errors.Is(err, fs.ErrNotExist) {
+			// The manifest went with the staging directory, and with it the list of the step's
+			// files. Its end is unknown; final files past the committed offset show whether any
+			// of it was published.
+			return p.lostManifest(ctx, c, tp, cur, meta.Manifest)
+		} else if err != nil {
 			return pos, fmt.Errorf("recover %s: %w", tp, err)
 		}
 	}
 	if s := meta.Pending; s != nil {
+		if lost, err := p.stepLost(ctx, *s); err != nil {
+			return pos, err
+		} else if lost {
+			return p.abandon(ctx, c, tp, cur, s.Start, fmt.Sprintf("[%d,%d]", s.Start, s.End))
+		}
 		failpoint.Hit("recover-before-publish")
 		if err := p.Publish(ctx, *s); err != nil {
 			return pos, fmt.Errorf("recover %s: roll forward [%d,%d]: %w", tp, s.Start, s.End, err)
@@ -275,6 +288,93 @@ func (p *Protocol) Recover(ctx context.Context, c Committer, tp TP, cur Committe
 		if found {
 			pos.Next, pos.RunStart, pos.FromFiles = end+1, end+1, true
 		}
+	}
+	return pos, nil
+}
+
+// ErrStepLost is returned by Recover for a prepared step that lost staging files (the output was
+// wiped, or someone deleted _staging) after some of its files were published: re-reading the step
+// would write those records again, and skipping it would lose the rest. A person must decide.
+var ErrStepLost = errors.New("a prepared step lost its staging files after part of it was published")
+
+// stepLost reports whether a staging file of s is gone while its final file is not there: the step
+// cannot be rolled forward. It is ErrStepLost when another of its files is already published.
+func (p *Protocol) stepLost(ctx context.Context, s Step) (bool, error) {
+	var missing, published []string
+	for _, f := range s.Files {
+		final := p.Paths.Final(s, f)
+		if _, err := p.FS.Stat(ctx, final); err == nil {
+			published = append(published, final)
+			continue
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return false, fmt.Errorf("recover %s: %w", s.TP, err)
+		}
+		staging := p.Paths.Staging(s.TP, f.ID)
+		if _, err := p.FS.Stat(ctx, staging); errors.Is(err, fs.ErrNotExist) {
+			missing = append(missing, staging)
+		} else if err != nil {
+			return false, fmt.Errorf("recover %s: %w", s.TP, err)
+		}
+	}
+	switch {
+	case len(missing) == 0:
+		return false, nil
+	case len(published) > 0:
+		return false, fmt.Errorf("%w: %s step [%d,%d]: staging files %s are gone, while %s are published. "+
+			"Re-reading the step would write the published records again. Check those files with kafka2hdfs audit; "+
+			"then either remove them and restart (the step is re-read from Kafka), or, to keep them and lose the rest of the step, "+
+			"commit past it with kafka2hdfs offsets reset --force --to %d",
+			ErrStepLost, s.TP, s.Start, s.End, strings.Join(missing, ", "), strings.Join(published, ", "), s.End+1)
+	}
+	return true, nil
+}
+
+// lostManifest recovers from a prepared step whose manifest (and so its file list) is gone: if no
+// final file reaches past the committed offset, nothing of the step was published and it is
+// re-read; otherwise it is ErrStepLost.
+func (p *Protocol) lostManifest(ctx context.Context, c Committer, tp TP, cur Committed, id string) (Position, error) {
+	// Staging files without their manifest cannot be told apart (the step's or orphans?): keep
+	// them for a person rather than guess.
+	if entries, err := p.FS.ReadDir(ctx, p.Paths.StagingDir(tp)); err == nil && len(entries) > 0 {
+		return Position{Next: cur.Offset, RunStart: cur.Offset, Committed: cur.Offset}, fmt.Errorf(
+			"%w: %s: the manifest %s of the prepared step is gone, but %d staging files are not; the step cannot be rolled forward. "+
+				"Check the output with kafka2hdfs audit, then remove %s and restart: the step is re-read from Kafka",
+			ErrStepLost, tp, p.Paths.manifestPath(tp, id), len(entries), p.Paths.StagingDir(tp))
+	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return Position{Next: cur.Offset, RunStart: cur.Offset, Committed: cur.Offset}, fmt.Errorf("recover %s: list staging: %w", tp, err)
+	}
+	end, found, err := p.HighestEnd(ctx, tp)
+	if err != nil {
+		return Position{Next: cur.Offset, RunStart: cur.Offset, Committed: cur.Offset}, err
+	}
+	if found && end >= cur.Offset {
+		return Position{Next: cur.Offset, RunStart: cur.Offset, Committed: cur.Offset}, fmt.Errorf(
+			"%w: %s: the manifest %s of the prepared step is gone with the staging files, and final files reach offset %d, past the committed %d. "+
+				"Check them with kafka2hdfs audit; then either remove the files past offset %d and restart (the step is re-read from Kafka), "+
+				"or commit past them with kafka2hdfs offsets reset --force --to %d",
+			ErrStepLost, tp, p.Paths.manifestPath(tp, id), end, cur.Offset, cur.Offset-1, end+1)
+	}
+	// Offsets between the last file and the committed one were consumed without files; the next
+	// step's name starts after the last file so that names keep tiling the offsets.
+	runStart := cur.Offset
+	if found && end+1 < runStart {
+		runStart = end + 1
+	}
+	return p.abandon(ctx, c, tp, cur, runStart, "(its manifest "+id+" is gone)")
+}
+
+// abandon clears a prepared step that cannot be rolled forward and that nothing of was published:
+// its offsets were never committed, so the partition re-reads them from Kafka. Loud, because the
+// staging area does not lose files on its own.
+func (p *Protocol) abandon(ctx context.Context, c Committer, tp TP, cur Committed, runStart int64, what string) (Position, error) {
+	pos := Position{Next: cur.Offset, RunStart: runStart, Committed: cur.Offset, Reread: true}
+	if err := p.Advance(ctx, c, tp, cur.Offset, runStart); err != nil {
+		return pos, fmt.Errorf("recover %s: abandon the lost step: %w", tp, err)
+	}
+	p.log().Error("a prepared step lost its staging files before any was published (was the output or its _staging directory removed?); re-reading it from Kafka",
+		"topic", tp.Topic, "partition", tp.Partition, "step", what, "offset", cur.Offset)
+	if err := p.cleanStaging(ctx, tp); err != nil {
+		return pos, err
 	}
 	return pos, nil
 }

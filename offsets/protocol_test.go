@@ -550,22 +550,67 @@ func TestRecoverPendingStepWithoutCommittedOffset(t *testing.T) {
 	checkPublished(t, p, s)
 }
 
+// A prepared step whose staging files are gone (the output was wiped, someone deleted _staging)
+// used to stop recovery on every assignment, forever. Its offsets were never committed and are
+// still in Kafka: when none of its files was published, recovery abandons it and the partition
+// re-reads it from the committed offset, loudly. When some were, re-reading would duplicate them:
+// recovery fails with ErrStepLost, which says what to do, and commits nothing.
 func TestRecoverPendingStepLost(t *testing.T) {
-	// Neither the staging file nor the final file of a prepared step exists: recovery must stop
-	// and commit nothing, not skip the step's offsets.
-	p := newProtocol(t)
 	tp := TP{"clicks", 0}
-	s := Step{TP: tp, Start: 0, End: 9, Files: []File{{ID: NewID(), Dir: "clicks/x", Size: 10}}}
-	fc := newFakeCommitter()
-	_, err := p.Recover(ctx, fc, tp, Committed{Offset: 0, Metadata: metaPrefix + "p=" + encodeStep(s)})
-	if err == nil || !strings.Contains(err.Error(), "staging file") {
-		t.Fatalf("Recover: %v, want an error about the missing staging file", err)
-	}
-	if errors.Is(err, ErrConflict) {
-		t.Errorf("Recover: %v is not a conflict", err)
-	}
-	if len(fc.Calls()) != 0 {
-		t.Errorf("commits = %+v, want none", fc.Calls())
+	for _, tc := range []struct {
+		name      string
+		start     int64 // the step's first offset (before committed: filtered records before it)
+		committed int64
+		published int // files of the step published before the staging files went
+		manifest  bool
+		wantPos   Position
+		wantMeta  string
+	}{
+		{name: "nothing published", start: 0, committed: 0,
+			wantPos: Position{Next: 0, RunStart: 0, Committed: 0, Reread: true}, wantMeta: ""},
+		{name: "filtered records before the step", start: 3, committed: 5,
+			wantPos: Position{Next: 5, RunStart: 3, Committed: 5, Reread: true}, wantMeta: metaPrefix + "r=3"},
+		{name: "manifest gone too", start: 5, committed: 5, manifest: true,
+			wantPos: Position{Next: 5, RunStart: 5, Committed: 5, Reread: true}, wantMeta: ""},
+		{name: "partly published", start: 0, committed: 0, published: 1},
+		{name: "partly published, manifest gone", start: 0, committed: 0, published: 1, manifest: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newProtocol(t)
+			s := stagedStep(t, p, tp, tc.start, tc.start+9, dataDirs...)
+			for _, f := range s.Files[:tc.published] {
+				if err := p.publishFile(ctx, s, f); err != nil {
+					t.Fatal(err)
+				}
+			}
+			md := metaPrefix + "p=" + encodeStep(s)
+			if tc.manifest {
+				md = metaPrefix + "m=" + NewID() // its file went with the staging directory
+			}
+			if err := os.RemoveAll(filepath.Join(p.Paths.Root, StagingDir)); err != nil {
+				t.Fatal(err)
+			}
+			fc := newFakeCommitter()
+			pos, err := p.Recover(ctx, fc, tp, Committed{Offset: tc.committed, Metadata: md})
+			if tc.published > 0 {
+				if !errors.Is(err, ErrStepLost) || !strings.Contains(err.Error(), "offsets reset") {
+					t.Fatalf("Recover = %+v, %v; want ErrStepLost saying what to do", pos, err)
+				}
+				if len(fc.Calls()) != 0 {
+					t.Errorf("commits = %+v, want none", fc.Calls())
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Recover: %v, want the step abandoned for a re-read", err)
+			}
+			if pos != tc.wantPos {
+				t.Errorf("Recover = %+v, want %+v", pos, tc.wantPos)
+			}
+			if got, want := fc.Calls(), []commitCall{{tp, tc.committed, tc.wantMeta}}; !reflect.DeepEqual(got, want) {
+				t.Errorf("commits = %+v, want %+v (the pending step cleared, the offset unchanged)", got, want)
+			}
+		})
 	}
 }
 

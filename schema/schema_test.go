@@ -57,6 +57,18 @@ func TestConvertErrors(t *testing.T) {
 		{"bool as date", col("date"), input{json: `{"a":false}`}, "", "want a date string"},
 		{"date days overflow", col("date"), input{json: `{"a":2147483648}`}, "", "overflows int32"},
 		{"date from huge epoch", schema.Column{Name: "a", Type: "date", Format: "epoch_millis"}, input{json: `{"a":9000000000000000000}`}, "", "out of range"},
+		// Timestamps outside the years 1970 to 9999, in every input form, are dead letters: a
+		// value beyond what readers represent makes the whole file unreadable (DuckDB: "Could not
+		// convert Timestamp(MS) to Timestamp(US)"), and a multiplication that wraps stores nonsense.
+		{"millis number past 9999", col("timestamp-millis"), input{json: `{"a":9300000000000000}`}, "", "outside the years 1970 to 9999"},
+		{"millis number before 1970", col("timestamp-millis"), input{json: `{"a":-1}`}, "", "outside the years 1970 to 9999"},
+		{"quoted millis past 9999", schema.Column{Name: "a", Type: "timestamp-millis", Format: "epoch_millis"}, input{json: `{"a":"253402300800000"}`}, "", "outside the years 1970 to 9999"},
+		{"micros number past 9999", col("timestamp-micros"), input{json: `{"a":253402300800000000}`}, "", "outside the years 1970 to 9999"},
+		{"epoch_millis into micros wraps", schema.Column{Name: "a", Type: "timestamp-micros", Format: "epoch_millis"}, input{json: `{"a":9300000000000000}`}, "", "outside the years 1970 to 9999"},
+		{"epoch_seconds far", schema.Column{Name: "a", Type: "timestamp-micros", Format: "epoch_seconds"}, input{json: `{"a":253402300800}`}, "", "out of range"},
+		{"RFC3339 year 1", col("timestamp-millis"), input{json: `{"a":"0001-01-01T00:00:00Z"}`}, "", "0001-01-01T00:00:00Z is outside the years 1970 to 9999"},
+		{"RFC3339 before 1970", col("timestamp-micros"), input{json: `{"a":"1969-12-31T23:59:59.999999Z"}`}, "", "outside the years 1970 to 9999"},
+		{"layout before 1970", schema.Column{Name: "a", Type: "timestamp-micros", Format: "2006-01-02"}, input{json: `{"a":"1900-01-01"}`}, "", "outside the years 1970 to 9999"},
 		{"date layout mismatch", schema.Column{Name: "a", Type: "date", Format: "02/01/2006"}, input{json: `{"a":"2023-01-02"}`}, "", "does not match layout"},
 		{"bad RFC3339", col("timestamp-millis"), input{json: `{"a":"2023-11-14 22:13:20"}`}, "", `not RFC3339: "2023-11-14 22:13:20"`},
 		{"RFC3339 without zone", col("timestamp-micros"), input{json: `{"a":"2023-11-14T22:13:20"}`}, "", "not RFC3339"},
@@ -164,6 +176,8 @@ func TestConfigErrors(t *testing.T) {
 			[]string{"schema[0].default: 2023-13-01 does not fit type date"}},
 		{"default bad timestamp", []schema.Column{{Name: "a", Type: "timestamp-millis", Default: "yesterday"}}, schema.Options{},
 			[]string{"schema[0].default: yesterday does not fit type timestamp-millis"}},
+		{"default timestamp out of range", []schema.Column{{Name: "a", Type: "timestamp-micros", Default: int64(-1)}}, schema.Options{},
+			[]string{"schema[0].default: -1 does not fit type timestamp-micros", "outside the years 1970 to 9999"}},
 		{"default bad base64", []schema.Column{{Name: "a", Type: "bytes", Format: "base64", Default: "!"}}, schema.Options{},
 			[]string{"schema[0].default:", "base64"}},
 		{"default not scalar", []schema.Column{{Name: "a", Type: "string", Default: map[string]any{"x": 1}}}, schema.Options{},
@@ -215,8 +229,8 @@ func TestConfigDefaults(t *testing.T) {
 		{schema.Column{Name: "a", Type: "date", Format: "02/01/2006", Default: "29/02/2024"}, date(2024, 2, 29)},
 		// A YAML date or time is an instant whatever the column's format.
 		{schema.Column{Name: "a", Type: "date", Format: "02/01/2006", Default: date(2024, 2, 29)}, date(2024, 2, 29)},
-		{schema.Column{Name: "a", Type: "timestamp-millis", Format: "epoch_seconds", Default: time.UnixMilli(-1)}, verify.Millis(-1)},
-		{schema.Column{Name: "a", Type: "timestamp-micros", Default: int64(-1)}, verify.Micros(-1)},
+		{schema.Column{Name: "a", Type: "timestamp-millis", Format: "epoch_seconds", Default: time.UnixMilli(1)}, verify.Millis(1)},
+		{schema.Column{Name: "a", Type: "timestamp-micros", Default: int64(1)}, verify.Micros(1)},
 		{schema.Column{Name: "a", Type: "timestamp-millis", Default: "1970-01-01T00:00:00.0019Z"}, verify.Millis(1)},
 		{schema.Column{Name: "a", Type: "timestamp-millis", Format: "epoch_millis", Default: 1.9}, verify.Millis(1)},
 	}

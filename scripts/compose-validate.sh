@@ -174,7 +174,7 @@ if [ "${VALIDATE_LOADER_CONFIG:-1}" = 1 ]; then
     # In the container the Hadoop config is at /etc/hadoop/conf; here it is deploy/hadoop.
     sed "s|hadoop_conf_dir: /etc/hadoop/conf|hadoop_conf_dir: $repo/deploy/hadoop|" deploy/kafka2hdfs.yaml >"$tmp/config.yaml" &&
       CGO_ENABLED=0 go build -o "$tmp/kafka2hdfs" ./cmd/kafka2hdfs &&
-      "$tmp/kafka2hdfs" validate -c "$tmp/config.yaml"
+      "$tmp/kafka2hdfs" validate --offline -c "$tmp/config.yaml"
   }
   check "kafka2hdfs validate deploy/kafka2hdfs.yaml" loader_config_valid
 else

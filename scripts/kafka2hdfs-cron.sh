@@ -16,14 +16,15 @@
 #   0  done: every partition reached its start-time snapshot           -> exit 0
 #   4  stopped early by --max-duration/--max-records, progress committed -> exit 0 (the next run continues)
 #   2  bad configuration or usage: nothing was done                    -> alert, exit 2
-#   1  the job failed (Kafka, the filesystem, too many bad records)    -> alert, exit 1
+#   1  the job failed (Kafka, the filesystem, too many bad records,    -> alert, exit 1
+#      an output root that cannot take files)
 #   *  killed (130, 137, ...)                                          -> alert, exit with it
 # A run skipped because the previous one still holds the lock exits 0: overlapping runs of a group
 # are safe, the lock only stops them piling up when a run takes longer than the cron interval.
 set -uo pipefail
 
 if [[ $# -lt 1 || $1 == -h || $1 == --help ]]; then
-	sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 config=$1
@@ -65,9 +66,15 @@ fi
 
 note "start: $bin batch --config $config $*"
 start=$(date +%s)
-"$bin" batch --config "$config" "$@" 2>&1 | stamp >>"$log"
+# The run's own output is kept too, so an alert can quote why it failed (its last
+# "kafka2hdfs: ..." line: the path and OS error of an unwritable root, say).
+out=$(mktemp "${TMPDIR:-/tmp}/kafka2hdfs-cron.XXXXXX") || { alert "cannot create a temporary file"; exit 1; }
+trap 'rm -f "$out"' EXIT
+"$bin" batch --config "$config" "$@" 2>&1 | tee "$out" | stamp >>"$log"
 code=${PIPESTATUS[0]}
 took=$(($(date +%s) - start))
+reason=$(grep '^kafka2hdfs: ' "$out" | tail -n 1 | cut -c 1-500)
+reason=${reason:+: ${reason#kafka2hdfs: }}
 
 case $code in
 0)
@@ -79,11 +86,11 @@ case $code in
 	exit 0
 	;;
 2)
-	alert "bad configuration or usage (exit 2); nothing was loaded"
+	alert "bad configuration or usage (exit 2); nothing was loaded$reason"
 	exit 2
 	;;
 1)
-	alert "batch failed after ${took}s (exit 1); see the log"
+	alert "batch failed after ${took}s (exit 1); see the log$reason"
 	exit 1
 	;;
 *)

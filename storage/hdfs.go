@@ -160,13 +160,13 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 		if co.KerberosClient != nil {
 			co.KerberosClient.Destroy()
 		}
-		return nil, fmt.Errorf("connect to namenode %s as %s: %w%s", nns, who, err, connectHint(addrs))
+		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: %w%s", nns, who, err, connectHint(addrs))}
 	}
 	// The client caches the NameNode's server defaults on first use without a lock; fetch them
 	// here, from one goroutine, before partitions create files concurrently (a data race otherwise).
 	if _, err := client.ServerDefaults(); err != nil {
 		_ = client.Close()
-		return nil, fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))
+		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))}
 	}
 	// NewClient's handshake only writes, so a namenode that accepts and drops the connection,
 	// or rejects the user, shows only at the first call.
@@ -177,7 +177,7 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 		if errors.As(err, &refused) {
 			return nil, fmt.Errorf("namenode %s refused a call from %s: %w", nns, who, err)
 		}
-		return nil, fmt.Errorf("namenode %s did not answer (as %s): %w%s", nns, who, err, connectHint(addrs))
+		return nil, unavailable{fmt.Errorf("namenode %s did not answer (as %s): %w%s", nns, who, err, connectHint(addrs))}
 	}
 	return &HDFS{client: client, addrs: addrs, user: client.User(), retry: defaultCloseRetry, refs: 1}, nil
 }

@@ -481,6 +481,10 @@ func TestHDFSUnreachable(t *testing.T) {
 				h.Close()
 				t.Fatal("NewHDFS succeeded")
 			}
+			// An unreachable service is worth retrying, unlike a wrong configuration.
+			if !errors.Is(err, storage.ErrUnavailable) {
+				t.Errorf("error %q is not ErrUnavailable", err)
+			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error %q does not contain %q", err, w)

@@ -5,9 +5,22 @@ package storage
 
 import (
 	"context"
+	"errors"
 	"io"
 	"io/fs"
 )
+
+// ErrUnavailable marks a failure to reach the filesystem's service (no NameNode answered): the
+// configuration may be right, and trying again later may work. Callers branch on it to tell such a
+// failure from a wrong configuration (errors.Is(err, ErrUnavailable)).
+var ErrUnavailable = errors.New("filesystem unavailable")
+
+// unavailable marks err as ErrUnavailable without changing its message.
+type unavailable struct{ err error }
+
+func (e unavailable) Error() string        { return e.err.Error() }
+func (e unavailable) Unwrap() error        { return e.err }
+func (e unavailable) Is(target error) bool { return target == ErrUnavailable }
 
 // FS is the subset of a filesystem the loader needs. Paths are slash-separated and absolute within
 // the filesystem. Implementations must be safe for concurrent use, and must report a missing path

@@ -96,7 +96,7 @@ type fileOut struct {
 	id      string
 	staging string
 	f       storage.File
-	cw      *countingWriter
+	cw      *tailWriter
 	pw      *parquet.GenericWriter[any]
 	cost    int64 // the open writer's fixed cost, on the budget while it is open
 	rgBytes int64 // the current row group's estimated size, on the budget too
@@ -319,7 +319,7 @@ func (p *Partition) open(ctx context.Context, bk *bucket, page int) error {
 	if err != nil {
 		return fmt.Errorf("create staging file: %w", err)
 	}
-	cw := &countingWriter{w: f}
+	cw := &tailWriter{w: f}
 	opts := []parquet.WriterOption{
 		bk.s.Parquet(),
 		parquet.Compression(bk.s.Codec()),
@@ -330,6 +330,7 @@ func (p *Partition) open(ctx context.Context, bk *bucket, page int) error {
 	if p.cfg.CreatedBy != "" {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))
 	}
+	opts = append(opts, byteArrayStatistics(bk.s.Parquet())...)
 	bk.out = &fileOut{id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...),
 		cost: openCost(bk.s.Parquet(), page)}
 	p.acct.addFile()
@@ -416,7 +417,16 @@ func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offse
 	of := bk.out
 	of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(b.order)))
 	of.pw.SetKeyValueMetadata(offsets.MetaStepRows, strconv.FormatInt(stepRows, 10))
+	// The last row group first, so that what the close writes is the page indexes and the footer,
+	// held back to truncate the footer's statistics (see tailWriter).
+	if err := of.pw.Flush(); err != nil {
+		return offsets.File{}, fmt.Errorf("flush row group of %s: %w", of.staging, err)
+	}
+	of.cw.hold = true
 	if err := of.pw.Close(); err != nil {
+		return offsets.File{}, fmt.Errorf("write footer of %s: %w", of.staging, err)
+	}
+	if err := of.cw.finish(); err != nil {
 		return offsets.File{}, fmt.Errorf("write footer of %s: %w", of.staging, err)
 	}
 	err := of.f.Close()
@@ -492,21 +502,29 @@ func (c *Config) log() *slog.Logger {
 	return c.Log
 }
 
-type countingWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countingWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // DataDir is the root-relative directory of a topic's bucket.
 func DataDir(topic, bucketPath string) string { return path.Join(topic, bucketPath) }
 
 // ErrorDir is the root-relative directory of a topic's dead letters for a bucket.
 func ErrorDir(topic, bucketPath string) string {
 	return path.Join(offsets.ErrorsDir, topic, bucketPath)
+}
+
+// MaxStatisticsBytes bounds a min or max statistic of a byte-array column (parquet-mr's default
+// truncation length).
+const MaxStatisticsBytes = 64
+
+// byteArrayStatistics keeps large values out of page headers: parquet-go copies a page's min and
+// max whole into its header, twice each (the deprecated fields too), so one 2 MB string made a
+// header of over 4 MiB, which Arrow readers refuse, losing the file's other rows with it. Byte-array
+// columns get no page statistics; their bounds stay in the column index, truncated to
+// MaxStatisticsBytes (parquet-go rounds a truncated max up, as parquet-mr does).
+func byteArrayStatistics(s *parquet.Schema) []parquet.WriterOption {
+	opts := []parquet.WriterOption{parquet.ColumnIndexSizeLimit(func([]string) int { return MaxStatisticsBytes })}
+	for _, path := range s.Columns() {
+		if leaf, ok := s.Lookup(path...); ok && leaf.Node.Type().Kind() == parquet.ByteArray {
+			opts = append(opts, parquet.SkipPageStatistics(path...))
+		}
+	}
+	return opts
 }

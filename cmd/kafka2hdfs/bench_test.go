@@ -158,7 +158,7 @@ func TestBenchExternalServers(t *testing.T) {
 	app := newApp()
 	app.Writer, app.ErrWriter = &out, &log
 	savedStderr := stderr
-	stderr = &log
+	stderr = &terminal{w: &log}
 	t.Cleanup(func() { stderr = savedStderr })
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()

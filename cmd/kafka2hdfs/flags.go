@@ -22,7 +22,7 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "brokers", EnvVars: []string{"KAFKA2HDFS_BROKERS"}, Usage: "comma-separated Kafka brokers, host:port (kafka.brokers)"},
 		&cli.StringFlag{Name: "group", EnvVars: []string{"KAFKA2HDFS_GROUP"}, Usage: "consumer group id (kafka.group)"},
 		&cli.StringFlag{Name: "start", EnvVars: []string{"KAFKA2HDFS_START"}, Usage: "where partitions with nothing committed begin: earliest, latest or an RFC3339 time (kafka.start)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"KAFKA2HDFS_OUTPUT"}, Usage: "output root: a path or file:///path (output.root)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, EnvVars: []string{"KAFKA2HDFS_OUTPUT"}, Usage: "output root: a local path, file:///path, or hdfs://namenode:8020/path (HA: hdfs://nn1:8020,nn2:8020/path or hdfs://nameservice/path) (output.root)"},
 		&cli.StringFlag{Name: "hdfs-user", EnvVars: []string{"KAFKA2HDFS_HDFS_USER"}, Usage: "HDFS user for hdfs:// roots (output.hdfs.user; default $HADOOP_USER_NAME, else the OS user)"},
 		&cli.StringFlag{Name: "compression", EnvVars: []string{"KAFKA2HDFS_COMPRESSION"}, Usage: "snappy, gzip, zstd or none (output.compression)"},
 		&cli.Int64Flag{Name: "max-bad-records", Value: -2, DefaultText: "from config, else -1", EnvVars: []string{"KAFKA2HDFS_MAX_BAD_RECORDS"}, Usage: "stop when more records than this went to dead letters; -1 for no limit (errors.max_bad_records)"},
@@ -91,4 +91,6 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 
 var saramaLoggerOnce sync.Once
 
-var stderr io.Writer = os.Stderr
+// stderr is where logs, the progress bar and errors go. The bar redraws its line in place, and a
+// log line written meanwhile would land in the middle of it; stderr clears the bar's line first.
+var stderr = &terminal{w: os.Stderr}

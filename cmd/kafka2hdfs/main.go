@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // Exit codes, documented in the README.
@@ -52,13 +53,24 @@ func run(args []string) int {
 		os.Exit(exitSignals)
 	}()
 	err := newApp().RunContext(ctx, args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
+	}
+	return exitCode(err)
+}
+
+// exitCode maps a command's error to the process exit code (the README's table).
+func exitCode(err error) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
 	var ce configError
 	switch {
-	case errors.As(err, &ce):
+	case errors.Is(err, storage.ErrUnavailable):
+		// Checked first: a NameNode that does not answer fails a start, but it is not the
+		// configuration's fault, and a restart or the next cron run may find it up.
+		return exitFailed
+	case errors.As(err, &ce), errors.Is(err, consumer.ErrUnknownTopic):
 		return exitConfig
 	case errors.Is(err, errAuditProblems):
 		return exitProblems
@@ -71,17 +83,17 @@ func run(args []string) int {
 }
 
 func newApp() *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:    "kafka2hdfs",
 		Usage:   "load Kafka topics into time-bucketed Parquet on HDFS or a local filesystem, exactly once",
-		Version: version,
+		Version: readBuildInfo().String(),
 		Description: `A consumer-group member reads topics, runs each record through the topic's interceptors,
 buckets it by time, writes Parquet files, and commits Kafka offsets only through a two-phase,
 generation-fenced protocol, so every record lands exactly once across crashes and rebalances.
 
 Settings come from a YAML file (--config), overridden by flags and KAFKA2HDFS_* variables.
-Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 4 batch stopped early by a
-time box with its progress committed.`,
+Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 3 audit found problems,
+4 batch or backfill stopped early with its progress committed, 130 a second signal while draining.`,
 		Commands: []*cli.Command{
 			runCommand(),
 			batchCommand(),
@@ -94,10 +106,13 @@ time box with its progress committed.`,
 			devKafkaCommand(),
 			benchCommand(),
 			benchConsumeCommand(),
+			versionCommand(),
 		},
 		Flags:          profileFlags(),
 		Before:         startProfiles,
 		After:          stopProfiles,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
+	strictUsage(app)
+	return app
 }

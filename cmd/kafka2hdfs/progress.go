@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -22,13 +23,51 @@ const (
 	progressNone = "none"
 )
 
+// terminal is one output stream shared by log lines and a progress bar that redraws its line.
+type terminal struct {
+	mu sync.Mutex
+	w  io.Writer
+	// barShown says the current line holds the bar (no newline after it yet).
+	barShown bool
+}
+
+// Write writes a log line (or any text) on a line of its own: over the bar's line, cleared first.
+func (t *terminal) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.barShown {
+		if _, err := io.WriteString(t.w, "\r\x1b[K"); err != nil {
+			return 0, err
+		}
+		t.barShown = false
+	}
+	return t.w.Write(p)
+}
+
+// bar is the writer for the progress bar itself.
+func (t *terminal) bar() io.Writer { return barWriter{t} }
+
+type barWriter struct{ t *terminal }
+
+func (b barWriter) Write(p []byte) (int, error) {
+	b.t.mu.Lock()
+	defer b.t.mu.Unlock()
+	b.t.barShown = len(p) > 0 && p[len(p)-1] != '\n'
+	return b.t.w.Write(p)
+}
+
 // startProgress shows a batch run's progress until the returned stop is called: a live bar
 // (records done / total, MB/s, ETA) on a terminal, a log line every `every` otherwise. Cron logs
 // get the lines; a person at a terminal gets the bar.
 func startProgress(mode string, every time.Duration, w io.Writer, log *slog.Logger, g *consumer.Group) (stop func()) {
+	out := w
+	if t, ok := w.(*terminal); ok {
+		out = t.w
+		w = t.bar()
+	}
 	if mode == progressAuto {
 		mode = progressLog
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		if f, ok := out.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			mode = progressBar
 		}
 	}
@@ -74,14 +113,17 @@ func rate(p consumer.Progress, took time.Duration) (mbps float64, eta time.Durat
 	return mbps, eta, true
 }
 
-func runBar(ctx context.Context, w io.Writer, g *consumer.Group, start time.Time) {
+// progressSource is what the display reads: the group's counters.
+type progressSource interface{ Progress() consumer.Progress }
+
+func runBar(ctx context.Context, w io.Writer, g progressSource, start time.Time) {
 	p := g.Progress()
 	bar := progressbar.NewOptions64(max(p.Total, 1),
 		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription("loading"),
 		progressbar.OptionShowCount(),
-		progressbar.OptionSetItsString("records"),
-		progressbar.OptionShowIts(),
+		// No its/s from the bar: its first frames show "0 records/hr" before any rate is known.
+		// The description carries the rate once there is one.
 		progressbar.OptionSetPredictTime(true),
 		progressbar.OptionThrottle(200*time.Millisecond),
 		progressbar.OptionFullWidth(),
@@ -97,8 +139,9 @@ func runBar(ctx context.Context, w io.Writer, g *consumer.Group, start time.Time
 		if p.Done > bar.GetMax64() {
 			bar.ChangeMax64(p.Done) // re-consumed records after a rebalance
 		}
-		mbps, _, _ := rate(p, time.Since(start))
-		bar.Describe(fmt.Sprintf("loading %.1f MB/s", mbps))
+		if mbps, _, ok := rate(p, time.Since(start)); ok {
+			bar.Describe(fmt.Sprintf("loading %.0f records/s, %.1f MB/s", float64(p.Done)/time.Since(start).Seconds(), mbps))
+		}
 		_ = bar.Set64(p.Done)
 	}
 	for {

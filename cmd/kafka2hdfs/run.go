@@ -25,7 +25,8 @@ func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "run",
 		Usage: "consume continuously as a member of the consumer group",
-		Description: `Joins the group and loads the topics until SIGINT or SIGTERM, then flushes, commits and exits 0.
+		Description: `Joins the group and loads the topics until SIGINT or SIGTERM, then drains (flushes and commits),
+prints a summary and exits 0.
 Scale out by starting more processes with the same group id: partitions are shared among them.`,
 		Flags: commonFlags(),
 		Action: func(c *cli.Context) error {
@@ -33,7 +34,14 @@ Scale out by starting more processes with the same group id: partitions are shar
 			if err != nil {
 				return err
 			}
-			_, err = load(c.Context, cfg, false, newLogger(cfg, stderr))
+			log := newLogger(cfg, stderr)
+			start := time.Now()
+			stopNotice := context.AfterFunc(c.Context, func() {
+				log.Info("stopping: draining, every partition flushes and commits what it holds, then leaves the group (a second signal exits at once)")
+			})
+			defer stopNotice()
+			sum, err := load(c.Context, cfg, false, log)
+			printSummary(c.App.Writer, sum, time.Since(start))
 			return err
 		},
 	}
@@ -164,6 +172,11 @@ func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, l
 	opts.MaxDuration, opts.MaxRecords = box.duration, box.records
 	if adjust != nil {
 		adjust(&opts)
+	}
+	if batch && opts.Ranges == nil && cfg.Kafka.GroupInstanceID == "" {
+		// Static membership by default for batch: a cron run that follows a crashed one takes
+		// the partitions back at once instead of waiting for the dead member's session.
+		opts.InstanceID = consumer.AutoInstanceID(opts.Group)
 	}
 	if c, ok := opts.FS.(io.Closer); ok {
 		// The HDFS client is shared per process; this releases our share.
