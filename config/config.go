@@ -23,7 +23,9 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
+	"github.com/kafka2hdfs/kafka2hdfs/secret"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -39,6 +41,8 @@ type Config struct {
 	Metrics  Metrics              `yaml:"metrics"`
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets.
 	Completeness Completeness `yaml:"completeness"`
+
+	secrets *secret.Set // what ${...} references expanded to (config/secrets.go)
 }
 
 // Completeness marks finished time buckets for downstream jobs (docs/completeness.md).
@@ -77,6 +81,9 @@ type Kafka struct {
 	RebalanceTimeout Duration `yaml:"rebalance_timeout"`
 	// TopicRefresh is how often topic patterns are re-resolved. Default: 1m.
 	TopicRefresh Duration `yaml:"topic_refresh"`
+	// TLS and SASL secure the connections to the brokers (docs/security.md).
+	TLS  kafkasec.TLS  `yaml:"tls"`
+	SASL kafkasec.SASL `yaml:"sasl"`
 }
 
 // Output is where files go.
@@ -225,7 +232,15 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(b)
+	c, err = Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	// Secrets are expanded before anything validates or prints the values.
+	if err := c.expandSecrets(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Parse decodes YAML strictly. Problems with keys and values are all reported, one per line, each
@@ -375,6 +390,7 @@ func (c *Config) Validate() error {
 	} else if rt < st {
 		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
 	}
+	errs = append(errs, c.Kafka.securityErrors()...)
 	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
 		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}

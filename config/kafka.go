@@ -8,6 +8,9 @@ import (
 
 	"github.com/IBM/sarama"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 )
 
 // Sarama builds the Kafka client config. The consumer turns auto-commit off itself.
@@ -38,8 +41,21 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	sc.Consumer.Fetch.MaxBytes = 4 << 20
 	sc.Consumer.MaxProcessingTime = time.Second
 	sc.Metadata.RefreshFrequency = time.Duration(c.Kafka.TopicRefresh)
+	// Every client the loader makes (group, commits, offsets, audit, backfill) is built from this
+	// config, so all of them connect with the same TLS and SASL settings.
+	if err := kafkasec.Apply(sc, c.Kafka.TLS, c.Kafka.SASL); err != nil {
+		return nil, err
+	}
 	return sc, nil
 }
+
+// securityErrors checks kafka.tls and kafka.sasl: files exist and parse, the mechanism is known,
+// required keys are set. Messages name the key and never a secret.
+func (k Kafka) securityErrors() []error {
+	return consumer.Unjoin(kafkasec.Check(k.TLS, k.SASL))
+}
+
+func (k Kafka) warnings() []string { return kafkasec.Warnings(k.TLS, k.SASL) }
 
 // ParseLevel reads a log level name.
 func ParseLevel(s string) (slog.Level, error) {
@@ -56,8 +72,15 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 }
 
-// YAML renders the effective config, defaults included, for `validate`.
+// YAML renders the effective config, defaults included, for `validate`. Secrets show as ***:
+// values of secret keys (passwords, client secrets, mask keys and salts) and every value that
+// came from a ${env:...} or ${file:...} reference.
 func (c *Config) YAML() (string, error) {
-	b, err := yaml.Marshal(c)
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return "", err
+	}
+	c.maskSecrets(&n)
+	b, err := yaml.Marshal(&n)
 	return string(b), err
 }

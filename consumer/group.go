@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 	"github.com/kafka2hdfs/kafka2hdfs/writer"
@@ -178,11 +179,11 @@ func New(opts Options) (*Group, error) {
 		opts.TopicRefresh = time.Minute
 	}
 	opts.Sarama = cfg
-	client, err := sarama.NewClient(opts.Brokers, cfg)
+	client, err := kafkasec.NewClient(opts.Brokers, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	commits, err := sarama.NewClient(opts.Brokers, cfg)
+	commits, err := kafkasec.NewClient(opts.Brokers, cfg)
 	if err != nil {
 		_ = client.Close()
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
