@@ -96,6 +96,9 @@ type Output struct {
 	RowGroupSize ByteSize `yaml:"row_group_size"`
 	// HDFS configures the client for hdfs:// roots: user, HADOOP_CONF_DIR, Kerberos.
 	HDFS storage.HDFSOptions `yaml:"hdfs,omitempty"`
+	// Permissions of the files and directories the loader creates, data and _errors alike.
+	// Default: {file: "0640", dir: "0750"} (no access for others).
+	Permissions storage.Perms `yaml:"permissions"`
 }
 
 // Rotation says when a partition's open files are closed and committed.
@@ -290,6 +293,7 @@ func (c *Config) WithDefaults() *Config {
 	if d.Output.Compression == "" {
 		d.Output.Compression = "snappy"
 	}
+	d.Output.Permissions = d.Output.Permissions.WithDefaults()
 	if d.Output.RowGroupSize == 0 {
 		d.Output.RowGroupSize = 8 << 20
 	}
@@ -390,7 +394,7 @@ func (c *Config) Validate() error {
 	} else if rt < st {
 		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
 	}
-	errs = append(errs, c.Kafka.securityErrors()...)
+	errs = append(errs, c.securityErrors()...)
 	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
 		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}

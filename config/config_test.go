@@ -16,6 +16,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // base is the smallest valid config, one flow-style line per section; a row of the table
@@ -384,7 +385,7 @@ func TestFullConfig(t *testing.T) {
 		!reflect.DeepEqual(c.Kafka.Brokers, []string{"kafka-1:9092", "[::1]:9093"}) {
 		t.Errorf("kafka = %+v", c.Kafka)
 	}
-	if c.Output != (Output{Root: "file:///data/k2h", Compression: "zstd", RowGroupSize: 16 << 20}) {
+	if c.Output != (Output{Root: "file:///data/k2h", Compression: "zstd", RowGroupSize: 16 << 20, Permissions: storage.DefaultPerms}) {
 		t.Errorf("output = %+v", c.Output)
 	}
 	if c.Rotation != (Rotation{MaxRecords: 5000, MaxBytes: 1 << 30, MaxAge: Duration(90 * time.Second), AllowedLateness: Duration(time.Hour), MinFileBytes: 32 << 20}) {
@@ -436,7 +437,7 @@ func TestDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.Kafka, want) {
 		t.Errorf("kafka = %+v, want %+v", c.Kafka, want)
 	}
-	if want := (Output{Root: "/data/out", Compression: "snappy", RowGroupSize: 8 << 20}); c.Output != want {
+	if want := (Output{Root: "/data/out", Compression: "snappy", RowGroupSize: 8 << 20, Permissions: storage.DefaultPerms}); c.Output != want {
 		t.Errorf("output = %+v, want %+v", c.Output, want)
 	}
 	if want := (Rotation{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxAge: Duration(10 * time.Minute), AllowedLateness: Duration(10 * time.Minute), MinFileBytes: 1 << 20}); c.Rotation != want {

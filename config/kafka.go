@@ -9,7 +9,6 @@ import (
 	"github.com/IBM/sarama"
 	"gopkg.in/yaml.v3"
 
-	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 )
 
@@ -49,11 +48,6 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	return sc, nil
 }
 
-// securityErrors checks kafka.tls and kafka.sasl: files exist and parse, the mechanism is known,
-// required keys are set. Messages name the key and never a secret.
-func (k Kafka) securityErrors() []error {
-	return consumer.Unjoin(kafkasec.Check(k.TLS, k.SASL))
-}
 
 func (k Kafka) warnings() []string { return kafkasec.Warnings(k.TLS, k.SASL) }
 

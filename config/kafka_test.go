@@ -154,3 +154,19 @@ func TestKafkaSecurityWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestPermissionsValidate(t *testing.T) {
+	for _, tc := range []struct {
+		output string
+		want   string
+	}{
+		{`output: {root: /data/out, permissions: {file: "0600", dir: "0700"}}`, ""},
+		{`output: {root: /data/out, permissions: {file: "0440"}}`, "output.permissions.file: 0440 must give the owner read and write"},
+		{`output: {root: /data/out, permissions: {dir: "0640"}}`, "output.permissions.dir: 0640 must give the owner rwx"},
+	} {
+		_, err := load(doc(map[string]string{"output": tc.output}))
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%s: %v, want %q", tc.output, err, tc.want)
+		}
+	}
+}

@@ -1,10 +1,24 @@
 package config
 
 import (
+	"fmt"
+
 	"gopkg.in/yaml.v3"
 
+	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
 )
+
+// securityErrors checks kafka.tls and kafka.sasl (files exist and parse, the mechanism is known,
+// required keys are set) and output.permissions. Messages name the key and never a secret.
+func (c *Config) securityErrors() []error {
+	errs := consumer.Unjoin(kafkasec.Check(c.Kafka.TLS, c.Kafka.SASL))
+	for _, e := range c.Output.Permissions.Check() {
+		errs = append(errs, fmt.Errorf("output.permissions.%w", e))
+	}
+	return errs
+}
 
 // secretKeys are keys whose values are secret however they were written: shown as *** by validate
 // even when the file has them in clear.
