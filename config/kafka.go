@@ -48,7 +48,6 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	return sc, nil
 }
 
-
 func (k Kafka) warnings() []string { return kafkasec.Warnings(k.TLS, k.SASL) }
 
 // ParseLevel reads a log level name.
