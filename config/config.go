@@ -157,7 +157,9 @@ type Log struct {
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
-	// Addr to serve /metrics on, e.g. :9464; empty turns it off. Default: off.
+	// Addr to serve /metrics on, e.g. :9464; empty turns it off. Without a host (":9464") it binds
+	// 127.0.0.1 only: the metrics name topics and paths, and need not leave the host unless asked
+	// to; write 0.0.0.0:9464 for every interface. Default: off.
 	Addr string `yaml:"addr"`
 }
 
@@ -447,7 +449,7 @@ func (c *Config) Validate() error {
 	}
 	if a := c.Metrics.Addr; a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			bad("metrics.addr", "%q is not host:port; write it like :9464 (every interface) or 127.0.0.1:9464, or leave it empty for no metrics", a)
+			bad("metrics.addr", "%q is not host:port; write it like :9464 (127.0.0.1 only), 0.0.0.0:9464 (every interface), or leave it empty for no metrics", a)
 		}
 	}
 	if _, err := completeness.ParsePolicy(c.Completeness.Late); err != nil {

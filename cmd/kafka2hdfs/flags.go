@@ -28,7 +28,7 @@ func commonFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "max-bad-records", Value: -2, DefaultText: "from config, else -1", EnvVars: []string{"KAFKA2HDFS_MAX_BAD_RECORDS"}, Usage: "stop when more records than this went to dead letters; -1 for no limit (errors.max_bad_records)"},
 		&cli.StringFlag{Name: "log-level", EnvVars: []string{"KAFKA2HDFS_LOG_LEVEL"}, Usage: "debug, info, warn or error (log.level)"},
 		&cli.StringFlag{Name: "log-format", EnvVars: []string{"KAFKA2HDFS_LOG_FORMAT"}, Usage: "text or json (log.format)"},
-		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"KAFKA2HDFS_METRICS_ADDR"}, Usage: "serve Prometheus /metrics here, e.g. :9464 (metrics.addr)"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"KAFKA2HDFS_METRICS_ADDR"}, Usage: "serve Prometheus /metrics here, e.g. :9464 (127.0.0.1 only) or 0.0.0.0:9464 (metrics.addr)"},
 	}
 }
 
