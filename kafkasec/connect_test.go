@@ -1,6 +1,7 @@
 package kafkasec
 
 import (
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -73,27 +74,39 @@ func TestConnectKfake(t *testing.T) {
 func TestConnectTLS(t *testing.T) {
 	pki := testpki.New(t)
 	for _, tc := range []struct {
-		name   string
-		mtls   bool
-		tls    TLS
-		errHas string // "" for success
+		name        string
+		mtls        bool
+		plainServer bool // a plaintext listener that closes on a request it cannot read
+		tls         TLS
+		errHas      string // "" for success
 	}{
 		{name: "ca file", tls: TLS{CAFile: pki.CAFile}},
 		{name: "server name override", tls: TLS{CAFile: pki.CAFile, ServerName: "broker.test"}},
-		{name: "wrong server name", tls: TLS{CAFile: pki.CAFile, ServerName: "other.test"}, errHas: "certificate"},
-		{name: "untrusted CA", tls: TLS{CAFile: pki.OtherCAFile}, errHas: "certificate"},
-		{name: "system roots do not know the test CA", tls: TLS{Enabled: true}, errHas: "certificate"},
+		{name: "wrong server name", tls: TLS{CAFile: pki.CAFile, ServerName: "other.test"}, errHas: "or set kafka.tls.server_name"},
+		{name: "untrusted CA", tls: TLS{CAFile: pki.OtherCAFile}, errHas: "set kafka.tls.ca_file to the CA that signed it"},
+		{name: "system roots do not know the test CA", tls: TLS{Enabled: true}, errHas: "set kafka.tls.ca_file to the CA that signed it"},
 		{name: "insecure skip verify", tls: TLS{InsecureSkipVerify: true}},
 		{name: "mtls", mtls: true, tls: TLS{CAFile: pki.CAFile, CertFile: pki.ClientCert, KeyFile: pki.ClientKey}},
-		{name: "mtls without a client certificate", mtls: true, tls: TLS{CAFile: pki.CAFile}, errHas: "certificate"},
+		{name: "mtls without a client certificate", mtls: true, tls: TLS{CAFile: pki.CAFile}, errHas: "set kafka.tls.cert_file and key_file"},
+		{name: "plaintext client, TLS listener", tls: TLS{}, errHas: "if the listener uses TLS (SSL or SASL_SSL), enable kafka.tls"},
+		// kfake would wait for the rest of a 369 MB "request" (the ClientHello read as a size)
+		// until sarama's read timeout, four times; a real broker closes the connection at once
+		// (socket.request.max.bytes), as this listener does.
+		{name: "TLS client, plaintext listener", plainServer: true, tls: TLS{CAFile: pki.CAFile}, errHas: "if the listener does not use TLS (PLAINTEXT or SASL_PLAINTEXT), turn kafka.tls off"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.TLS(pki.ServerTLS(tc.mtls)))
-			if err != nil {
-				t.Fatal(err)
+			var addrs []string
+			if tc.plainServer {
+				addrs = []string{closingListener(t)}
+			} else {
+				c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(1, "t"), kfake.TLS(pki.ServerTLS(tc.mtls)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				addrs = c.ListenAddrs()
 			}
-			defer c.Close()
-			took, err := connect(t, c.ListenAddrs(), tc.tls, SASL{})
+			took, err := connect(t, addrs, tc.tls, SASL{})
 			switch {
 			case tc.errHas == "" && err != nil:
 				t.Fatalf("connect: %v", err)
@@ -110,4 +123,26 @@ func TestConnectTLS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// closingListener accepts connections and closes each after its first read, as a Kafka broker
+// does with a request size over socket.request.max.bytes.
+func closingListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Read(make([]byte, 4))
+			c.Close()
+		}
+	}()
+	return ln.Addr().String()
 }

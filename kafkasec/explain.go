@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"syscall"
 
 	"github.com/IBM/sarama"
 )
@@ -43,13 +44,18 @@ func Explain(err error, sc *sarama.Config) error {
 	case strings.Contains(msg, "first record does not look like a TLS handshake") || strings.Contains(msg, "tls: server sent"):
 		return fmt.Errorf("%w; the listener does not speak TLS: turn kafka.tls off or use the TLS listener's port", err)
 	}
+	// Closing with bytes unread (the rest of a TLS ClientHello, say) resets the connection.
+	closed := errors.Is(err, io.EOF) || strings.HasSuffix(msg, "EOF") ||
+		errors.Is(err, syscall.ECONNRESET) || strings.Contains(msg, "connection reset by peer")
+	// A broker closes the connection on bytes it cannot read as a Kafka request: a TLS
+	// handshake on a plaintext listener, or a request on a TLS listener.
+	tlsHint := "; if the listener uses TLS (SSL or SASL_SSL), enable kafka.tls"
+	if sc.Net.TLS.Enable {
+		tlsHint = "; if the listener does not use TLS (PLAINTEXT or SASL_PLAINTEXT), turn kafka.tls off or use the TLS listener's port"
+	}
 	if !sc.Net.SASL.Enable {
-		if errors.Is(err, io.EOF) || strings.HasSuffix(msg, "EOF") {
-			hint := "the brokers closed the connection: if the listener requires SASL, configure kafka.sasl"
-			if !sc.Net.TLS.Enable {
-				hint += "; if it uses TLS, enable kafka.tls"
-			}
-			return fmt.Errorf("%w; %s", err, hint)
+		if closed {
+			return fmt.Errorf("%w; the brokers closed the connection: if the listener requires SASL, configure kafka.sasl%s", err, tlsHint)
 		}
 		return err
 	}
@@ -64,12 +70,8 @@ func Explain(err error, sc *sarama.Config) error {
 		return fmt.Errorf("%w; %s was refused: check kafka.sasl.username and password (or the token / Kerberos identity)", err, who)
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
 		return fmt.Errorf("%w; the listener does not take %s: set kafka.sasl.mechanism to one it has enabled (sasl.enabled.mechanisms)", err, sc.Net.SASL.Mechanism)
-	case errors.Is(err, io.EOF) || strings.HasSuffix(msg, "EOF"):
-		hint := fmt.Sprintf("the brokers closed the connection while authenticating (%s): the password (or token, or Kerberos identity) is most likely wrong; check kafka.sasl", who)
-		if !sc.Net.TLS.Enable {
-			hint += "; if the listener is SASL_SSL, enable kafka.tls"
-		}
-		return fmt.Errorf("%w; %s", err, hint)
+	case closed:
+		return fmt.Errorf("%w; the brokers closed the connection while authenticating (%s): the password (or token, or Kerberos identity) is most likely wrong; check kafka.sasl%s", err, who, tlsHint)
 	}
 	return err
 }

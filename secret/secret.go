@@ -9,6 +9,7 @@
 package secret
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -44,14 +46,22 @@ func (s *Set) Add(key, v string) {
 	if key != "" {
 		s.keys[key] = true
 	}
-	if v == "" || slices.Contains(s.values, v) {
+	if v == "" {
 		return
 	}
-	s.values = append(s.values, v)
+	// A log handler escapes what it quotes: the JSON handler as JSON, the text handler as Go
+	// strings. A secret with a quote or backslash in it appears in that form.
+	j, _ := json.Marshal(v)
+	q := strconv.Quote(v)
+	for _, form := range []string{v, string(j[1 : len(j)-1]), q[1 : len(q)-1]} {
+		if !slices.Contains(s.values, form) {
+			s.values = append(s.values, form)
+		}
+	}
 	sort.SliceStable(s.values, func(i, j int) bool { return len(s.values[i]) > len(s.values[j]) })
 }
 
-// Values returns the secret values, longest first.
+// Values returns the secret values, and their escaped forms, longest first.
 func (s *Set) Values() []string {
 	if s == nil {
 		return nil

@@ -128,6 +128,13 @@ func TestRedact(t *testing.T) {
 	if buf.String() != "level=INFO msg=***\n" {
 		t.Errorf("written %q", buf.String())
 	}
+	var q Set
+	q.Add("k", `pa"ss\word`)
+	for _, line := range []string{`msg="pa\"ss\\word"`, `{"msg":"pa\"ss\\word"}`, `pa"ss\word`} {
+		if got := q.Redact(line); strings.Contains(got, "ss") {
+			t.Errorf("Redact(%s) = %s: an escaped form is left", line, got)
+		}
+	}
 	var nilSet *Set
 	if nilSet.Redact("x") != "x" || nilSet.Contains("x") || nilSet.Writer(&buf) != &buf {
 		t.Error("nil Set is not a no-op")
