@@ -67,7 +67,14 @@ func Explain(err error, sc *sarama.Config) error {
 	}
 	switch {
 	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
-		return fmt.Errorf("%w; %s was refused: check kafka.sasl.username and password (or the token / Kerberos identity)", err, who)
+		check := "kafka.sasl.username and password"
+		switch sc.Net.SASL.Mechanism {
+		case sarama.SASLTypeGSSAPI:
+			check = "kafka.sasl.kerberos (principal, keytab or ticket cache) and service_name"
+		case sarama.SASLTypeOAuth:
+			check = "kafka.sasl.oauth (the token's audience and scopes) against the brokers' OAUTHBEARER settings"
+		}
+		return fmt.Errorf("%w; %s was refused: check %s", err, who, check)
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
 		return fmt.Errorf("%w; the listener does not take %s: set kafka.sasl.mechanism to one it has enabled (sasl.enabled.mechanisms)", err, sc.Net.SASL.Mechanism)
 	case closed:
