@@ -69,14 +69,25 @@ const (
 	testEmail    = "alice.secret@example.com"
 )
 
-func newSecureCluster(t *testing.T, mech string, overTLS bool) *secureCluster {
+// Listener kinds of a secureCluster.
+const (
+	plaintext = "SASL_PLAINTEXT"
+	overTLS   = "SASL_SSL"
+	mutualTLS = "SASL_SSL+mTLS" // the broker requires a client certificate too
+)
+
+func newSecureCluster(t *testing.T, mech, listener string) *secureCluster {
 	t.Helper()
 	s := &secureCluster{pki: testpki.New(t), mech: mech, records: 20}
 	opts := []kfake.Opt{kfake.NumBrokers(1), kfake.SeedTopics(2, "clicks"), kfake.GroupMinSessionTimeout(time.Second),
 		kfake.EnableSASL(), kfake.Superuser(mech, testUser, testPassword)}
-	if overTLS {
+	switch listener {
+	case overTLS:
 		opts = append(opts, kfake.TLS(s.pki.ServerTLS(false)))
 		s.tls = kafkasec.TLS{CAFile: s.pki.CAFile}
+	case mutualTLS:
+		opts = append(opts, kfake.TLS(s.pki.ServerTLS(true)))
+		s.tls = kafkasec.TLS{CAFile: s.pki.CAFile, CertFile: s.pki.ClientCert, KeyFile: s.pki.ClientKey}
 	}
 	c, err := kfake.NewCluster(opts...)
 	if err != nil {
@@ -120,7 +131,10 @@ func (s *secureCluster) config(t *testing.T, root string) string {
 		t.Fatal(err)
 	}
 	tlsBlock := ""
-	if s.tls.CAFile != "" {
+	switch {
+	case s.tls.CertFile != "":
+		tlsBlock = fmt.Sprintf("\n  tls: {ca_file: %s, cert_file: %s, key_file: %s}", s.tls.CAFile, s.tls.CertFile, s.tls.KeyFile)
+	case s.tls.CAFile != "":
 		tlsBlock = fmt.Sprintf("\n  tls: {ca_file: %s}", s.tls.CAFile)
 	}
 	text := fmt.Sprintf(`kafka:
@@ -183,13 +197,13 @@ func TestSecureLoad(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	for _, mech := range []string{kafkasec.Plain, kafkasec.ScramSHA256, kafkasec.ScramSHA512} {
-		for _, overTLS := range []bool{true, false} {
-			name := mech + "/SASL_SSL"
-			if !overTLS {
-				name = mech + "/SASL_PLAINTEXT"
-			}
-			t.Run(name, func(t *testing.T) {
-				s := newSecureCluster(t, mech, overTLS)
+		listeners := []string{overTLS, plaintext}
+		if mech == kafkasec.ScramSHA512 {
+			listeners = append(listeners, mutualTLS)
+		}
+		for _, listener := range listeners {
+			t.Run(mech+"/"+listener, func(t *testing.T) {
+				s := newSecureCluster(t, mech, listener)
 				root := t.TempDir()
 				cfg := s.config(t, root)
 				code, out, _ := runLoader(t, testPassword, "batch", "--config", cfg, "--progress", "none")
@@ -207,7 +221,7 @@ func TestSecureLoad(t *testing.T) {
 				if strings.Contains(out, "not-the-password") {
 					t.Errorf("output shows the wrong password:\n%s", out)
 				}
-				if !overTLS {
+				if listener == plaintext {
 					return
 				}
 				untrusted := s.config(t, t.TempDir())
@@ -231,7 +245,7 @@ func TestNoSecretInOutput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	s := newSecureCluster(t, kafkasec.ScramSHA512, true)
+	s := newSecureCluster(t, kafkasec.ScramSHA512, overTLS)
 	root := t.TempDir()
 	cfg := s.config(t, root)
 	secrets := []string{testPassword, testMaskKey, testEmail}
