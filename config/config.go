@@ -42,7 +42,7 @@ type Config struct {
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets.
 	Completeness Completeness `yaml:"completeness"`
 
-	secrets *secret.Set // what ${...} references expanded to (config/secrets.go)
+	secrets *secret.Set // what ${...} references expanded to, and secret keys' values (security.go)
 }
 
 // Completeness marks finished time buckets for downstream jobs (docs/completeness.md).

@@ -30,10 +30,19 @@ var secretKeys = map[string]bool{
 	"token":         true,
 }
 
-// expandSecrets replaces ${env:NAME} and ${file:/path} references in every string value.
+// expandSecrets replaces ${env:NAME} and ${file:/path} references in every string value, and
+// records those values and the values of secret keys written in clear, for redaction.
 func (c *Config) expandSecrets() error {
 	c.secrets = &secret.Set{}
-	return c.secrets.Expand(c)
+	if err := c.secrets.Expand(c); err != nil {
+		return err
+	}
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return err
+	}
+	c.maskSecrets(&n) // on a copy: it records what it masks
+	return nil
 }
 
 // Secrets is what the config's references expanded to, plus the values of keys that are secret by

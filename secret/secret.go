@@ -123,6 +123,23 @@ func (r redactWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Err returns err with every secret in its message redacted; errors.Is and errors.As still see
+// the original chain.
+func (s *Set) Err(err error) error {
+	if err == nil || !s.Contains(err.Error()) {
+		return err
+	}
+	return &redactedError{err: err, msg: s.Redact(err.Error())}
+}
+
+type redactedError struct {
+	err error
+	msg string
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 var refRE = regexp.MustCompile(`\$\$\{|\$\{([^}]*)\}`)
 
 // ExpandString expands the references in v, recording what came from them under key.

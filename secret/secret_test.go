@@ -2,6 +2,8 @@ package secret
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -134,6 +136,14 @@ func TestRedact(t *testing.T) {
 		if got := q.Redact(line); strings.Contains(got, "ss") {
 			t.Errorf("Redact(%s) = %s: an escaped form is left", line, got)
 		}
+	}
+	base := errors.New("base")
+	err := s.Err(fmt.Errorf("login with hunter22: %w", base))
+	if err.Error() != "login with ***: base" || !errors.Is(err, base) {
+		t.Errorf("Err = %v (Is base: %v)", err, errors.Is(err, base))
+	}
+	if s.Err(nil) != nil || s.Err(base) != base {
+		t.Error("Err changed nil or a clean error")
 	}
 	var nilSet *Set
 	if nilSet.Redact("x") != "x" || nilSet.Contains("x") || nilSet.Writer(&buf) != &buf {

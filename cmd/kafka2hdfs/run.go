@@ -150,7 +150,9 @@ func load(ctx context.Context, cfg *config.Config, batch bool, log *slog.Logger)
 
 // loadBox is load with a time box and progress display; adjust, if not nil, changes the member's
 // options last (backfill sets its group, root and ranges there).
-func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, log *slog.Logger, adjust func(*consumer.Options)) (result, error) {
+func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, log *slog.Logger, adjust func(*consumer.Options)) (_ result, err error) {
+	// main prints the error: it must not show a secret (a token command's stderr, say).
+	defer func() { err = cfg.Secrets().Err(err) }()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts, err := cfg.GroupOptions(batch, log, reg)
