@@ -42,7 +42,9 @@ type Options struct {
 	// Start is earliest, latest, or an RFC3339 time, for partitions with no committed offset and
 	// no files. Default: earliest.
 	Start string
-	// Sarama is the client config; New sets what the protocol requires (manual commits).
+	// Sarama is the client config; New sets what the protocol requires (manual commits). The
+	// loader passes config.Config.Sarama's, which carries kafka.tls and kafka.sasl; nil (tests
+	// only) connects without either.
 	Sarama *sarama.Config
 
 	FS   storage.FS
