@@ -257,6 +257,20 @@ func TestNoSecretInOutput(t *testing.T) {
 	if strings.Count(validateOut, "***") < 2 {
 		t.Errorf("validate masks fewer than 2 values (password, key):\n%s", validateOut)
 	}
+	// A bad value holding a secret is quoted redacted in the configuration error.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = bytes.Replace(b, []byte("  session_timeout: 6s"), []byte("  group: \"${env:K2H_TEST_KAFKA_PASSWORD}!\"\n  session_timeout: 6s"), 1)
+	if err := os.WriteFile(bad, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, badOut, _ := runLoader(t, testPassword, "validate", "--config", bad)
+	if code != exitConfig || !strings.Contains(badOut, `kafka.group: "***" is not a usable group id`) {
+		t.Errorf("bad group: exit %d, want %d and the value redacted:\n%s", code, exitConfig, badOut)
+	}
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -300,7 +314,7 @@ func TestNoSecretInOutput(t *testing.T) {
 		t.Errorf("no sarama debug lines in the log: the check below would miss them")
 	}
 
-	outputs := map[string]string{"validate": validateOut, "run stdout+stderr": runOut.String(), "/metrics": metrics}
+	outputs := map[string]string{"validate": validateOut, "validate (invalid)": badOut, "run stdout+stderr": runOut.String(), "/metrics": metrics}
 	var deadLetters int
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
