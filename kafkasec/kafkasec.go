@@ -10,6 +10,7 @@ package kafkasec
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/IBM/sarama"
@@ -159,6 +160,16 @@ func Warnings(t TLS, s SASL) []string {
 	}
 	if s.mechanism() == OAuthBearer && strings.HasPrefix(s.OAuth.TokenURL, "http://") {
 		w = append(w, "kafka.sasl.oauth.token_url is http://: the client secret and tokens travel in clear; use https")
+	}
+	// Files that hold credentials should be the loader's alone, as ${file:...} secrets.
+	for _, f := range []struct{ key, path string }{
+		{"kafka.tls.key_file", t.KeyFile},
+		{"kafka.sasl.kerberos.keytab", s.Kerberos.Keytab},
+		{"kafka.sasl.oauth.token_file", s.OAuth.TokenFile},
+	} {
+		if fi, err := os.Stat(f.path); f.path != "" && err == nil && fi.Mode().Perm()&0o077 != 0 {
+			w = append(w, fmt.Sprintf("%s %s is readable by group or others (mode %04o); chmod 600 it", f.key, f.path, fi.Mode().Perm()))
+		}
 	}
 	return w
 }
