@@ -41,7 +41,8 @@ RUN --mount=type=cache,target=/go/pkg/mod \
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/kafka2hdfs /usr/local/bin/kafka2hdfs
 USER nonroot:nonroot
-# Prometheus metrics when metrics.addr is ":9464".
+# Prometheus metrics when metrics.addr is "0.0.0.0:9464" (":9464" binds 127.0.0.1, unreachable from
+# outside the container).
 EXPOSE 9464
 ENTRYPOINT ["/usr/local/bin/kafka2hdfs"]
 CMD ["run", "--config", "/etc/kafka2hdfs/config.yaml"]

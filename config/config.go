@@ -24,7 +24,9 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
+	"github.com/kafka2hdfs/kafka2hdfs/secret"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -40,6 +42,8 @@ type Config struct {
 	Metrics  Metrics              `yaml:"metrics"`
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets.
 	Completeness Completeness `yaml:"completeness"`
+
+	secrets *secret.Set // what ${...} references expanded to, and secret keys' values (security.go)
 }
 
 // Completeness marks finished time buckets for downstream jobs (docs/completeness.md).
@@ -87,6 +91,9 @@ type Kafka struct {
 	// session to time out. "auto" is an id of the host and group; "none" turns it off.
 	// Default: auto for `batch`, none otherwise.
 	GroupInstanceID string `yaml:"group_instance_id,omitempty"`
+	// TLS and SASL secure the connections to the brokers (docs/security.md).
+	TLS  kafkasec.TLS  `yaml:"tls"`
+	SASL kafkasec.SASL `yaml:"sasl"`
 }
 
 // Output is where files go.
@@ -99,6 +106,9 @@ type Output struct {
 	RowGroupSize ByteSize `yaml:"row_group_size"`
 	// HDFS configures the client for hdfs:// roots: user, HADOOP_CONF_DIR, Kerberos.
 	HDFS storage.HDFSOptions `yaml:"hdfs,omitempty"`
+	// Permissions of the files and directories the loader creates, data and _errors alike.
+	// Default: {file: "0640", dir: "0750"} (no access for others).
+	Permissions storage.Perms `yaml:"permissions"`
 }
 
 // Rotation says when a partition's open files are closed and committed.
@@ -168,7 +178,9 @@ type Log struct {
 
 // Metrics configures the Prometheus endpoint.
 type Metrics struct {
-	// Addr to serve /metrics on, e.g. :9464; empty turns it off. Default: off.
+	// Addr to serve /metrics on, e.g. :9464; empty turns it off. Without a host (":9464") it binds
+	// 127.0.0.1 only: the metrics name topics and paths, and need not leave the host unless asked
+	// to; write 0.0.0.0:9464 for every interface. Default: off.
 	Addr string `yaml:"addr"`
 }
 
@@ -246,7 +258,15 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return Parse(b)
+	c, err = Parse(b)
+	if err != nil {
+		return nil, err
+	}
+	// Secrets are expanded before anything validates or prints the values.
+	if err := c.expandSecrets(); err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // Parse decodes YAML strictly. Problems with keys and values are all reported, one per line, each
@@ -309,6 +329,7 @@ func (c *Config) WithDefaults() *Config {
 	if d.Output.Compression == "" {
 		d.Output.Compression = "snappy"
 	}
+	d.Output.Permissions = d.Output.Permissions.WithDefaults()
 	if d.Output.RowGroupSize == 0 {
 		d.Output.RowGroupSize = 8 << 20
 	}
@@ -421,6 +442,7 @@ func (c *Config) Validate() error {
 	} else if rt < st {
 		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
 	}
+	errs = append(errs, c.securityErrors()...)
 	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
 		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}
@@ -476,7 +498,7 @@ func (c *Config) Validate() error {
 	}
 	if a := c.Metrics.Addr; a != "" {
 		if _, _, err := net.SplitHostPort(a); err != nil {
-			bad("metrics.addr", "%q is not host:port; write it like :9464 (every interface) or 127.0.0.1:9464, or leave it empty for no metrics", a)
+			bad("metrics.addr", "%q is not host:port; write it like :9464 (127.0.0.1 only), 0.0.0.0:9464 (every interface), or leave it empty for no metrics", a)
 		}
 	}
 	if _, err := completeness.ParsePolicy(c.Completeness.Late); err != nil {

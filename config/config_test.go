@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // base is the smallest valid config, one flow-style line per section; a row of the table
@@ -389,7 +391,7 @@ func TestFullConfig(t *testing.T) {
 		!reflect.DeepEqual(c.Kafka.Brokers, []string{"kafka-1:9092", "[::1]:9093"}) {
 		t.Errorf("kafka = %+v", c.Kafka)
 	}
-	if c.Output != (Output{Root: "file:///data/k2h", Compression: "zstd", RowGroupSize: 16 << 20}) {
+	if c.Output != (Output{Root: "file:///data/k2h", Compression: "zstd", RowGroupSize: 16 << 20, Permissions: storage.DefaultPerms}) {
 		t.Errorf("output = %+v", c.Output)
 	}
 	if c.Rotation != (Rotation{MaxRecords: 5000, MaxBytes: 1 << 30, MaxAge: Duration(90 * time.Second), AllowedLateness: Duration(time.Hour), MinFileBytes: 32 << 20}) {
@@ -442,7 +444,7 @@ func TestDefaults(t *testing.T) {
 	if !reflect.DeepEqual(c.Kafka, want) {
 		t.Errorf("kafka = %+v, want %+v", c.Kafka, want)
 	}
-	if want := (Output{Root: "/data/out", Compression: "snappy", RowGroupSize: 8 << 20}); c.Output != want {
+	if want := (Output{Root: "/data/out", Compression: "snappy", RowGroupSize: 8 << 20, Permissions: storage.DefaultPerms}); c.Output != want {
 		t.Errorf("output = %+v, want %+v", c.Output, want)
 	}
 	if want := (Rotation{MaxRecords: 1_000_000, MaxBytes: 256 << 20, MaxAge: Duration(10 * time.Minute), AllowedLateness: Duration(10 * time.Minute), MinFileBytes: 1 << 20}); c.Rotation != want {
@@ -507,12 +509,22 @@ func TestYAMLRoundTrip(t *testing.T) {
 }
 
 // normalize makes empty lists nil: YAML() writes partitioner fields as [], which reads back empty.
+// Secrets (mask keys and salts) read back as ***, as YAML() writes them.
 func normalize(c *Config) *Config {
 	d := *c
+	d.secrets = nil
 	d.Topics = make([]consumer.TopicSpec, len(c.Topics))
 	for i, t := range c.Topics {
 		if len(t.Partitioner.Fields) == 0 {
 			t.Partitioner.Fields = nil
+		}
+		t.Interceptors = slices.Clone(t.Interceptors)
+		for j := range t.Interceptors {
+			for _, v := range []*string{&t.Interceptors[j].Key, &t.Interceptors[j].Salt} {
+				if *v != "" {
+					*v = "***"
+				}
+			}
 		}
 		d.Topics[i] = t
 	}

@@ -8,6 +8,8 @@ import (
 
 	"github.com/IBM/sarama"
 	"gopkg.in/yaml.v3"
+
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 )
 
 // Sarama builds the Kafka client config. The consumer turns auto-commit off itself.
@@ -41,6 +43,11 @@ func (c *Config) Sarama() (*sarama.Config, error) {
 	if c.Kafka.IsolationLevel != ReadUncommitted {
 		sc.Consumer.IsolationLevel = sarama.ReadCommitted
 	}
+	// Every client the loader makes (group, commits, offsets, audit, backfill) is built from this
+	// config, so all of them connect with the same TLS and SASL settings.
+	if err := kafkasec.Apply(sc, c.Kafka.TLS, c.Kafka.SASL); err != nil {
+		return nil, err
+	}
 	return sc, nil
 }
 
@@ -49,6 +56,8 @@ const (
 	ReadCommitted   = "read_committed"
 	ReadUncommitted = "read_uncommitted"
 )
+
+func (k Kafka) warnings() []string { return kafkasec.Warnings(k.TLS, k.SASL) }
 
 // ParseLevel reads a log level name.
 func ParseLevel(s string) (slog.Level, error) {
@@ -65,8 +74,15 @@ func ParseLevel(s string) (slog.Level, error) {
 	return 0, fmt.Errorf("%q is not debug, info, warn or error", s)
 }
 
-// YAML renders the effective config, defaults included, for `validate`.
+// YAML renders the effective config, defaults included, for `validate`. Secrets show as ***:
+// values of secret keys (passwords, client secrets, mask keys and salts) and every value that
+// came from a ${env:...} or ${file:...} reference.
 func (c *Config) YAML() (string, error) {
-	b, err := yaml.Marshal(c)
+	var n yaml.Node
+	if err := n.Encode(c); err != nil {
+		return "", err
+	}
+	c.maskSecrets(&n)
+	b, err := yaml.Marshal(&n)
 	return string(b), err
 }

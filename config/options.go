@@ -16,7 +16,7 @@ import (
 // GroupOptions builds a consumer group member's options from a validated config. Errors are
 // configuration errors.
 func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Registerer) (consumer.Options, error) {
-	fsys, root, err := storage.Open(cfg.Output.Root, cfg.Output.HDFS)
+	fsys, root, err := storage.OpenWith(cfg.Output.Root, cfg.Output.HDFS, cfg.Output.Permissions)
 	if err != nil {
 		instance := ""
 		switch id := cfg.Kafka.GroupInstanceID; id {

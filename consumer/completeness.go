@@ -180,12 +180,13 @@ func (pl *pipeline) lateDeadLetter(ctx context.Context, r *record.Record) error 
 	pl.st.bad.Add(1)
 	pl.g.metrics.deadLetters.WithLabelValues(pl.tp.Topic, "late").Inc()
 	var err error
-	pl.row, err = pl.topic.dead.RawRow(r, errLate.Error(), "late", false, pl.row)
+	d := pl.topic.deadRecord(r, "late", &pl.deadRec, &pl.deadBuf)
+	pl.row, err = pl.topic.dead.RawRow(d, errLate.Error(), "late", false, pl.row)
 	if err != nil {
 		return fmt.Errorf("dead letter %s offset %d: %w", pl.tp, r.Offset, err)
 	}
 	dir := writer.ErrorDir(pl.tp.Topic, "dt="+r.Timestamp.UTC().Format(time.DateOnly))
-	return pl.w.Write(ctx, dir, pl.topic.dead, pl.row)
+	return pl.w.Write(ctx, dir, pl.topic.dead.Schema, pl.row)
 }
 
 // saveWatermark records, after a successful commit, the watermark of everything committed so far.

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 	"github.com/kafka2hdfs/kafka2hdfs/writer"
@@ -47,7 +48,9 @@ type Options struct {
 	// Start is earliest, latest, or an RFC3339 time, for partitions with no committed offset and
 	// no files. Default: earliest.
 	Start string
-	// Sarama is the client config; New sets what the protocol requires (manual commits).
+	// Sarama is the client config; New sets what the protocol requires (manual commits). The
+	// loader passes config.Config.Sarama's, which carries kafka.tls and kafka.sasl; nil (tests
+	// only) connects without either.
 	Sarama *sarama.Config
 	// InstanceID, if set, makes the member static (KIP-345, sarama's Consumer.Group.InstanceId):
 	// restarted with the same id, it takes its partitions back at once instead of waiting for the
@@ -248,7 +251,7 @@ func New(opts Options) (*Group, error) {
 	opts.Log.Info("connecting to Kafka", "brokers", brokers)
 	stopWaiting := logWhile(opts.Log, opts.ConnectLogEvery, "waiting for Kafka brokers to answer a metadata request",
 		"brokers", brokers, "gives_up_after", opts.ConnectTimeout)
-	client, err := sarama.NewClient(opts.Brokers, cfg)
+	client, err := kafkasec.NewClient(opts.Brokers, cfg)
 	stopWaiting()
 	if err != nil {
 		if release != nil {
@@ -256,7 +259,7 @@ func New(opts Options) (*Group, error) {
 		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	commits, err := sarama.NewClient(opts.Brokers, cfg)
+	commits, err := kafkasec.NewClient(opts.Brokers, cfg)
 	if err != nil {
 		_ = client.Close()
 		if release != nil {

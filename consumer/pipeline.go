@@ -65,6 +65,9 @@ type pipeline struct {
 	rec  record.Record
 	bufs record.Buffers
 	row  parquet.Row
+	// deadRec and deadBuf hold the masked or dropped form of a dead letter (deadletter.go).
+	deadRec record.Record
+	deadBuf []byte
 
 	// inflight is the step being committed on its own goroutine, or nil.
 	inflight *inflight
@@ -149,6 +152,7 @@ func (pl *pipeline) forget() {
 	r.Headers = r.Headers[:0]
 	clear(r.Fields)
 	clear(pl.row)
+	pl.deadRec = record.Record{}
 	pl.bufs.Forget()
 }
 
@@ -235,12 +239,13 @@ func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage stri
 		return fmt.Errorf("%w; the last was %s offset %d: %v", err, pl.tp, r.Offset, cause)
 	}
 	var err error
-	pl.row, err = pl.topic.dead.RawRow(r, cause.Error(), stage, false, pl.row)
+	d := pl.topic.deadRecord(r, stage, &pl.deadRec, &pl.deadBuf)
+	pl.row, err = pl.topic.dead.RawRow(d, cause.Error(), stage, false, pl.row)
 	if err != nil {
 		return fmt.Errorf("dead letter %s offset %d: %w", pl.tp, r.Offset, err)
 	}
 	dir := writer.ErrorDir(pl.tp.Topic, "dt="+r.Timestamp.UTC().Format(time.DateOnly))
-	return pl.w.Write(ctx, dir, pl.topic.dead, pl.row)
+	return pl.w.Write(ctx, dir, pl.topic.dead.Schema, pl.row)
 }
 
 // due reports why the partition should flush now, or "".

@@ -6,6 +6,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -108,7 +109,7 @@ var probeWait = 5 * time.Second
 // probe reads tp at offset with a client and consumer of its own, so that whatever state stopped
 // the claim's partition consumer plays no part: true when a record at or after offset arrives.
 func (g *Group) probe(tp offsets.TP, offset int64) (bool, error) {
-	cl, err := sarama.NewClient(g.opts.Brokers, g.opts.Sarama)
+	cl, err := kafkasec.NewClient(g.opts.Brokers, g.opts.Sarama)
 	if err != nil {
 		return false, err
 	}

@@ -33,6 +33,8 @@ type TopicSpec struct {
 	// KeyAsString stores kafka_key as a string column (records with a non-UTF-8 key become dead
 	// letters) instead of bytes. Default: false.
 	KeyAsString bool `yaml:"key_as_string,omitempty"`
+	// DeadLetter says what dead letters keep of a record (consumer/deadletter.go).
+	DeadLetter DeadLetterSpec `yaml:"dead_letter,omitempty"`
 }
 
 // Topic is a compiled TopicSpec: everything a partition pipeline needs, built once at start-up.
@@ -44,7 +46,13 @@ type Topic struct {
 	chain  interceptor.Chain
 	part   *partitioner.Partitioner
 	schema *schema.Schema
-	dead   *schema.Schema
+	dead   deadLetters
+}
+
+// deadLetters is where a topic's bad records go: their schema and what they keep.
+type deadLetters struct {
+	*schema.Schema
+	policy deadPolicy
 }
 
 // CompileOptions are the run-wide settings a topic compiles with.
@@ -103,7 +111,10 @@ func CompileTopic(spec TopicSpec, opts CompileOptions) (*Topic, error) {
 		}
 		t.schema = s
 	}
-	if t.dead, err = schema.NewDeadLetter(sopts); err != nil {
+	if t.dead.Schema, err = schema.NewDeadLetter(sopts); err != nil {
+		errs = append(errs, err)
+	}
+	if t.dead.policy, err = compileDeadLetter(spec); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {

@@ -42,7 +42,9 @@ import (
 // read missing instead of the cleartext JSON underneath. Masking does not rewrite the parent
 // object, though: a column reading user as a whole still sees the email inside it. Likewise,
 // masking @key or @header.NAME hides it from every field that reads that name, but not from the
-// kafka_key column, the raw format's columns or dead-letter rows, which copy the Kafka record.
+// kafka_key column or the raw format's columns, which copy the Kafka record. Dead-letter rows
+// copy it only under dead_letter.value: original; a topic with a mask defaults to masked (see
+// consumer/deadletter.go).
 type mask struct {
 	src, dst record.Slot
 	hide     func(m *mask, b []byte) field.Value

@@ -87,6 +87,7 @@ type HDFS struct {
 	addrs  []string
 	user   string
 	retry  closeRetry
+	perms  Perms // zero: DefaultPerms
 
 	// key is the HDFS's entry in shared ("" if NewHDFS made it); refs counts the Opens
 	// sharing it. Both are guarded by shared.mu.
@@ -289,8 +290,8 @@ func kerberosClient(k HDFSKerberos, conf hadoopConf) (*krb.Client, error) {
 
 // openShared returns the process's client for these options and namenodes, connecting it the
 // first time.
-func openShared(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
-	key := fmt.Sprintf("%q|%q|%+v", addrs, conf.dir, opts)
+func openShared(opts HDFSOptions, conf hadoopConf, addrs []string, perms Perms) (*HDFS, error) {
+	key := fmt.Sprintf("%q|%q|%+v|%+v", addrs, conf.dir, opts, perms)
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	if h := shared.m[key]; h != nil {
@@ -303,6 +304,7 @@ func openShared(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error
 	if err != nil {
 		return nil, err
 	}
+	h.perms = perms
 	if shared.m == nil {
 		shared.m = map[string]*HDFS{}
 	}
@@ -345,7 +347,18 @@ func (h *HDFS) Create(ctx context.Context, name string) (File, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &fs.PathError{Op: "create", Path: name, Err: err}
 	}
-	w, err := h.client.Create(name)
+	// client.Create would give every file 0644; CreateFile takes the mode, with the replication
+	// and block size Create would use (the namenode's defaults, fetched once per client).
+	if _, err := h.client.Stat(name); err == nil {
+		return nil, &fs.PathError{Op: "create", Path: name, Err: fs.ErrExist}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, pathError("create", name, err)
+	}
+	d, err := h.client.ServerDefaults()
+	if err != nil {
+		return nil, pathError("create", name, err)
+	}
+	w, err := h.client.CreateFile(name, d.Replication, d.BlockSize, fs.FileMode(h.perms.WithDefaults().File))
 	if err != nil {
 		return nil, pathError("create", name, err)
 	}
@@ -509,7 +522,7 @@ func (h *HDFS) MkdirAll(ctx context.Context, dir string) error {
 	if err := ctx.Err(); err != nil {
 		return &fs.PathError{Op: "mkdir", Path: dir, Err: err}
 	}
-	return pathError("mkdir", dir, h.client.MkdirAll(dir, 0o755))
+	return pathError("mkdir", dir, h.client.MkdirAll(dir, fs.FileMode(h.perms.WithDefaults().Dir)))
 }
 
 // Stat implements FS.

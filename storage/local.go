@@ -14,15 +14,18 @@ import (
 
 // Local is the local filesystem. Close fsyncs the file and Rename fsyncs the target directory, so
 // that a file the commit protocol calls durable survives a power loss, not only a process crash.
-type Local struct{}
+// Files and directories are created with Perms (zero: DefaultPerms).
+type Local struct {
+	Perms Perms
+}
 
 var _ FS = Local{}
 
 func osPath(name string) string { return filepath.FromSlash(name) }
 
 // Create implements FS.
-func (Local) Create(_ context.Context, name string) (File, error) {
-	f, err := os.OpenFile(osPath(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+func (l Local) Create(_ context.Context, name string) (File, error) {
+	f, err := os.OpenFile(osPath(name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fs.FileMode(l.Perms.WithDefaults().File))
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +93,9 @@ func syncDir(dir string) error {
 func (Local) Remove(_ context.Context, name string) error { return os.Remove(osPath(name)) }
 
 // MkdirAll implements FS.
-func (Local) MkdirAll(_ context.Context, dir string) error { return os.MkdirAll(osPath(dir), 0o755) }
+func (l Local) MkdirAll(_ context.Context, dir string) error {
+	return os.MkdirAll(osPath(dir), fs.FileMode(l.Perms.WithDefaults().Dir))
+}
 
 // Stat implements FS.
 func (Local) Stat(_ context.Context, name string) (fs.FileInfo, error) { return os.Stat(osPath(name)) }
@@ -122,8 +127,12 @@ func (Local) ReadDir(_ context.Context, dir string) ([]fs.FileInfo, error) {
 // namenodes, in failover order; hdfs://nameservice/path resolves a nameservice through
 // hdfs-site.xml; hdfs:///path takes fs.defaultFS. Opening HDFS connects, and the *HDFS is shared
 // by every Open of the same namenodes and options in the process; Close it (it is an io.Closer)
-// to release this Open's share.
-func Open(root string, h HDFSOptions) (FS, string, error) {
+// to release this Open's share. Files and directories get DefaultPerms; OpenWith chooses.
+func Open(root string, h HDFSOptions) (FS, string, error) { return OpenWith(root, h, Perms{}) }
+
+// OpenWith is Open creating files and directories with p.
+func OpenWith(root string, h HDFSOptions, perms Perms) (FS, string, error) {
+	perms = perms.WithDefaults()
 	if isHDFSURL(root) {
 		conf, err := loadHadoopConf(h.HadoopConfDir)
 		if err != nil {
@@ -133,17 +142,17 @@ func Open(root string, h HDFSOptions) (FS, string, error) {
 		if err != nil {
 			return nil, "", err
 		}
-		fsys, err := openShared(h, conf, addrs)
+		fsys, err := openShared(h, conf, addrs, perms)
 		if err != nil {
 			return nil, "", fmt.Errorf("output root %q: %w", root, err)
 		}
 		return fsys, p, nil
 	}
-	p, err := localRoot(root)
+	dir, err := localRoot(root)
 	if err != nil {
 		return nil, "", err
 	}
-	return Local{}, p, nil
+	return Local{Perms: perms}, dir, nil
 }
 
 // CheckRoot reports what Open would reject in root and the Hadoop configuration, without

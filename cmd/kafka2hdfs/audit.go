@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/audit"
 	"github.com/kafka2hdfs/kafka2hdfs/config"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -123,7 +123,7 @@ func auditAction(c *cli.Context) (clean bool, err error) {
 		}
 		// Asking for a topic that is gone must not create it again.
 		sc.Metadata.AllowAutoTopicCreation = false
-		client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
+		client, err := kafkasec.NewClient(cfg.Kafka.Brokers, sc)
 		if err != nil {
 			return false, fmt.Errorf("connect to Kafka %s: %w", strings.Join(cfg.Kafka.Brokers, ","), err)
 		}

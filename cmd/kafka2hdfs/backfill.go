@@ -18,6 +18,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -177,7 +178,7 @@ func planBackfill(ctx context.Context, cfg *config.Config, spec backfillSpec, ke
 	if err != nil {
 		return nil, configError{err}
 	}
-	client, err := sarama.NewClient(cfg.Kafka.Brokers, sc)
+	client, err := kafkasec.NewClient(cfg.Kafka.Brokers, sc)
 	if err != nil {
 		return nil, fmt.Errorf("connect to kafka %v: %w", cfg.Kafka.Brokers, err)
 	}

@@ -28,7 +28,7 @@ func commonFlags() []cli.Flag {
 		&cli.Int64Flag{Name: "max-bad-records", Value: -2, DefaultText: "from config, else -1", EnvVars: []string{"KAFKA2HDFS_MAX_BAD_RECORDS"}, Usage: "stop when more records than this went to dead letters; -1 for no limit (errors.max_bad_records)"},
 		&cli.StringFlag{Name: "log-level", EnvVars: []string{"KAFKA2HDFS_LOG_LEVEL"}, Usage: "debug, info, warn or error (log.level)"},
 		&cli.StringFlag{Name: "log-format", EnvVars: []string{"KAFKA2HDFS_LOG_FORMAT"}, Usage: "text or json (log.format)"},
-		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"KAFKA2HDFS_METRICS_ADDR"}, Usage: "serve Prometheus /metrics here, e.g. :9464 (metrics.addr)"},
+		&cli.StringFlag{Name: "metrics-addr", EnvVars: []string{"KAFKA2HDFS_METRICS_ADDR"}, Usage: "serve Prometheus /metrics here, e.g. :9464 (127.0.0.1 only) or 0.0.0.0:9464 (metrics.addr)"},
 	}
 }
 
@@ -41,7 +41,9 @@ func loadConfig(c *cli.Context) (*config.Config, error) {
 	applyFlags(c, cfg)
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, configError{fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))}
+		// A message quoting a bad value must not show a secret that value holds.
+		msg := cfg.Secrets().Redact(strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return nil, configError{fmt.Errorf("invalid configuration:\n  %s", msg)}
 	}
 	return cfg, nil
 }
@@ -73,8 +75,11 @@ func applyFlags(c *cli.Context, cfg *config.Config) {
 	}
 }
 
-// newLogger builds the process logger and routes sarama's logs into it at debug level.
+// newLogger builds the process logger and routes sarama's logs into it at debug level. Every line
+// passes through the config's secret redaction, and the config's warnings (insecure TLS, secret
+// files others can read) are logged first, at every start.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	w = cfg.Secrets().Writer(w)
 	level, _ := config.ParseLevel(cfg.Log.Level)
 	opts := &slog.HandlerOptions{Level: level}
 	var h slog.Handler = slog.NewTextHandler(w, opts)
@@ -86,7 +91,11 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	saramaLoggerOnce.Do(func() {
 		sarama.Logger = slog.NewLogLogger(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}), slog.LevelDebug)
 	})
-	return slog.New(h)
+	log := slog.New(h)
+	for _, warning := range cfg.Warnings() {
+		log.Warn(warning)
+	}
+	return log
 }
 
 var saramaLoggerOnce sync.Once

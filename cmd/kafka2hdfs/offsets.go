@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -75,7 +76,7 @@ func openAdmin(c *cli.Context) (*adminEnv, error) {
 	if err != nil {
 		return nil, configError{err}
 	}
-	client, err := sarama.NewClient(opts.Brokers, opts.Sarama)
+	client, err := kafkasec.NewClient(opts.Brokers, opts.Sarama)
 	if err != nil {
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}

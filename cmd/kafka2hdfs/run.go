@@ -158,7 +158,9 @@ func load(ctx context.Context, cfg *config.Config, batch bool, log *slog.Logger)
 
 // loadBox is load with a time box and progress display; adjust, if not nil, changes the member's
 // options last (backfill sets its group, root and ranges there).
-func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, log *slog.Logger, adjust func(*consumer.Options)) (result, error) {
+func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, log *slog.Logger, adjust func(*consumer.Options)) (_ result, err error) {
+	// main prints the error: it must not show a secret (a token command's stderr, say).
+	defer func() { err = cfg.Secrets().Err(err) }()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts, err := cfg.GroupOptions(batch, log, reg)
@@ -212,12 +214,22 @@ func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, l
 	return res, err
 }
 
+// metricsListenAddr binds an address without a host (":9464") to the loopback interface only:
+// the metrics name topics, groups and paths, and leave the host only when the config says so
+// (0.0.0.0:9464).
+func metricsListenAddr(addr string) string {
+	if host, port, err := net.SplitHostPort(addr); err == nil && host == "" {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
+}
+
 // serveMetrics serves /metrics until the returned stop is called.
 func serveMetrics(addr string, reg *prometheus.Registry, log *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", metricsListenAddr(addr))
 	if err != nil {
 		return nil, configError{fmt.Errorf("metrics.addr %q: %w", addr, err)}
 	}

@@ -40,7 +40,10 @@ the cluster.`,
 			if err != nil {
 				return err
 			}
-			fmt.Fprintln(c.App.Writer, "# configuration is valid; effective settings:")
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintf(c.App.Writer, "# warning: %s\n", w)
+			}
+			fmt.Fprintln(c.App.Writer, "# configuration is valid; effective settings (secrets shown as ***):")
 			fmt.Fprint(c.App.Writer, out)
 			return nil
 		},

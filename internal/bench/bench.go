@@ -32,6 +32,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -787,7 +788,7 @@ func sumWant(want map[verify.TP]int64) int64 {
 // Watermarks is each partition's high watermark, read from the broker: what the checks expect
 // (the topic started empty, so offsets 0..hw-1).
 func Watermarks(ctx context.Context, brokers []string, topic string, sc *sarama.Config) (map[verify.TP]int64, error) {
-	client, err := sarama.NewClient(brokers, sc)
+	client, err := kafkasec.NewClient(brokers, sc)
 	if err != nil {
 		return nil, fmt.Errorf("connect to %v: %w", brokers, err)
 	}

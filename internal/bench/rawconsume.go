@@ -12,6 +12,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 )
 
 // LoaderSarama is the sarama configuration the loader consumes with when its config leaves the
@@ -47,7 +48,7 @@ type Consumed struct {
 // sarama group member can go on this machine, the ceiling the loader is compared with.
 func RawConsume(ctx context.Context, brokers []string, topic, group string, sc *sarama.Config) (Consumed, error) {
 	start := time.Now()
-	client, err := sarama.NewClient(brokers, sc)
+	client, err := kafkasec.NewClient(brokers, sc)
 	if err != nil {
 		return Consumed{}, fmt.Errorf("connect to %v: %w", brokers, err)
 	}
