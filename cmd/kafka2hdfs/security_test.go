@@ -210,7 +210,7 @@ func TestSecureLoad(t *testing.T) {
 				if code != 0 {
 					t.Fatalf("batch exit %d:\n%s", code, out)
 				}
-				if want := fmt.Sprintf("rows written:     %d", s.records*4/5); !strings.Contains(out, want) || !strings.Contains(out, "dead letters:     4") {
+				if want := fmt.Sprintf("rows published:   %d", s.records*4/5); !strings.Contains(out, want) || !strings.Contains(out, "dead letters:     4") {
 					t.Errorf("summary lacks %q and 4 dead letters:\n%s", want, out)
 				}
 
