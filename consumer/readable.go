@@ -54,8 +54,9 @@ func endOffset(cl sarama.Client, cfg *sarama.Config, tp offsets.TP) (int64, erro
 const readableFetchBytes = 1 << 20
 
 // firstReadable reports the first offset in [from, to) that holds a record the consumer is given
-// (under the configured isolation level), or false if there is none: every offset there is a
-// transaction marker, or a record of an aborted transaction under read_committed. It reads the
+// (under the configured isolation level), or false if there is none now: every offset there is a
+// transaction marker, a record of an aborted transaction under read_committed, or past what the
+// broker gives a consumer yet (an open transaction's, under read_committed). It reads the
 // log from the partition leader with fetches of its own, deciding each batch as sarama's consumer
 // does, so it never guesses from a timeout: an answer of false means the broker showed nothing
 // deliverable up to `to`.
@@ -138,13 +139,16 @@ func firstReadable(cl sarama.Client, cfg *sarama.Config, tp offsets.TP, from, to
 			pos, moved = last+1, true
 		}
 		if !moved {
-			// Nothing at pos although pos < to: the log ends before to (truncated, or to was
-			// never a log end). Say so rather than call the range empty.
 			end := b.HighWaterMarkOffset
 			if readCommitted && b.LastStableOffset >= 0 {
 				end = b.LastStableOffset
 			}
-			return 0, false, fmt.Errorf("fetch %s at %d: nothing returned below %d (log end %d)", tp, pos, to, end)
+			if pos >= end {
+				// Nothing the broker gives a consumer now: under read_committed, what follows is
+				// an undecided transaction's.
+				return 0, false, nil
+			}
+			return 0, false, fmt.Errorf("fetch %s at %d: nothing returned below the log end %d", tp, pos, end)
 		}
 	}
 	return 0, false, nil

@@ -6,7 +6,6 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -23,8 +22,8 @@ type stallWatch struct {
 	after time.Duration
 	// logEnd returns the partition's high watermark, as the broker has it now.
 	logEnd func() (int64, error)
-	// probe reports whether a record at or after offset can be read, with a consumer of its own.
-	probe func(offset int64) (bool, error)
+	// probe reports whether a record in [offset, end) is given to a consumer now.
+	probe func(offset, end int64) (bool, error)
 
 	// since is when a check last saw records received (or when the claim started), or last asked
 	// the broker; received counts the records delivered, seen what the last check saw of it.
@@ -70,7 +69,7 @@ func (s *stallWatch) check(now time.Time, buffered int, next int64) (*stall, err
 	if end <= next || s.quiet == [2]int64{next, end} {
 		return nil, nil // caught up (an idle partition), or already found to have nothing readable
 	}
-	ok, err := s.probe(next)
+	ok, err := s.probe(next, end)
 	if err != nil {
 		return nil, fmt.Errorf("probe read at %d: %w", next, err)
 	}
@@ -91,47 +90,20 @@ func stallTimeout(opts Options) time.Duration {
 }
 
 // newStallWatch builds the watch of one claim, asking the broker through the commit client (its
-// requests never queue behind the consuming connection's held fetches).
+// requests never queue behind the consuming connection's held fetches). The probe reads the log
+// with fetches of its own (firstReadable), so whatever state stopped the claim's partition
+// consumer plays no part, and markers are told from records by what the broker returns, not by
+// waiting for a consumer to deliver something.
 func (g *Group) newStallWatch(tp offsets.TP, now time.Time) *stallWatch {
 	return &stallWatch{
 		after: stallTimeout(g.opts),
 		logEnd: func() (int64, error) {
 			return g.commits.GetOffset(tp.Topic, tp.Partition, sarama.OffsetNewest)
 		},
-		probe: func(offset int64) (bool, error) { return g.probe(tp, offset) },
+		probe: func(offset, end int64) (bool, error) {
+			_, ok, err := firstReadable(g.commits, g.opts.Sarama, tp, offset, end)
+			return ok, err
+		},
 		since: now,
-	}
-}
-
-// probeWait bounds the probe read (a variable for tests).
-var probeWait = 5 * time.Second
-
-// probe reads tp at offset with a client and consumer of its own, so that whatever state stopped
-// the claim's partition consumer plays no part: true when a record at or after offset arrives.
-func (g *Group) probe(tp offsets.TP, offset int64) (bool, error) {
-	cl, err := kafkasec.NewClient(g.opts.Brokers, g.opts.Sarama)
-	if err != nil {
-		return false, err
-	}
-	c, err := sarama.NewConsumerFromClient(cl)
-	if err != nil {
-		_ = cl.Close()
-		return false, err
-	}
-	defer c.Close() // closes cl too
-	pc, err := c.ConsumePartition(tp.Topic, tp.Partition, offset)
-	if err != nil {
-		return false, err
-	}
-	defer pc.Close() // drains its errors; the messages channel needs no draining once closed
-	t := time.NewTimer(probeWait)
-	defer t.Stop()
-	select {
-	case m := <-pc.Messages():
-		return m.Offset >= offset, nil
-	case err := <-pc.Errors():
-		return false, err
-	case <-t.C:
-		return false, nil
 	}
 }

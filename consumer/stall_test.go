@@ -49,7 +49,7 @@ func TestStallWatch(t *testing.T) {
 			var probed int64 = -1
 			sw := &stallWatch{after: after,
 				logEnd: func() (int64, error) { askedEnd = true; return tc.logEnd, tc.endErr },
-				probe:  func(o int64) (bool, error) { askedProbe, probed = true, o; return tc.readable, nil },
+				probe:  func(o, _ int64) (bool, error) { askedProbe, probed = true, o; return tc.readable, nil },
 				since:  t0,
 			}
 			if tc.received {
@@ -86,7 +86,7 @@ func TestStallWatch(t *testing.T) {
 		end := int64(9)
 		sw := &stallWatch{after: after, since: t0,
 			logEnd: func() (int64, error) { return end, nil },
-			probe:  func(int64) (bool, error) { probes++; return false, nil },
+			probe:  func(int64, int64) (bool, error) { probes++; return false, nil },
 		}
 		now := t0
 		for range 3 {
@@ -106,7 +106,7 @@ func TestStallWatch(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		sw := &stallWatch{after: 0,
 			logEnd: func() (int64, error) { t.Fatal("asked the log end"); return 0, nil },
-			probe:  func(int64) (bool, error) { t.Fatal("probed"); return false, nil },
+			probe:  func(int64, int64) (bool, error) { t.Fatal("probed"); return false, nil },
 			since:  t0,
 		}
 		if st, err := sw.check(t0.Add(time.Hour), 0, 1); st != nil || err != nil {
@@ -181,7 +181,7 @@ func TestLoopEndsStalledClaim(t *testing.T) {
 						}
 						return pl.next, nil
 					},
-					probe: func(o int64) (bool, error) { probes.Add(1); return o < logEnd, nil },
+					probe: func(o, _ int64) (bool, error) { probes.Add(1); return o < logEnd, nil },
 				}
 			}
 			ctx, cancel := context.WithCancel(context.Background())
@@ -298,8 +298,6 @@ func TestStallWatchProbe(t *testing.T) {
 	}
 	defer commits.Close()
 	g := &Group{opts: Options{Brokers: c.ListenAddrs(), Sarama: cfg}, commits: commits}
-	defer func(w time.Duration) { probeWait = w }(probeWait)
-	probeWait = time.Second
 	sw := g.newStallWatch(offsets.TP{Topic: "clicks", Partition: 0}, time.Now())
 	if sw.after != 10*time.Second {
 		t.Errorf("default timeout %s, want 10s (2x a 2s session, at least 10s)", sw.after)
@@ -315,7 +313,7 @@ func TestStallWatchProbe(t *testing.T) {
 		offset int64
 		want   bool
 	}{{0, true}, {2, true}, {3, false}} {
-		got, err := sw.probe(tc.offset)
+		got, err := sw.probe(tc.offset, end)
 		if err != nil {
 			t.Fatalf("probe at %d: %v", tc.offset, err)
 		}

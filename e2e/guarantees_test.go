@@ -159,8 +159,9 @@ func (h *harness) prove(t *testing.T, group, scenario, faults string) {
 	h.audit(group)
 }
 
-// proveFS is prove for an output root on any filesystem (read back through its client).
-func (h *harness) proveFS(t *testing.T, group, scenario, faults string, fsys storage.FS, root string) {
+// proveFS is prove for an output root on any filesystem (read back through its client); it
+// returns the report of that read.
+func (h *harness) proveFS(t *testing.T, group, scenario, faults string, fsys storage.FS, root string) *verify.Report {
 	t.Helper()
 	rep, err := verify.OutputFS(context.Background(), fsys, root)
 	if err != nil {
@@ -175,6 +176,7 @@ func (h *harness) proveFS(t *testing.T, group, scenario, faults string, fsys sto
 		t.Errorf("committed %v, want the log ends %v", got, h.produced)
 	}
 	h.auditFS(group, fsys, root)
+	return rep
 }
 
 // soak reports whether the long versions run (K2H_SOAK=1).

@@ -308,6 +308,13 @@ func (h *harness) check() *verify.Report {
 		h.t.Fatalf("exactly-once check: %v", err)
 	}
 	// ...and the dead-letter files hold exactly the malformed records.
+	h.checkDeadLetters(rep)
+	return rep
+}
+
+// checkDeadLetters requires the dead-letter files to hold exactly the malformed records, each once.
+func (h *harness) checkDeadLetters(rep *verify.Report) {
+	h.t.Helper()
 	seen := map[verify.TP]map[int64]int{}
 	for _, f := range rep.DeadLetters {
 		tp := verify.TP{Topic: f.Topic, Partition: f.Partition}
@@ -335,7 +342,6 @@ func (h *harness) check() *verify.Report {
 			}
 		}
 	}
-	return rep
 }
 
 type testWriter struct {

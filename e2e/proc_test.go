@@ -209,10 +209,4 @@ func (p *proc) lines(subs ...string) []string {
 }
 
 // tail is the last n bytes of the output.
-func (p *proc) tail(n int) string {
-	s := p.out.String()
-	if len(s) > n {
-		s = "…" + s[len(s)-n:]
-	}
-	return s
-}
+func (p *proc) tail(n int) string { return tail(p.out.String(), n) }

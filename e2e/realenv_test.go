@@ -21,8 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/IBM/sarama"
-
+	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -128,7 +127,11 @@ func newRealHarness(t *testing.T, topic string, partitions int) *harness {
 	t.Helper()
 	e := theRealEnv(t)
 	topic = topic + "-" + uniq()
-	createTopic(t, e.brokers, topic, partitions)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := bench.CreateTopic(ctx, e.brokers, topic, partitions); err != nil {
+		t.Fatalf("real broker %v: %v", e.brokers, err)
+	}
 	id := uniq()
 	root := "hdfs://" + e.namenode + "/k2h-e2e/" + unsafeName.ReplaceAllString(t.Name(), "_") + "-" + id
 	return &harness{t: t, brokers: e.brokers, root: root, topic: topic, parts: partitions, real: e, id: id,
@@ -143,40 +146,6 @@ func (h *harness) g(name string) string {
 		return name
 	}
 	return name + "-" + h.id
-}
-
-// createTopic creates topic on the real broker and waits until every partition has a leader.
-func createTopic(t *testing.T, brokers []string, topic string, partitions int) {
-	t.Helper()
-	cfg := sarama.NewConfig()
-	cfg.Version = sarama.V2_8_0_0
-	admin, err := sarama.NewClusterAdmin(brokers, cfg)
-	if err != nil {
-		t.Fatalf("connect to the real broker %v: %v", brokers, err)
-	}
-	defer admin.Close()
-	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: int32(partitions), ReplicationFactor: 1}, false); err != nil {
-		t.Fatalf("create topic %s: %v", topic, err)
-	}
-	cl := newClient(t, brokers)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		_ = cl.RefreshMetadata(topic)
-		ps, err := cl.Partitions(topic)
-		ok := err == nil && len(ps) == partitions
-		for _, p := range ps {
-			if _, lerr := cl.Leader(topic, p); lerr != nil {
-				ok = false
-			}
-		}
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("topic %s has no leaders after 30s: %v", topic, err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // outputFS opens the harness's output root through the storage package (the HDFS client for the
@@ -198,35 +167,9 @@ func (h *harness) outputFS() (storage.FS, string) {
 func (h *harness) proveReal(t *testing.T, group, scenario, faults string) {
 	t.Helper()
 	fsys, p := h.outputFS()
-	h.proveFS(t, group, scenario+" [real Kafka "+h.real.kafkaVersion+", real HDFS]", faults, fsys, p)
-	rep, err := verify.OutputFS(context.Background(), fsys, p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := h.proveFS(t, group, scenario+" [real Kafka "+h.real.kafkaVersion+", real HDFS]", faults, fsys, p)
 	h.checkDeadLetters(rep)
 	h.crossCheck(t, fsys, p, rep)
-}
-
-// checkDeadLetters requires every malformed record in exactly one dead-letter row.
-func (h *harness) checkDeadLetters(rep *verify.Report) {
-	h.t.Helper()
-	seen := map[verify.TP]map[int64]int{}
-	for _, f := range rep.DeadLetters {
-		tp := f.TP()
-		if seen[tp] == nil {
-			seen[tp] = map[int64]int{}
-		}
-		for _, o := range f.Offsets {
-			seen[tp][o]++
-		}
-	}
-	for tp, bad := range h.bad {
-		for o := range bad {
-			if o < h.produced[tp] && seen[tp][o] != 1 {
-				h.t.Errorf("malformed record %v offset %d is in %d dead-letter rows, want 1", tp, o, seen[tp][o])
-			}
-		}
-	}
 }
 
 // javaFile is one line of ParquetCheck's output: a data file as parquet-mr reads it.

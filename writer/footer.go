@@ -87,6 +87,17 @@ func truncateFooterStatistics(tail []byte) ([]byte, error) {
 	return append(out, "PAR1"...), nil
 }
 
+// truncateBounds cuts one min/max pair to limit bytes, or drops both when the max cannot be
+// rounded up within it.
+func truncateBounds(lo, hi []byte, limit int) (min, max []byte) {
+	lo, okLo := truncateMin(lo, limit)
+	hi, okHi := truncateMax(hi, limit)
+	if !okLo || !okHi {
+		return nil, nil
+	}
+	return lo, hi
+}
+
 // truncateStatistics cuts min and max values longer than limit bytes: the min to a prefix (a
 // smaller value), the max to a prefix rounded up (a larger one), at UTF-8 boundaries so that string
 // statistics stay valid strings. A max that cannot be rounded up within the limit drops both, as
@@ -95,21 +106,9 @@ func truncateStatistics(s *format.Statistics, limit int) bool {
 	if len(s.MinValue) <= limit && len(s.MaxValue) <= limit && len(s.Min) <= limit && len(s.Max) <= limit {
 		return false
 	}
-	minV, okMin := truncateMin(s.MinValue, limit)
-	maxV, okMax := truncateMax(s.MaxValue, limit)
-	if !okMin || !okMax {
-		s.MinValue, s.MaxValue = nil, nil
-	} else {
-		s.MinValue, s.MaxValue = minV, maxV
-	}
+	s.MinValue, s.MaxValue = truncateBounds(s.MinValue, s.MaxValue, limit)
 	// The deprecated signed-order fields: the same cuts, or none.
-	minD, okMin := truncateMin(s.Min, limit)
-	maxD, okMax := truncateMax(s.Max, limit)
-	if !okMin || !okMax {
-		s.Min, s.Max = nil, nil
-	} else {
-		s.Min, s.Max = minD, maxD
-	}
+	s.Min, s.Max = truncateBounds(s.Min, s.Max, limit)
 	return true
 }
 

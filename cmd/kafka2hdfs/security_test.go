@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,31 +24,12 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds the kafka2hdfs command once per test process.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "kafka2hdfs-sec-bin")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "kafka2hdfs")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("%v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatalf("build: %v", buildErr)
-	}
-	return binPath
+// loaderCmd runs kafka2hdfs with args: this test binary itself, acting as the command (see
+// TestMain), so the loader runs under the same build flags (-race) and needs no separate build.
+func loaderCmd(ctx context.Context, password string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), benchChildVar+"=1", "K2H_TEST_KAFKA_PASSWORD="+password)
+	return cmd
 }
 
 // secureCluster is a kfake broker with one SASL user over TLS (or plaintext with no pki), and a
@@ -172,8 +152,7 @@ func runLoader(t *testing.T, password string, args ...string) (code int, out str
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary(t), args...)
-	cmd.Env = append(os.Environ(), "K2H_TEST_KAFKA_PASSWORD="+password)
+	cmd := loaderCmd(ctx, password, args...)
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf
 	start := time.Now()
@@ -278,8 +257,7 @@ func TestNoSecretInOutput(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	cmd := exec.Command(binary(t), "run", "--config", cfg, "--metrics-addr", addr)
-	cmd.Env = append(os.Environ(), "K2H_TEST_KAFKA_PASSWORD="+testPassword)
+	cmd := loaderCmd(context.Background(), testPassword, "run", "--config", cfg, "--metrics-addr", addr)
 	var runOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &runOut, &runOut
 	if err := cmd.Start(); err != nil {

@@ -324,7 +324,7 @@ func (b *bench) startSource(ctx context.Context, so SeedOptions) (SeedReport, er
 		return b.startBroker(ctx, so)
 	}
 	so.Topic = fmt.Sprintf("%s-%d", so.Topic, time.Now().UnixNano())
-	if err := createTopic(ctx, b.opts.Brokers, so.Topic, so.Partitions); err != nil {
+	if err := CreateTopic(ctx, b.opts.Brokers, so.Topic, so.Partitions); err != nil {
 		return SeedReport{}, err
 	}
 	b.brokers, b.topic = b.opts.Brokers, so.Topic

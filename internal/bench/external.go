@@ -17,17 +17,26 @@ import (
 // topicReadyTimeout bounds the wait for a created topic's partitions to have leaders.
 const topicReadyTimeout = 30 * time.Second
 
-// createTopic creates topic with partitions partitions and replication 1 through sarama's
-// ClusterAdmin, then waits until the brokers' metadata lists every partition with a leader, so
-// that seeding does not race the controller.
-func createTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
+// newAdmin connects a ClusterAdmin to brokers with the loader's client settings.
+func newAdmin(brokers []string) (sarama.ClusterAdmin, *sarama.Config, error) {
 	sc, err := LoaderSarama()
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	admin, err := sarama.NewClusterAdmin(brokers, sc)
 	if err != nil {
-		return fmt.Errorf("connect to %v: %w", brokers, err)
+		return nil, nil, fmt.Errorf("connect to %v: %w", brokers, err)
+	}
+	return admin, sc, nil
+}
+
+// CreateTopic creates topic with partitions partitions and replication 1 through sarama's
+// ClusterAdmin, then waits until the brokers' metadata lists every partition with a leader, so
+// that producing does not race the controller. The bench and the real-tier tests use it.
+func CreateTopic(ctx context.Context, brokers []string, topic string, partitions int) error {
+	admin, sc, err := newAdmin(brokers)
+	if err != nil {
+		return err
 	}
 	defer admin.Close()
 	if err := admin.CreateTopic(topic, &sarama.TopicDetail{NumPartitions: int32(partitions), ReplicationFactor: 1}, false); err != nil {
@@ -106,16 +115,12 @@ func partitionsLed(client sarama.Client, topic string, want int) error {
 	return nil
 }
 
-// deleteTopic deletes a topic createTopic made. The consumer groups the runs used are left: they
+// deleteTopic deletes a topic CreateTopic made. The consumer groups the runs used are left: they
 // hold a few committed offsets and expire with offsets.retention.minutes.
 func deleteTopic(brokers []string, topic string) error {
-	sc, err := LoaderSarama()
+	admin, _, err := newAdmin(brokers)
 	if err != nil {
 		return err
-	}
-	admin, err := sarama.NewClusterAdmin(brokers, sc)
-	if err != nil {
-		return fmt.Errorf("connect to %v: %w", brokers, err)
 	}
 	defer admin.Close()
 	return admin.DeleteTopic(topic)
