@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/urfave/cli/v2"
@@ -86,11 +89,7 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	if cfg.Log.Format == "json" {
 		h = slog.NewJSONHandler(w, opts)
 	}
-	// sarama's logger is a package global read by its goroutines: set it once, before any client
-	// exists (callers build their logger first), never while clients run.
-	saramaLoggerOnce.Do(func() {
-		sarama.Logger = slog.NewLogLogger(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}), slog.LevelDebug)
-	})
+	saramaLog.to(h.WithAttrs([]slog.Attr{slog.String("component", "sarama")}))
 	log := slog.New(h)
 	for _, warning := range cfg.Warnings() {
 		log.Warn(warning)
@@ -98,7 +97,29 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return log
 }
 
-var saramaLoggerOnce sync.Once
+// saramaLog carries sarama's logs into the process logger. sarama.Logger is a package global
+// that sarama's goroutines read without a lock, some of them (asynchronous broker closes) after
+// their client is gone, so the global is set once, at init, and never again: a new logger only
+// swaps the handler behind it, atomically.
+var saramaLog = func() *saramaSink {
+	s := &saramaSink{}
+	sarama.Logger = log.New(s, "", 0)
+	return s
+}()
+
+type saramaSink struct{ h atomic.Pointer[slog.Handler] }
+
+func (s *saramaSink) to(h slog.Handler) { s.h.Store(&h) }
+
+// Write logs one line of sarama's at debug level; nothing until a logger is set.
+func (s *saramaSink) Write(p []byte) (int, error) {
+	hp := s.h.Load()
+	if hp == nil || !(*hp).Enabled(context.Background(), slog.LevelDebug) {
+		return len(p), nil
+	}
+	r := slog.NewRecord(time.Now(), slog.LevelDebug, strings.TrimSuffix(string(p), "\n"), 0)
+	return len(p), (*hp).Handle(context.Background(), r)
+}
 
 // stderr is where logs, the progress bar and errors go. The bar redraws its line in place, and a
 // log line written meanwhile would land in the middle of it; stderr clears the bar's line first.
