@@ -34,7 +34,7 @@ ARG COMMIT=unknown
 RUN --mount=type=cache,target=/go/pkg/mod \
     --mount=type=cache,target=/root/.cache/go-build \
     GOOS=${TARGETOS} GOARCH=${TARGETARCH} \
-    go build -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o /out/kafka2hdfs ./cmd/kafka2hdfs
+    go build -ldflags "-s -w -X github.com/kafka2hdfs/kafka2hdfs/internal/loadercli.version=${VERSION} -X github.com/kafka2hdfs/kafka2hdfs/internal/loadercli.commit=${COMMIT}" -o /out/kafka2hdfs ./cmd/kafka2hdfs
 
 # No shell, no package manager; CA certificates and tzdata included (the binary also embeds Go's
 # zone database for partitioner.timezone). :nonroot runs as uid/gid 65532.

@@ -19,7 +19,8 @@ var (
 )
 
 // binary builds the real kafka2hdfs command once per test process (with -race when the tests run
-// with it, so the subprocess is checked too).
+// with it, so the subprocess is checked too), with failpoints compiled in (the failpoints build
+// tag), since the crash and fault tests arm them through its environment.
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -29,7 +30,7 @@ func binary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "kafka2hdfs")
-		args := []string{"build", "-o", binPath}
+		args := []string{"build", "-tags", "failpoints", "-o", binPath}
 		if raceEnabled {
 			args = append(args, "-race")
 		}

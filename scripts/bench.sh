@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Measures the loader against a raw sarama consumer group on this machine and writes
-# docs/performance.md: builds the binary, then runs `kafka2hdfs bench` (see `kafka2hdfs bench --help`).
+# docs/performance.md: builds the binary, then runs `kafka2hdfs-dev bench` (see `kafka2hdfs-dev bench --help`).
 # The defaults (1M x 1 KB messages over 8 partitions, 3 repeats, then the many-buckets scenario)
 # take a few minutes on 2 cores.
 #
 #   scripts/bench.sh                                  defaults, writes docs/performance.md
-#   scripts/bench.sh --records 200000 --repeats 1     extra arguments go to `kafka2hdfs bench`
+#   scripts/bench.sh --records 200000 --repeats 1     extra arguments go to `kafka2hdfs-dev bench`
 #   BENCH_OUT=/tmp/perf.md scripts/bench.sh           write the report elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 command -v go >/dev/null || { echo "scripts/bench.sh: Go is not installed (need Go >= 1.25 at /usr/local/go or on PATH)" >&2; exit 1; }
 
-bin="$(mktemp -d)/kafka2hdfs"
+bin="$(mktemp -d)/kafka2hdfs-dev"
 trap 'rm -rf "$(dirname "$bin")"' EXIT
-go build -o "$bin" ./cmd/kafka2hdfs
+go build -o "$bin" ./cmd/kafka2hdfs-dev
 "$bin" bench --out "${BENCH_OUT:-docs/performance.md}" "$@"

@@ -24,12 +24,12 @@ started=$(date +%s)
 echo "== real tier: Apache Kafka 4 + Apache HDFS (state in $REAL_ENV_DIR)"
 scripts/real-env.sh up --kafka 4
 echo "environment up in $(( $(date +%s) - started ))s"
-K2H_REAL=1 go test -race -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^TestRealSparkReadsOutput$' ./e2e
+K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^TestRealSparkReadsOutput$' ./e2e
 # Spark (PySpark from PyPI, installed once into ~/.cache/kafka2hdfs-spark) reads one load back with
 # Hive partition discovery: once, since its JVM start costs half a minute.
-K2H_REAL=1 go test -race -count=1 -timeout 20m -run '^TestRealSparkReadsOutput$' ./e2e
+K2H_REAL=1 go test -race -tags failpoints -count=1 -timeout 20m -run '^TestRealSparkReadsOutput$' ./e2e
 
 echo "== real tier: Apache Kafka 3 + Apache HDFS"
 scripts/real-env.sh up --kafka 3
-K2H_REAL=1 go test -race -count=1 -parallel 3 -timeout 30m -run "$kafka3" ./e2e
+K2H_REAL=1 go test -race -tags failpoints -count=1 -parallel 3 -timeout 30m -run "$kafka3" ./e2e
 echo "real tier wall time: $(( $(date +%s) - started ))s"

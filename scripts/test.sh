@@ -26,15 +26,17 @@ if [ -n "$unformatted" ]; then echo "gofmt would change:"; echo "$unformatted"; 
 
 echo "== go vet"
 go vet ./...
+go vet -tags failpoints ./...   # internal/failpoint is compiled only with this tag
 
 echo "== staticcheck"
 if ! command -v staticcheck >/dev/null || ! staticcheck -version 2>/dev/null | grep -q "$STATICCHECK_RELEASE"; then
   go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_MODULE"
 fi
 staticcheck ./...
+staticcheck -tags failpoints ./...
 
-echo "== go test -race"
-go test -race -timeout 20m "$@" ./...
+echo "== go test -race -tags failpoints"
+go test -race -tags failpoints -timeout 20m "$@" ./...
 
 if [ $# -gt 0 ] || [ "${K2H_SKIP_REAL:-}" = 1 ]; then
   echo "== real tier SKIPPED (${K2H_SKIP_REAL:+K2H_SKIP_REAL=1}${1:+arguments given})"

@@ -1,8 +1,15 @@
+//go:build failpoints
+
 // Package failpoint kills, pauses or slows the process at named points of the commit protocol, so
 // crash tests can run the real binary and SIGKILL it between any two steps, freeze it there
 // (SIGSTOP) to make a zombie, or widen the window between two steps so that a kill at a random
 // moment lands in it often. It is off unless the environment variable KAFKA2HDFS_FAILPOINT is
 // set, and then costs one atomic load per point.
+//
+// It is compiled in only with the build tag failpoints (go test -tags failpoints; the e2e tests
+// build the binary they kill with it). The release build gets off.go instead: Hit is an empty
+// function the compiler inlines away and the environment variable is never read, so no setting in
+// a deployment's environment can kill or stop the loader.
 //
 //	KAFKA2HDFS_FAILPOINT=<point>[:<n>[:<action>]][,<point>...]
 //
@@ -23,8 +30,8 @@ import (
 	"time"
 )
 
-// EnvVar names the environment variable that arms failpoints.
-const EnvVar = "KAFKA2HDFS_FAILPOINT"
+// Enabled says failpoints are compiled in (the failpoints build tag).
+const Enabled = true
 
 // Actions a failpoint can take.
 const (

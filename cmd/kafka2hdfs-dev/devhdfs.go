@@ -8,6 +8,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 )
 
 func devHDFSCommand() *cli.Command {
@@ -30,20 +31,20 @@ replication: for development only.`,
 func devHDFS(c *cli.Context) error {
 	bs, err := config.ParseByteSize(c.String("block-size"))
 	if err != nil {
-		return configError{fmt.Errorf("--block-size: %w", err)}
+		return loadercli.ConfigError(fmt.Errorf("--block-size: %w", err))
 	}
 	if bs <= 0 || bs%512 != 0 {
-		return configError{fmt.Errorf("--block-size %s: must be a positive multiple of 512 bytes, such as 1MiB", c.String("block-size"))}
+		return loadercli.ConfigError(fmt.Errorf("--block-size %s: must be a positive multiple of 512 bytes, such as 1MiB", c.String("block-size")))
 	}
 	level, err := config.ParseLevel(c.String("log-level"))
 	if err != nil {
-		return configError{fmt.Errorf("--log-level: %w", err)}
+		return loadercli.ConfigError(fmt.Errorf("--log-level: %w", err))
 	}
 	cluster, err := hdfstest.Start(hdfstest.Options{
 		NameNodeAddr: c.String("addr"),
 		DataNodeAddr: c.String("datanode-addr"),
 		BlockSize:    int64(bs),
-		Logger:       slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})),
+		Logger:       slog.New(slog.NewTextHandler(loadercli.Stderr(), &slog.HandlerOptions{Level: level})),
 	})
 	if err != nil {
 		return fmt.Errorf("start test HDFS: %w; pick free ports with --addr and --datanode-addr", err)

@@ -1,4 +1,4 @@
-package main
+package loadercli
 
 import (
 	"fmt"
@@ -8,7 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// buildInfo is what the binary knows about its build: the module version (or -X main.version),
+// buildInfo is what the binary knows about its build: the module version (or -X .../internal/loadercli.version),
 // the commit and whether the tree was modified (from the VCS stamp Go embeds unless
 // -buildvcs=false), and the Go version.
 type buildInfo struct {
@@ -16,7 +16,7 @@ type buildInfo struct {
 	Modified            bool
 }
 
-// commit is set at build time with -ldflags "-X main.commit=..." where Go's VCS stamp is not
+// commit is set at build time with -ldflags "-X .../internal/loadercli.commit=..." where Go's VCS stamp is not
 // available (a build outside the repository, or with -buildvcs=false).
 var commit = ""
 

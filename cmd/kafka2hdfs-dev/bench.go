@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 )
 
 func benchCommand() *cli.Command {
@@ -90,13 +91,13 @@ func runBench(c *cli.Context) error {
 	}
 	o.BrokersDesc, o.HDFSNameNode, o.HDFSDesc = c.String("brokers-desc"), c.String("hdfs-namenode"), c.String("hdfs-desc")
 	o.Command = benchCommandLine(c)
-	o.Log = stderr
+	o.Log = loadercli.Stderr()
 	if o.Repeats < 1 || o.Records < 1 || o.Partitions < 1 || o.Size < 0 || o.Span <= 0 ||
 		(o.Buckets.Records > 0 && (o.Buckets.Partitions < 1 || o.Buckets.Span <= 0)) {
-		return configError{fmt.Errorf("--records, --repeats and --partitions must be at least 1, --size not negative, --span positive (and the --buckets-* likewise)")}
+		return loadercli.ConfigError(fmt.Errorf("--records, --repeats and --partitions must be at least 1, --size not negative, --span positive (and the --buckets-* likewise)"))
 	}
 	if err := checkHostPorts(o.Brokers, o.HDFSNameNode); err != nil {
-		return configError{err}
+		return loadercli.ConfigError(err)
 	}
 	rep, err := bench.Run(c.Context, o)
 	if err != nil {

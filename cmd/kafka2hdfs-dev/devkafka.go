@@ -13,6 +13,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 )
 
 func devKafkaCommand() *cli.Command {
@@ -43,16 +44,16 @@ It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed
 func devKafka(c *cli.Context) error {
 	level, err := config.ParseLevel(c.String("log-level"))
 	if err != nil {
-		return configError{fmt.Errorf("--log-level: %w", err)}
+		return loadercli.ConfigError(fmt.Errorf("--log-level: %w", err))
 	}
 	if c.Int("partitions") < 1 || c.Int("seed-records") < 0 || c.Duration("seed-span") <= 0 {
-		return configError{fmt.Errorf("--partitions must be at least 1, --seed-records not negative, --seed-span positive")}
+		return loadercli.ConfigError(fmt.Errorf("--partitions must be at least 1, --seed-records not negative, --seed-span positive"))
 	}
 	addr := c.String("addr")
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), c.String("topic")),
 		kfake.GroupMinSessionTimeout(time.Second),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
-		kfake.WithLogger(kfakeLogger{slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}))
+		kfake.WithLogger(kfakeLogger{slog.New(slog.NewTextHandler(loadercli.Stderr(), &slog.HandlerOptions{Level: level}))}))
 	if err != nil {
 		return fmt.Errorf("start kafka on %s: %w; pick a free address with --addr", addr, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -155,11 +156,9 @@ func TestBenchExternalServers(t *testing.T) {
 	dir := t.TempDir()
 	md, js := filepath.Join(dir, "perf-real.md"), filepath.Join(dir, "perf-real.json")
 	var out, log bytes.Buffer
-	app := newApp()
+	app := loadercli.NewApp(devCommands()...)
 	app.Writer, app.ErrWriter = &out, &log
-	savedStderr := stderr
-	stderr = &terminal{w: &log}
-	t.Cleanup(func() { stderr = savedStderr })
+	t.Cleanup(loadercli.RedirectStderr(&log))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	err = app.RunContext(ctx, []string{"kafka2hdfs", "bench", "--brokers", strings.Join(brokers, ","), "--hdfs-namenode", hc.NameNodeAddr(),

@@ -20,6 +20,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -61,7 +62,7 @@ func demo(c *cli.Context) error {
 			return err
 		}
 		if err := prepareDemoDir(abs); err != nil {
-			return configError{err}
+			return loadercli.ConfigError(err)
 		}
 		out = abs
 	case "hdfs":
@@ -74,7 +75,7 @@ func demo(c *cli.Context) error {
 		out = "hdfs://" + hc.NameNodeAddr() + path.Clean("/"+filepath.ToSlash(c.String("output")))
 		fmt.Fprintf(w, "embedded HDFS at %s (in memory, gone on exit)\n", hc.NameNodeAddr())
 	default:
-		return configError{fmt.Errorf("--sink %q: use local or hdfs", sink)}
+		return loadercli.ConfigError(fmt.Errorf("--sink %q: use local or hdfs", sink))
 	}
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), "clicks"),
 		kfake.GroupMinSessionTimeout(time.Second))
@@ -111,13 +112,13 @@ func demo(c *cli.Context) error {
 		}
 	}
 	start := time.Now()
-	sum, err := load(c.Context, cfg, true, newLogger(cfg, stderr))
+	sum, err := loadercli.Load(c.Context, cfg, true, loadercli.NewLogger(cfg))
 	took := time.Since(start)
 	pprof.StopCPUProfile()
 	if err != nil {
 		return err
 	}
-	printSummary(w, sum, took)
+	loadercli.PrintSummary(w, sum, took)
 	// The read-back goes through the same sink as the loader (for HDFS, the same client).
 	fsys, root, err := storage.Open(out, storage.HDFSOptions{})
 	if err != nil {

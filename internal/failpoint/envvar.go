@@ -1,0 +1,5 @@
+package failpoint
+
+// EnvVar names the environment variable that arms failpoints in a build with the failpoints tag;
+// other builds never read it.
+const EnvVar = "KAFKA2HDFS_FAILPOINT"
