@@ -7,6 +7,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -45,7 +46,7 @@ func (a *auditor) fetchCommitted(ctx context.Context) (map[offsets.TP]offsets.Co
 	if a.o.Group == "" || len(tps) == 0 {
 		return nil, nil
 	}
-	c, err := offsets.FetchCommitted(ctx, a.o.Client, a.o.Config, a.o.Group, tps)
+	c, err := kafkaoffsets.FetchCommitted(ctx, a.o.Client, a.o.Config, a.o.Group, tps)
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -44,7 +45,7 @@ func TestCommitsDoNotQueueBehindHeldFetches(t *testing.T) {
 		fetched := make(chan error, 1)
 		go func() { _, err := b.Fetch(req); fetched <- err }()
 		time.Sleep(200 * time.Millisecond) // the fetch is on the wire and held by the broker
-		cm := &offsets.GroupCommitter{Client: client, Config: g.opts.Sarama, Group: "g", Generation: 1, Member: "m"}
+		cm := &kafkaoffsets.GroupCommitter{Client: client, Config: g.opts.Sarama, Group: "g", Generation: 1, Member: "m"}
 		start := time.Now()
 		// Nobody is in the group: the coordinator refuses the commit, which is a whole round trip.
 		_ = cm.Commit(context.Background(), offsets.TP{Topic: "clicks", Partition: 0}, 0, "")

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -103,7 +104,7 @@ func (k groupKafka) Committed(ctx context.Context, topic string, parts []int32) 
 	for i, p := range parts {
 		tps[i] = offsets.TP{Topic: topic, Partition: p}
 	}
-	c, err := offsets.FetchCommitted(ctx, k.g.client, k.g.opts.Sarama, k.g.opts.Group, tps)
+	c, err := kafkaoffsets.FetchCommitted(ctx, k.g.client, k.g.opts.Sarama, k.g.opts.Group, tps)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -687,7 +688,7 @@ func (g *Group) Lag(ctx context.Context) ([]PartitionLag, error) {
 	for tp := range targets {
 		tps = append(tps, tp)
 	}
-	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	committed, err := kafkaoffsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
 	if err != nil {
 		return nil, err
 	}
@@ -802,7 +803,7 @@ func (g *Group) leftAt(targets map[offsets.TP]int64) int64 {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	committed, err := kafkaoffsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
 	if err != nil {
 		g.log.Debug("batch: committed offsets for the progress total", "err", err)
 		return 0
@@ -865,7 +866,7 @@ func (g *Group) watchBatch(ctx context.Context, done context.CancelCauseFunc) {
 			return
 		case <-t.C:
 		}
-		committed, err := offsets.FetchCommitted(ctx, g.commits, g.opts.Sarama, g.opts.Group, tps)
+		committed, err := kafkaoffsets.FetchCommitted(ctx, g.commits, g.opts.Sarama, g.opts.Group, tps)
 		if err != nil {
 			g.log.Debug("batch progress check", "err", err)
 			continue

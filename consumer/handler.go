@@ -11,6 +11,7 @@ import (
 	"github.com/IBM/sarama"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/writer"
 )
@@ -37,8 +38,8 @@ type start struct {
 	committed, next, runStart int64
 }
 
-func (h *handler) committer(sess sarama.ConsumerGroupSession) *offsets.GroupCommitter {
-	return &offsets.GroupCommitter{Client: h.g.commits, Config: h.g.opts.Sarama, Group: h.g.opts.Group,
+func (h *handler) committer(sess sarama.ConsumerGroupSession) *kafkaoffsets.GroupCommitter {
+	return &kafkaoffsets.GroupCommitter{Client: h.g.commits, Config: h.g.opts.Sarama, Group: h.g.opts.Group,
 		Generation: sess.GenerationID(), Member: sess.MemberID()}
 }
 
@@ -60,7 +61,7 @@ func (h *handler) Setup(sess sarama.ConsumerGroupSession) error {
 	g.log.Info("assigned", "generation", sess.GenerationID(), "member", sess.MemberID(), "partitions", len(tps))
 	g.keepFailures(tps)
 	ctx := context.WithoutCancel(sess.Context())
-	committed, err := offsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
+	committed, err := kafkaoffsets.FetchCommitted(ctx, g.client, g.opts.Sarama, g.opts.Group, tps)
 	if err != nil {
 		return h.setupFailed(err, tps)
 	}

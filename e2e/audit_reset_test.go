@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kafka2hdfs/kafka2hdfs/audit"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -33,7 +34,7 @@ func TestAuditExplainsResets(t *testing.T) {
 	// Skip ahead over 200 records, then load 100 more: the files skip the 200.
 	h.produce(200, 0)
 	waitEmpty(t, admin, group)
-	if _, err := proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "latest", By: "alice@host"}); err != nil {
+	if _, err := kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "latest", By: "alice@host"}); err != nil {
 		t.Fatal(err)
 	}
 	h.produce(100, 0)
@@ -48,7 +49,7 @@ func TestAuditExplainsResets(t *testing.T) {
 
 	// Back below the files on partition 1, forced: offsets loaded twice, explained by the reset.
 	waitEmpty(t, admin, group)
-	if _, err := proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "100", Force: true, By: "bob@host",
+	if _, err := kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "100", Force: true, By: "bob@host",
 		Keep: func(tp offsets.TP) bool { return tp.Partition == 1 }}); err != nil {
 		t.Fatal(err)
 	}

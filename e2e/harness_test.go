@@ -20,6 +20,7 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -256,7 +257,7 @@ func (h *harness) committed(group string) map[verify.TP]int64 {
 	for tp := range seen {
 		tps = append(tps, tp)
 	}
-	got, err := offsets.FetchCommitted(context.Background(), cl, cfg, group, tps)
+	got, err := kafkaoffsets.FetchCommitted(context.Background(), cl, cfg, group, tps)
 	if err != nil {
 		h.t.Fatal(err)
 	}

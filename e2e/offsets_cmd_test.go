@@ -14,6 +14,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -79,7 +80,7 @@ func TestOffsetsShow(t *testing.T) {
 
 	proto, cl, cfg, _ := h.adminEnv(group)
 	now := time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC) // the sample events are of 2026-11-22
-	states, err := proto.Show(context.Background(), cl, cfg, []string{h.topic}, offsets.ShowOptions{Now: func() time.Time { return now }})
+	states, err := kafkaoffsets.Show(context.Background(), proto, cl, cfg, []string{h.topic}, kafkaoffsets.ShowOptions{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,8 +126,8 @@ func TestOffsetsReset(t *testing.T) {
 
 	live := h.start("live", h.config(group), false)
 	h.waitCommitted(group, 1, 60*time.Second)
-	_, err := proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "latest"})
-	if !errors.Is(err, offsets.ErrGroupActive) {
+	_, err := kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "latest"})
+	if !errors.Is(err, kafkaoffsets.ErrGroupActive) {
 		t.Fatalf("reset with a live member = %v, want ErrGroupActive", err)
 	}
 	code, out := h.binaryCmd(group, "offsets", "reset", "--to", "latest")
@@ -140,7 +141,7 @@ func TestOffsetsReset(t *testing.T) {
 	// Skip ahead: 300 new records are never loaded, and the record says so.
 	h.produce(300, 0)
 	waitEmpty(t, admin, group)
-	rec, err := proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "latest", By: "test"})
+	rec, err := kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "latest", By: "test"})
 	if err != nil {
 		t.Fatalf("reset to latest: %v", err)
 	}
@@ -167,8 +168,8 @@ func TestOffsetsReset(t *testing.T) {
 
 	// Going back below the files is refused (it would duplicate), unless forced; a dry run
 	// changes nothing.
-	_, err = proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "earliest"})
-	if !errors.Is(err, offsets.ErrResetRefused) {
+	_, err = kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "earliest"})
+	if !errors.Is(err, kafkaoffsets.ErrResetRefused) {
 		t.Fatalf("reset below the files = %v, want ErrResetRefused", err)
 	}
 	code, out = h.binaryCmd(group, "offsets", "reset", "--to", "earliest")
@@ -176,7 +177,7 @@ func TestOffsetsReset(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "reset refused") {
 		t.Errorf("binary reset below the files: exit %d", code)
 	}
-	if _, err = proto.Reset(ctx, admin, cl, cfg, offsets.ResetOptions{Topics: []string{h.topic}, To: "earliest", Force: true, DryRun: true}); err != nil {
+	if _, err = kafkaoffsets.Reset(ctx, proto, admin, cl, cfg, kafkaoffsets.ResetOptions{Topics: []string{h.topic}, To: "earliest", Force: true, DryRun: true}); err != nil {
 		t.Fatalf("forced dry run: %v", err)
 	}
 	if got := h.committed(group); !equalOffsets(got, h.produced) {

@@ -15,6 +15,7 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/colinmarc/hdfs/v2"
 
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -282,7 +283,7 @@ func committedMetadata(t *testing.T, h *harness, group string, partition int32) 
 	t.Helper()
 	cl := newClient(t, h.brokers)
 	tp := offsets.TP{Topic: h.topic, Partition: partition}
-	got, err := offsets.FetchCommitted(context.Background(), cl, cl.Config(), group, []offsets.TP{tp})
+	got, err := kafkaoffsets.FetchCommitted(context.Background(), cl, cl.Config(), group, []offsets.TP{tp})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
 
@@ -166,7 +167,7 @@ func TestTopicPatternPicksUpNewTopics(t *testing.T) {
 	for tp := range h.produced {
 		tps = append(tps, toTP(tp))
 	}
-	got, err := offsets.FetchCommitted(context.Background(), cl, cl.Config(), "g-pattern", tps)
+	got, err := kafkaoffsets.FetchCommitted(context.Background(), cl, cl.Config(), "g-pattern", tps)
 	if err != nil {
 		t.Fatal(err)
 	}

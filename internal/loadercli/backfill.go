@@ -18,6 +18,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
@@ -198,7 +199,7 @@ func planBackfill(ctx context.Context, cfg *config.Config, spec backfillSpec, ke
 		return nil, configError{fmt.Errorf("--partitions %s: %s has no such partition (it has %d)", spec.partitions, spec.topic, len(parts))}
 	}
 	sort.Slice(tps, func(i, j int) bool { return tps[i].Partition < tps[j].Partition })
-	committed, err := offsets.FetchCommitted(ctx, client, sc, group, tps)
+	committed, err := kafkaoffsets.FetchCommitted(ctx, client, sc, group, tps)
 	if err != nil {
 		return nil, err
 	}

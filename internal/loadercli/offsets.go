@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 )
@@ -136,7 +137,7 @@ func offsetsShow(c *cli.Context) error {
 		return err
 	}
 	defer env.close()
-	states, err := env.proto.Show(c.Context, env.client, env.sc, env.topics, offsets.ShowOptions{SkipFiles: c.Bool("no-files")})
+	states, err := kafkaoffsets.Show(c.Context, env.proto, env.client, env.sc, env.topics, kafkaoffsets.ShowOptions{SkipFiles: c.Bool("no-files")})
 	if err != nil {
 		return err
 	}
@@ -144,7 +145,7 @@ func offsetsShow(c *cli.Context) error {
 	return nil
 }
 
-func printStates(w io.Writer, group string, states []offsets.PartitionState) {
+func printStates(w io.Writer, group string, states []kafkaoffsets.PartitionState) {
 	fmt.Fprintf(w, "group %s\n", group)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "TOPIC\tPART\tCOMMITTED\tMETADATA\tFILES END\tLOG START\tLOG END\tLAG\tLAG TIME\t")
@@ -187,7 +188,7 @@ func offsetsReset(c *cli.Context) error {
 		return fmt.Errorf("cluster admin: %w", err)
 	}
 	// Not closed: closing the admin would close the shared client, which env.close does.
-	rec, err := env.proto.Reset(c.Context, admin, env.client, env.sc, offsets.ResetOptions{
+	rec, err := kafkaoffsets.Reset(c.Context, env.proto, admin, env.client, env.sc, kafkaoffsets.ResetOptions{
 		Topics: env.topics, Keep: keep, To: to, Force: c.Bool("force"), By: whoAmI(), DryRun: c.Bool("dry-run"),
 	})
 	if rec != nil {

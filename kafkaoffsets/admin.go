@@ -1,12 +1,11 @@
-package offsets
+package kafkaoffsets
 
 import (
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ import (
 
 // PartitionState is one partition as `offsets show` prints it.
 type PartitionState struct {
-	TP TP
+	TP offsets.TP
 	// Committed is the group's committed offset, -1 for none.
 	Committed int64
 	// Meta says what the commit metadata holds: "-" (nothing committed), "clean", "run-start N",
@@ -50,7 +49,7 @@ type ShowOptions struct {
 
 // Show reads the state of every partition of topics for the group: committed offset and metadata,
 // highest offset in files, log start and end, and lag in records and in event time.
-func (p *Protocol) Show(ctx context.Context, client sarama.Client, cfg *sarama.Config, topics []string, o ShowOptions) ([]PartitionState, error) {
+func Show(ctx context.Context, p *offsets.Protocol, client sarama.Client, cfg *sarama.Config, topics []string, o ShowOptions) ([]PartitionState, error) {
 	if o.FetchTimeout <= 0 {
 		o.FetchTimeout = 5 * time.Second
 	}
@@ -100,7 +99,7 @@ func (p *Protocol) Show(ctx context.Context, client sarama.Client, cfg *sarama.C
 }
 
 // firstTimestamp reads the timestamp of the first record at or after offset.
-func firstTimestamp(cons sarama.Consumer, tp TP, offset int64, timeout time.Duration) (time.Time, bool) {
+func firstTimestamp(cons sarama.Consumer, tp offsets.TP, offset int64, timeout time.Duration) (time.Time, bool) {
 	pc, err := cons.ConsumePartition(tp.Topic, tp.Partition, offset)
 	if err != nil {
 		return time.Time{}, false
@@ -114,11 +113,11 @@ func firstTimestamp(cons sarama.Consumer, tp TP, offset int64, timeout time.Dura
 	}
 }
 
-func describeMeta(tp TP, c Committed) string {
+func describeMeta(tp offsets.TP, c offsets.Committed) string {
 	if c.Offset < 0 {
 		return "-"
 	}
-	m, err := ParseMeta(tp, c.Metadata)
+	m, err := offsets.ParseMeta(tp, c.Metadata)
 	switch {
 	case err != nil:
 		return "foreign"
@@ -133,15 +132,15 @@ func describeMeta(tp TP, c Committed) string {
 }
 
 // partitionsOf lists the partitions of topics, sorted; only those in keep when keep is non-nil.
-func partitionsOf(client sarama.Client, topics []string, keep func(TP) bool) ([]TP, error) {
-	var tps []TP
+func partitionsOf(client sarama.Client, topics []string, keep func(offsets.TP) bool) ([]offsets.TP, error) {
+	var tps []offsets.TP
 	for _, t := range topics {
 		parts, err := client.Partitions(t)
 		if err != nil {
 			return nil, fmt.Errorf("partitions of %s: %w", t, err)
 		}
 		for _, p := range parts {
-			tp := TP{Topic: t, Partition: p}
+			tp := offsets.TP{Topic: t, Partition: p}
 			if keep == nil || keep(tp) {
 				tps = append(tps, tp)
 			}
@@ -163,17 +162,11 @@ var ErrGroupActive = errors.New("the consumer group has live members")
 // ErrResetRefused: the reset would break exactly-once and was not forced.
 var ErrResetRefused = errors.New("reset refused")
 
-// ResetsDir is the root-relative directory of reset records, one JSON file per reset, so an audit
-// can explain a committed offset that jumped. It starts with "." so that Hadoop readers and the
-// audit's file checks skip it as they skip every hidden name ("_" names that are not step files
-// are read as a topic directory by the audit).
-const ResetsDir = ".kafka2hdfs/resets"
-
 // ResetOptions say where to move a group's offsets.
 type ResetOptions struct {
 	Topics []string
 	// Keep selects partitions; nil means all of Topics.
-	Keep func(TP) bool
+	Keep func(offsets.TP) bool
 	// To is earliest, latest, an RFC3339 time, or an offset.
 	To string
 	// Force allows a reset below the highest offset in files (those offsets will be loaded again
@@ -186,28 +179,6 @@ type ResetOptions struct {
 	Now    func() time.Time
 }
 
-// ResetRecord is the JSON file written under <root>/.kafka2hdfs/resets/<group>/ before the commit.
-type ResetRecord struct {
-	Group      string           `json:"group"`
-	Time       time.Time        `json:"time"`
-	By         string           `json:"by"`
-	To         string           `json:"to"`
-	Forced     bool             `json:"forced,omitempty"`
-	Partitions []ResetPartition `json:"partitions"`
-}
-
-// ResetPartition is one partition's move.
-type ResetPartition struct {
-	Topic     string `json:"topic"`
-	Partition int32  `json:"partition"`
-	// From is the committed offset before (-1: none), FromMeta its metadata.
-	From     int64  `json:"from"`
-	FromMeta string `json:"from_metadata,omitempty"`
-	To       int64  `json:"to"`
-	// FilesEnd is the highest offset in files at the time (-1: none).
-	FilesEnd int64 `json:"files_end"`
-}
-
 // Reset moves the group's committed offsets. It refuses while the group has members: the commit is
 // unfenced (generation -1), which is only sound when no member can be committing at the same time;
 // Kafka itself rejects an unfenced commit to a non-empty group, which closes the race between the
@@ -215,7 +186,7 @@ type ResetPartition struct {
 // (the intent: if the commit then fails, the record lists a move that did not happen, which an
 // audit sees as committed ≠ to; the reverse, a jump with no record, cannot happen). Offsets are
 // committed with empty metadata: nothing pending, the next step starts at the new offset.
-func (p *Protocol) Reset(ctx context.Context, admin sarama.ClusterAdmin, client sarama.Client, cfg *sarama.Config, o ResetOptions) (*ResetRecord, error) {
+func Reset(ctx context.Context, p *offsets.Protocol, admin sarama.ClusterAdmin, client sarama.Client, cfg *sarama.Config, o ResetOptions) (*offsets.ResetRecord, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
@@ -233,7 +204,7 @@ func (p *Protocol) Reset(ctx context.Context, admin sarama.ClusterAdmin, client 
 	if err != nil {
 		return nil, err
 	}
-	rec := &ResetRecord{Group: p.Paths.Group, Time: o.Now().UTC(), By: o.By, To: o.To, Forced: o.Force}
+	rec := &offsets.ResetRecord{Group: p.Paths.Group, Time: o.Now().UTC(), By: o.By, To: o.To, Forced: o.Force}
 	var problems []string
 	for _, tp := range tps {
 		to, err := resolveOffset(client, tp, o.To)
@@ -248,13 +219,13 @@ func (p *Protocol) Reset(ctx context.Context, admin sarama.ClusterAdmin, client 
 		if !found {
 			end = -1
 		}
-		if m, err := ParseMeta(tp, c.Metadata); err == nil && (m.Pending != nil || m.Manifest != "") {
+		if m, err := offsets.ParseMeta(tp, c.Metadata); err == nil && (m.Pending != nil || m.Manifest != "") {
 			problems = append(problems, fmt.Sprintf("%s has a prepared step (%s); run the loader once so it is rolled forward", tp, describeMeta(tp, c)))
 		}
 		if to <= end {
 			problems = append(problems, fmt.Sprintf("%s: files already hold offsets up to %d; loading from %d writes %d records again", tp, end, to, end-to+1))
 		}
-		rec.Partitions = append(rec.Partitions, ResetPartition{Topic: tp.Topic, Partition: tp.Partition,
+		rec.Partitions = append(rec.Partitions, offsets.ResetPartition{Topic: tp.Topic, Partition: tp.Partition,
 			From: c.Offset, FromMeta: c.Metadata, To: to, FilesEnd: end})
 	}
 	if len(problems) > 0 && !o.Force {
@@ -263,7 +234,7 @@ func (p *Protocol) Reset(ctx context.Context, admin sarama.ClusterAdmin, client 
 	if o.DryRun {
 		return rec, nil
 	}
-	if err := p.writeResetRecord(ctx, rec); err != nil {
+	if err := p.WriteResetRecord(ctx, rec); err != nil {
 		return rec, err
 	}
 	if err := commitUnfenced(ctx, client, cfg, p.Paths.Group, rec.Partitions); err != nil {
@@ -289,7 +260,7 @@ func groupEmpty(admin sarama.ClusterAdmin, group string) error {
 }
 
 // resolveOffset turns earliest, latest, an RFC3339 time or an offset into tp's offset.
-func resolveOffset(client sarama.Client, tp TP, to string) (int64, error) {
+func resolveOffset(client sarama.Client, tp offsets.TP, to string) (int64, error) {
 	oldest, err := client.GetOffset(tp.Topic, tp.Partition, sarama.OffsetOldest)
 	if err != nil {
 		return 0, fmt.Errorf("log start of %s: %w", tp, err)
@@ -324,33 +295,9 @@ func resolveOffset(client sarama.Client, tp TP, to string) (int64, error) {
 	return off, nil
 }
 
-func (p *Protocol) writeResetRecord(ctx context.Context, rec *ResetRecord) error {
-	dir := path.Join(p.Paths.Root, ResetsDir, p.Paths.Group)
-	if err := p.FS.MkdirAll(ctx, dir); err != nil {
-		return fmt.Errorf("reset record: %w", err)
-	}
-	name := path.Join(dir, rec.Time.Format("20060102T150405.000000000Z")+"-"+NewID()+".json")
-	b, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return fmt.Errorf("reset record: %w", err)
-	}
-	f, err := p.FS.Create(ctx, name)
-	if err != nil {
-		return fmt.Errorf("create reset record %s: %w", name, err)
-	}
-	if _, err := io.Copy(f, strings.NewReader(string(b)+"\n")); err != nil {
-		_ = f.Abort()
-		return fmt.Errorf("write reset record %s: %w", name, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close reset record %s: %w", name, err)
-	}
-	return nil
-}
-
 // commitUnfenced commits with generation -1 and no member id: Kafka's commit for a group with no
 // members. The loader never does this; only Reset, after checking the group is empty.
-func commitUnfenced(ctx context.Context, client sarama.Client, cfg *sarama.Config, group string, parts []ResetPartition) error {
+func commitUnfenced(ctx context.Context, client sarama.Client, cfg *sarama.Config, group string, parts []offsets.ResetPartition) error {
 	return retry(ctx, 5, func() (bool, error) {
 		coord, err := client.Coordinator(group)
 		if err != nil {

@@ -1,6 +1,12 @@
-package offsets
+// Package kafkaoffsets is the Kafka side of the commit protocol: the generation-fenced offset
+// commit a group member sends (GroupCommitter), reading committed offsets, and the operator's show
+// and reset of a group. It is the one place outside consumer that talks to Kafka with sarama;
+// offsets holds the client-free half (step types, metadata, publish and recovery on the filesystem).
+package kafkaoffsets
 
 import (
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+
 	"context"
 	"errors"
 	"fmt"
@@ -8,21 +14,6 @@ import (
 
 	"github.com/IBM/sarama"
 )
-
-// ErrFenced means the group coordinator refused a commit because this member's generation is no
-// longer current: another member owns the partition now. The step must be abandoned, publishing
-// nothing; the new owner replays it or rolls its prepared form forward.
-var ErrFenced = errors.New("fenced: this member's group generation is no longer current")
-
-// ErrRebalancing means the group is rebalancing and did not take the commit. Nothing was committed;
-// the step is abandoned and the partition's next owner replays it.
-var ErrRebalancing = errors.New("group is rebalancing; commit not taken")
-
-// Committed is a topic-partition's committed offset (-1 for none) and its metadata.
-type Committed struct {
-	Offset   int64
-	Metadata string
-}
 
 // GroupCommitter sends generation-fenced OffsetCommit requests for one consumer-group session and
 // reads every partition's error code, which sarama's own Commit does not let a caller do.
@@ -36,9 +27,9 @@ type GroupCommitter struct {
 	Retries int
 }
 
-// Commit commits offset and metadata for tp. It returns ErrFenced or ErrRebalancing when the
+// Commit commits offset and metadata for tp. It returns offsets.ErrFenced or offsets.ErrRebalancing when the
 // coordinator refused because of the group state, and an error naming the Kafka error otherwise.
-func (g *GroupCommitter) Commit(ctx context.Context, tp TP, offset int64, metadata string) error {
+func (g *GroupCommitter) Commit(ctx context.Context, tp offsets.TP, offset int64, metadata string) error {
 	if g.Generation < 0 || g.Member == "" {
 		// Kafka accepts unfenced commits (generation -1); the protocol never sends one.
 		return fmt.Errorf("commit %s: no group generation; refusing an unfenced commit", tp)
@@ -65,9 +56,9 @@ func (g *GroupCommitter) Commit(ctx context.Context, tp TP, offset int64, metada
 		case sarama.ErrNoError:
 			return false, nil
 		case sarama.ErrIllegalGeneration, sarama.ErrUnknownMemberId, sarama.ErrFencedInstancedId:
-			return false, fmt.Errorf("commit %s at generation %d: %w (%v)", tp, g.Generation, ErrFenced, kerr)
+			return false, fmt.Errorf("commit %s at generation %d: %w (%v)", tp, g.Generation, offsets.ErrFenced, kerr)
 		case sarama.ErrRebalanceInProgress:
-			return false, fmt.Errorf("commit %s: %w", tp, ErrRebalancing)
+			return false, fmt.Errorf("commit %s: %w", tp, offsets.ErrRebalancing)
 		case sarama.ErrNotCoordinatorForConsumer, sarama.ErrConsumerCoordinatorNotAvailable, sarama.ErrOffsetsLoadInProgress, sarama.ErrRequestTimedOut:
 			_ = g.Client.RefreshCoordinator(g.Group)
 			return true, fmt.Errorf("commit %s: %w", tp, kerr)
@@ -86,12 +77,12 @@ func (g *GroupCommitter) retries() int {
 }
 
 // FetchCommitted reads the committed offsets and metadata of tps.
-func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Config, group string, tps []TP) (map[TP]Committed, error) {
+func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Config, group string, tps []offsets.TP) (map[offsets.TP]offsets.Committed, error) {
 	parts := map[string][]int32{}
 	for _, tp := range tps {
 		parts[tp.Topic] = append(parts[tp.Topic], tp.Partition)
 	}
-	out := make(map[TP]Committed, len(tps))
+	out := make(map[offsets.TP]offsets.Committed, len(tps))
 	err := retry(ctx, 5, func() (bool, error) {
 		coord, err := client.Coordinator(group)
 		if err != nil {
@@ -106,7 +97,7 @@ func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Confi
 			// A group that does not exist has committed nothing. Classic coordinators answer
 			// -1 per partition; kfake (and KIP-848 coordinators) answer with this error.
 			for _, tp := range tps {
-				out[tp] = Committed{Offset: -1}
+				out[tp] = offsets.Committed{Offset: -1}
 			}
 			return false, nil
 		}
@@ -122,7 +113,7 @@ func FetchCommitted(ctx context.Context, client sarama.Client, cfg *sarama.Confi
 			if b.Err != sarama.ErrNoError {
 				return isRetriable(b.Err), fmt.Errorf("fetch offset %s: %w", tp, b.Err)
 			}
-			out[tp] = Committed{Offset: b.Offset, Metadata: b.Metadata}
+			out[tp] = offsets.Committed{Offset: b.Offset, Metadata: b.Metadata}
 		}
 		return false, nil
 	})

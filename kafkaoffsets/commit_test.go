@@ -1,6 +1,8 @@
-package offsets
+package kafkaoffsets
 
 import (
+	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+
 	"context"
 	"errors"
 	"strings"
@@ -120,10 +122,10 @@ func TestGroupCommitterFencing(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	tp0, tp1 := TP{topic, 0}, TP{topic, 1}
-	fetch := func(want map[TP]Committed) {
+	tp0, tp1 := offsets.TP{Topic: topic, Partition: 0}, offsets.TP{Topic: topic, Partition: 1}
+	fetch := func(want map[offsets.TP]offsets.Committed) {
 		t.Helper()
-		got, err := FetchCommitted(ctx, client, cfg, group, []TP{tp0, tp1})
+		got, err := FetchCommitted(ctx, client, cfg, group, []offsets.TP{tp0, tp1})
 		if err != nil {
 			t.Fatalf("FetchCommitted: %v", err)
 		}
@@ -138,7 +140,7 @@ func TestGroupCommitterFencing(t *testing.T) {
 	}
 
 	// Before anyone joined: nothing committed.
-	fetch(map[TP]Committed{tp0: {Offset: -1}, tp1: {Offset: -1}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: -1}, tp1: {Offset: -1}})
 
 	a := joinGroup(t, addrs, group, topic)
 	s1 := a.next(t, "member a")
@@ -154,26 +156,26 @@ func TestGroupCommitterFencing(t *testing.T) {
 	if err := gen1.Commit(ctx, tp1, 0, ""); err != nil {
 		t.Fatalf("commit at the current generation: %v", err)
 	}
-	fetch(map[TP]Committed{tp0: {5, "k2h1 r=3"}, tp1: {0, ""}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: 5, Metadata: "k2h1 r=3"}, tp1: {Offset: 0, Metadata: ""}})
 
 	// An older generation and an unknown member are fenced.
 	stale := committer(groupSession{member: s1.member, generation: s1.generation - 1})
-	if err := stale.Commit(ctx, tp0, 6, "k2h1 p={}"); !errors.Is(err, ErrFenced) {
-		t.Errorf("commit at generation %d (current %d): %v, want ErrFenced", s1.generation-1, s1.generation, err)
+	if err := stale.Commit(ctx, tp0, 6, "k2h1 p={}"); !errors.Is(err, offsets.ErrFenced) {
+		t.Errorf("commit at generation %d (current %d): %v, want offsets.ErrFenced", s1.generation-1, s1.generation, err)
 	}
 	stranger := committer(groupSession{member: "someone-else", generation: s1.generation})
-	if err := stranger.Commit(ctx, tp0, 6, ""); !errors.Is(err, ErrFenced) {
-		t.Errorf("commit by an unknown member: %v, want ErrFenced", err)
+	if err := stranger.Commit(ctx, tp0, 6, ""); !errors.Is(err, offsets.ErrFenced) {
+		t.Errorf("commit by an unknown member: %v, want offsets.ErrFenced", err)
 	}
 
 	// Unfenced commits never leave the process: Kafka would take them.
 	for _, s := range []groupSession{{member: s1.member, generation: -1}, {member: "", generation: s1.generation}} {
 		err := committer(s).Commit(ctx, tp0, 7, "")
-		if err == nil || errors.Is(err, ErrFenced) || !strings.Contains(err.Error(), "unfenced") {
+		if err == nil || errors.Is(err, offsets.ErrFenced) || !strings.Contains(err.Error(), "unfenced") {
 			t.Errorf("commit without a generation (%+v): %v, want a local refusal", s, err)
 		}
 	}
-	fetch(map[TP]Committed{tp0: {5, "k2h1 r=3"}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: 5, Metadata: "k2h1 r=3"}})
 
 	// A second member joins: the generation moves, and the first session is fenced.
 	b := joinGroup(t, addrs, group, topic)
@@ -184,10 +186,10 @@ func TestGroupCommitterFencing(t *testing.T) {
 	if latest.member != s1.member {
 		t.Logf("member a rejoined as %s (was %s)", latest.member, s1.member)
 	}
-	if err := gen1.Commit(ctx, tp0, 8, "k2h1 p={}"); !errors.Is(err, ErrFenced) {
-		t.Errorf("commit at generation %d after a rebalance to %d: %v, want ErrFenced", s1.generation, latest.generation, err)
+	if err := gen1.Commit(ctx, tp0, 8, "k2h1 p={}"); !errors.Is(err, offsets.ErrFenced) {
+		t.Errorf("commit at generation %d after a rebalance to %d: %v, want offsets.ErrFenced", s1.generation, latest.generation, err)
 	}
-	fetch(map[TP]Committed{tp0: {5, "k2h1 r=3"}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: 5, Metadata: "k2h1 r=3"}})
 
 	// The new generation commits. Should the group move on again meanwhile, follow it.
 	for {
@@ -195,16 +197,16 @@ func TestGroupCommitterFencing(t *testing.T) {
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, ErrFenced) && !errors.Is(err, ErrRebalancing) {
+		if !errors.Is(err, offsets.ErrFenced) && !errors.Is(err, offsets.ErrRebalancing) {
 			t.Fatalf("commit at the new generation %d: %v", latest.generation, err)
 		}
 		latest = a.next(t, "member a")
 	}
-	fetch(map[TP]Committed{tp0: {9, ""}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: 9, Metadata: ""}})
 	// The new member, too, is fenced at the old generation.
 	sb := b.next(t, "member b")
-	if err := committer(groupSession{member: sb.member, generation: s1.generation}).Commit(ctx, tp1, 1, ""); !errors.Is(err, ErrFenced) {
-		t.Errorf("commit by member b at stale generation %d: %v, want ErrFenced", s1.generation, err)
+	if err := committer(groupSession{member: sb.member, generation: s1.generation}).Commit(ctx, tp1, 1, ""); !errors.Is(err, offsets.ErrFenced) {
+		t.Errorf("commit by member b at stale generation %d: %v, want offsets.ErrFenced", s1.generation, err)
 	}
-	fetch(map[TP]Committed{tp0: {9, ""}, tp1: {0, ""}})
+	fetch(map[offsets.TP]offsets.Committed{tp0: {Offset: 9, Metadata: ""}, tp1: {Offset: 0, Metadata: ""}})
 }
