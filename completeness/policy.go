@@ -59,7 +59,7 @@ func (o Options) WithDefaults() Options {
 		o.Late = Into
 	}
 	if o.Interval <= 0 {
-		o.Interval = time.Minute
+		o.Interval = DefaultInterval
 	}
 	return o
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
+	"github.com/kafka2hdfs/kafka2hdfs/writer"
 )
 
 // Config is the whole file. Field docs end with the default.
@@ -312,7 +313,7 @@ func (c *Config) WithDefaults() *Config {
 		d.Kafka.Group = "kafka2hdfs"
 	}
 	if d.Kafka.Version == "" {
-		d.Kafka.Version = "2.8.0"
+		d.Kafka.Version = consumer.DefaultKafkaVersion.String()
 	}
 	if d.Kafka.ClientID == "" {
 		d.Kafka.ClientID = "kafka2hdfs"
@@ -331,24 +332,24 @@ func (c *Config) WithDefaults() *Config {
 	}
 	d.Output.Permissions = d.Output.Permissions.WithDefaults()
 	if d.Output.RowGroupSize == 0 {
-		d.Output.RowGroupSize = 8 << 20
+		d.Output.RowGroupSize = writer.DefaultRowGroupSize
 	}
 	if d.Rotation.MaxRecords == 0 {
-		d.Rotation.MaxRecords = 1_000_000
+		d.Rotation.MaxRecords = consumer.DefaultMaxRecords
 	}
 	if d.Rotation.MaxBytes == 0 {
-		d.Rotation.MaxBytes = 256 << 20
+		d.Rotation.MaxBytes = consumer.DefaultMaxBytes
 	}
-	setDur(&d.Rotation.MaxAge, 10*time.Minute)
-	setDur(&d.Rotation.AllowedLateness, 10*time.Minute)
+	setDur(&d.Rotation.MaxAge, consumer.DefaultMaxAge)
+	setDur(&d.Rotation.AllowedLateness, consumer.DefaultAllowedLateness)
 	if d.Rotation.MinFileBytes == 0 {
-		d.Rotation.MinFileBytes = 1 << 20
+		d.Rotation.MinFileBytes = consumer.DefaultMinFileBytes
 	}
 	if d.Memory.MaxBufferedBytes == 0 {
-		d.Memory.MaxBufferedBytes = 256 << 20
+		d.Memory.MaxBufferedBytes = writer.DefaultMaxBufferedBytes
 	}
 	if d.Memory.MaxOpenFiles == 0 {
-		d.Memory.MaxOpenFiles = 256
+		d.Memory.MaxOpenFiles = writer.DefaultMaxOpenFiles
 	}
 	if d.Memory.Limit == 0 {
 		d.Memory.Limit = d.Memory.MaxBufferedBytes + 192<<20
@@ -357,7 +358,7 @@ func (c *Config) WithDefaults() *Config {
 		d.Memory.SpillDir = os.TempDir()
 	}
 	if d.Memory.MaxSpillBytes == 0 {
-		d.Memory.MaxSpillBytes = 4 << 30
+		d.Memory.MaxSpillBytes = writer.DefaultMaxSpillBytes
 	}
 	if d.Errors.MaxBadShare == nil {
 		v := DefaultMaxBadShare
@@ -371,7 +372,7 @@ func (c *Config) WithDefaults() *Config {
 	if d.Completeness.Late == "" {
 		d.Completeness.Late = string(completeness.Into)
 	}
-	setDur(&d.Completeness.Interval, time.Minute)
+	setDur(&d.Completeness.Interval, completeness.DefaultInterval)
 	if d.Log.Level == "" {
 		d.Log.Level = "info"
 	}

@@ -199,7 +199,7 @@ func New(opts Options) (*Group, error) {
 	cfg := opts.Sarama
 	if cfg == nil {
 		cfg = sarama.NewConfig()
-		cfg.Version = sarama.V2_8_0_0
+		cfg.Version = DefaultKafkaVersion
 		cfg.Consumer.IsolationLevel = sarama.ReadCommitted
 	}
 	// The commit protocol is the only committer: sarama must never commit on its own.
@@ -309,21 +309,21 @@ func logWhile(log *slog.Logger, every time.Duration, msg string, args ...any) (s
 
 func (r Rotation) withDefaults() Rotation {
 	if r.MaxRecords <= 0 {
-		r.MaxRecords = 1_000_000
+		r.MaxRecords = DefaultMaxRecords
 	}
 	if r.MaxBytes <= 0 {
-		r.MaxBytes = 256 << 20
+		r.MaxBytes = DefaultMaxBytes
 	}
 	if r.MaxAge <= 0 {
-		r.MaxAge = 10 * time.Minute
+		r.MaxAge = DefaultMaxAge
 	}
 	if r.MinFileBytes <= 0 {
-		r.MinFileBytes = 1 << 20
+		r.MinFileBytes = DefaultMinFileBytes
 	}
 	if r.AllowedLateness < 0 {
 		r.AllowedLateness = 0
 	} else if r.AllowedLateness == 0 {
-		r.AllowedLateness = 10 * time.Minute
+		r.AllowedLateness = DefaultAllowedLateness
 	}
 	return r
 }

@@ -172,7 +172,7 @@ func (b *Budget) Spilled() (bytes, spills int64) { return b.spilled.Load(), b.sp
 func (b *Budget) spillRoom(n int64) bool {
 	max := b.MaxSpillBytes
 	if max <= 0 {
-		max = 4 << 30
+		max = DefaultMaxSpillBytes
 	}
 	return b.SpillDir != "" && b.spill.Load()+n <= max
 }
@@ -189,14 +189,14 @@ func (b *Budget) maxBytes() int64 {
 	if b.MaxBytes > 0 {
 		return b.MaxBytes
 	}
-	return 256 << 20
+	return DefaultMaxBufferedBytes
 }
 
 func (b *Budget) maxFiles() int64 {
 	if b.MaxFiles > 0 {
 		return int64(b.MaxFiles)
 	}
-	return 256
+	return DefaultMaxOpenFiles
 }
 
 func (b *Budget) register(tp offsets.TP) *account {

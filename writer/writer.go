@@ -53,7 +53,7 @@ func (c *Config) rowGroupBytes() int64 {
 	if c.RowGroupBytes > 0 {
 		return c.RowGroupBytes
 	}
-	return 8 << 20
+	return DefaultRowGroupSize
 }
 
 // Partition holds one topic-partition's buckets between two commits. It is not safe for concurrent
