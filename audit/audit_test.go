@@ -139,13 +139,13 @@ func (f *fixture) step(tp offsets.TP, start, end int64, filtered func(int64) boo
 		var err error
 		if o%40 == 7 {
 			dir = writer.ErrorDir(tp.Topic, "dt=2026-11-22")
-			row, err = f.dead.RawRow(r, "not JSON", "schema", false, row)
+			row, err = f.dead.AppendRaw(r, "not JSON", "schema", row)
 			if err == nil {
 				err = w.Write(ctx, dir, f.dead, row)
 			}
 		} else {
 			dir = writer.DataDir(tp.Topic, buckets[o%int64(len(buckets))])
-			row, err = f.raw.RawRow(r, "", "", false, row)
+			row, err = f.raw.AppendRaw(r, "", "", row)
 			if err == nil {
 				err = w.Write(ctx, dir, f.raw, row)
 			}

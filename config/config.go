@@ -24,6 +24,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/errlist"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
@@ -520,7 +521,7 @@ func (c *Config) Validate() error {
 			names[t.Name] = i
 		}
 		if _, err := consumer.CompileTopic(t, consumer.CompileOptions{Compression: compression}); err != nil {
-			for _, e := range consumer.Unjoin(err) {
+			for _, e := range errlist.Flatten(err) {
 				errs = append(errs, fmt.Errorf("topics[%d].%w", i, e))
 			}
 		}

@@ -5,7 +5,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/errlist"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
 )
@@ -13,7 +13,7 @@ import (
 // securityErrors checks kafka.tls and kafka.sasl (files exist and parse, the mechanism is known,
 // required keys are set) and output.permissions. Messages name the key and never a secret.
 func (c *Config) securityErrors() []error {
-	errs := consumer.Unjoin(kafkasec.Check(c.Kafka.TLS, c.Kafka.SASL))
+	errs := errlist.Flatten(kafkasec.Check(c.Kafka.TLS, c.Kafka.SASL))
 	for _, e := range c.Output.Permissions.Check() {
 		errs = append(errs, fmt.Errorf("output.permissions.%w", e))
 	}

@@ -135,13 +135,13 @@ type lateState struct {
 }
 
 func (pl *pipeline) lateState() *lateState {
-	if pl.cmp == nil {
+	if pl.late == nil {
 		o := pl.g.opts.Completeness.WithDefaults()
-		pl.cmp = &lateState{set: pl.g.completer.Set(pl.tp.Topic), policy: o.Late,
+		pl.late = &lateState{set: pl.g.completer.Set(pl.tp.Topic), policy: o.Late,
 			source: pl.topic.spec.Partitioner.WithDefaults().Time.Source,
 			lateC:  pl.g.lateC.WithLabelValues(pl.tp.Topic, string(o.Late))}
 	}
-	return pl.cmp
+	return pl.late
 }
 
 // lateDir advances the watermark with r and returns the directory r goes to: dir, or the late
@@ -182,7 +182,7 @@ func (pl *pipeline) lateDeadLetter(ctx context.Context, r *record.Record) error 
 	pl.g.metrics.deadLetters.WithLabelValues(pl.tp.Topic, "late").Inc()
 	var err error
 	d := pl.topic.deadRecord(r, "late", &pl.deadRec, &pl.deadBuf)
-	pl.row, err = pl.topic.dead.RawRow(d, errLate.Error(), "late", false, pl.row)
+	pl.row, err = pl.topic.dead.AppendRaw(d, errLate.Error(), "late", pl.row)
 	if err != nil {
 		return fmt.Errorf("dead letter %s offset %d: %w", pl.tp, r.Offset, err)
 	}

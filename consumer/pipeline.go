@@ -45,7 +45,12 @@ var ErrTooManyBadRecords = errors.New("too many bad records")
 var errRecordsSpent = errors.New("max records reached")
 
 // pipeline is one topic-partition's path from Kafka messages to committed files. Its claim
-// goroutine owns it; nothing else touches it.
+// goroutine owns it and is the only one that reads or changes its fields, with one exception: the
+// step committer flushAsync starts runs pl.commit for a sealed step on a goroutine of its own,
+// while the claim goroutine goes on filling the next step. The sealed step is handed over whole
+// and the claim goroutine touches nothing of it until pl.wait has joined the committer (at most
+// one step is in flight); what the committer reaches through pl (the group, the topic, the writer
+// and the protocol) is shared and safe for concurrent use.
 type pipeline struct {
 	// now is the time the claim loop took for the burst of messages being handled: reading the
 	// clock once per burst instead of twice per record (the partitioner's processing time, the
@@ -98,7 +103,7 @@ type pipeline struct {
 	nullLeft int
 	dataRows int64
 
-	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
+	late *lateState // completeness: the late-record policy and the open-bucket set; nil when off (see completeness.go)
 }
 
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
@@ -187,7 +192,7 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		}
 	}
 	if t.raw() {
-		pl.row, err = t.schema.RawRow(r, "", "", t.spec.KeyAsString, pl.row)
+		pl.row, err = t.schema.AppendRaw(r, "", "", pl.row)
 	} else {
 		pl.row, err = t.schema.Row(r, pl.row)
 	}
@@ -240,7 +245,7 @@ func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage stri
 	}
 	var err error
 	d := pl.topic.deadRecord(r, stage, &pl.deadRec, &pl.deadBuf)
-	pl.row, err = pl.topic.dead.RawRow(d, cause.Error(), stage, false, pl.row)
+	pl.row, err = pl.topic.dead.AppendRaw(d, cause.Error(), stage, pl.row)
 	if err != nil {
 		return fmt.Errorf("dead letter %s offset %d: %w", pl.tp, r.Offset, err)
 	}

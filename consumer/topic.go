@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/kafka2hdfs/kafka2hdfs/interceptor"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/errlist"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
@@ -91,18 +92,18 @@ func CompileTopic(spec TopicSpec, opts CompileOptions) (*Topic, error) {
 	layout := record.NewLayout(format == FormatJSON)
 	chain, err := interceptor.BuildChain(spec.Interceptors, interceptor.Env{Layout: layout, Hostname: hostname(opts.Hostname)})
 	if err != nil {
-		errs = append(errs, Unjoin(err)...)
+		errs = append(errs, errlist.Flatten(err)...)
 	}
 	t.chain = chain
 	part, err := partitioner.New(spec.Partitioner.WithDefaults(), layout)
-	for _, e := range Unjoin(err) {
+	for _, e := range errlist.Flatten(err) {
 		errs = append(errs, fmt.Errorf("partitioner.%w", e))
 	}
 	t.part = part
 	sopts := schema.Options{Compression: opts.Compression, KeyAsString: spec.KeyAsString}
 	if format == FormatJSON {
 		s, err := schema.NewJSON(spec.Schema, layout, sopts)
-		errs = append(errs, Unjoin(err)...)
+		errs = append(errs, errlist.Flatten(err)...)
 		t.schema = s
 	} else {
 		s, err := schema.NewRaw(sopts)
@@ -139,21 +140,6 @@ func (t *Topic) Matches(topic string) bool {
 func (t *Topic) Spec() TopicSpec { return t.spec }
 
 func (t *Topic) raw() bool { return t.schema.Kind() == schema.Raw }
-
-// Unjoin flattens an errors.Join tree, so that every problem gets its own key prefix and line.
-func Unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, Unjoin(e)...)
-		}
-		return out
-	}
-	return []error{err}
-}
 
 func hostname(h string) string {
 	if h != "" {

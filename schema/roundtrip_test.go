@@ -488,7 +488,7 @@ func TestRoundTripRaw(t *testing.T) {
 	var want []map[string]any
 	var row parquet.Row
 	for i, c := range rawInputs {
-		if row, err = s.RawRow(rawRecord(i, c.in), "", "", false, row); err != nil {
+		if row, err = s.AppendRaw(rawRecord(i, c.in), "", "", row); err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}
 		w.write(t, row)
@@ -511,7 +511,7 @@ func TestRoundTripDeadLetter(t *testing.T) {
 	var row parquet.Row
 	for i, c := range rawInputs {
 		reason := fmt.Sprintf("column x (field y): bad %d \xff", i)
-		if row, err = s.RawRow(rawRecord(i, c.in), reason, "convert", false, row); err != nil {
+		if row, err = s.AppendRaw(rawRecord(i, c.in), reason, "convert", row); err != nil {
 			t.Fatalf("%d: %v", i, err)
 		}
 		w.write(t, row)
@@ -544,18 +544,16 @@ func TestRoundTripKeyAsString(t *testing.T) {
 		var want []map[string]any
 		var row parquet.Row
 		for i, k := range keys {
-			if row, err = s.RawRow(rawRecord(i, record.Record{Key: k.key}), "", "", true, row); err != nil {
+			if row, err = s.AppendRaw(rawRecord(i, record.Record{Key: k.key}), "", "", row); err != nil {
 				t.Fatalf("%q: %v", k.key, err)
 			}
 			w.write(t, row)
 			want = append(want, rawWant(i, k.want, nil, []verify.Header{}))
 		}
-		// The schema decides, whatever the caller passes.
-		for _, flag := range []bool{true, false} {
-			_, err = s.RawRow(rawRecord(9, record.Record{Key: bad}), "", "", flag, row)
-			if ce := (*schema.ConvertError)(nil); !errors.As(err, &ce) || ce.Column != "kafka_key" {
-				t.Errorf("key %q (flag %v): got %v, want a ConvertError on kafka_key", bad, flag, err)
-			}
+		// The schema (KeyAsString) decides how the key is stored: a key that is not UTF-8 is rejected.
+		_, err = s.AppendRaw(rawRecord(9, record.Record{Key: bad}), "", "", row)
+		if ce := (*schema.ConvertError)(nil); !errors.As(err, &ce) || ce.Column != "kafka_key" {
+			t.Errorf("key %q: got %v, want a ConvertError on kafka_key", bad, err)
 		}
 		tbl := w.read(t)
 		specs := append([]colSpec{}, rawColumnSpecs...)

@@ -435,7 +435,7 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 		}
 		return appendMeta(row, r, s.meta), nil
 	default:
-		return nil, errors.New("schema: Row is for format json; use RawRow")
+		return nil, errors.New("schema: Row is for format json; use AppendRaw")
 	}
 }
 
@@ -701,7 +701,7 @@ func quote(b []byte) string {
 
 func appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
 	row = append(row,
-		parquet.ByteArrayValue(unsafeBytes(r.Topic)).Level(0, 0, first),
+		parquet.ByteArrayValue(copyBytes(r.Topic)).Level(0, 0, first),
 		parquet.Int32Value(r.Partition).Level(0, 0, first+1),
 		parquet.Int64Value(r.Offset).Level(0, 0, first+2),
 		parquet.Int64Value(r.Timestamp.UnixMilli()).Level(0, 0, first+3),
@@ -714,16 +714,16 @@ func appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
 	return row
 }
 
-// RawRow appends r's raw row (format raw, or a dead letter when reason is not empty) to row[:0].
+// AppendRaw appends r's raw row (format raw, or a dead letter when reason is not empty) to row[:0].
 // For format raw, a key (with KeyAsString) or a header key that is not valid UTF-8 is a
 // *ConvertError, as both are STRING columns; a dead letter never fails.
 //
 // The schema decides how the key is stored (Options.KeyAsString of NewRaw; dead letters always store
-// bytes); keyAsString is kept for callers and ignored. A dead letter never fails: a header key that
+// bytes). A dead letter never fails: a header key that
 // is not valid UTF-8 has its bad bytes replaced by U+FFFD there, while format raw rejects it.
-func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool, row parquet.Row) (parquet.Row, error) {
+func (s *Schema) AppendRaw(r *record.Record, reason, stage string, row parquet.Row) (parquet.Row, error) {
 	if s.kind == JSON {
-		return row[:0], errors.New("schema: RawRow is for format raw and dead letters; use Row")
+		return row[:0], errors.New("schema: AppendRaw is for format raw and dead letters; use Row")
 	}
 	if err := s.checkKey(r); err != nil {
 		return row[:0], err
@@ -752,7 +752,7 @@ func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool
 			if !utf8.ValidString(k) {
 				k = strings.ToValidUTF8(k, "\uFFFD")
 			}
-			row = append(row, parquet.ByteArrayValue(unsafeBytes(k)).Level(min(i, 1), 1, 6))
+			row = append(row, parquet.ByteArrayValue(copyBytes(k)).Level(min(i, 1), 1, 6))
 		}
 		for i, h := range r.Headers {
 			if h.Value == nil {
@@ -773,9 +773,9 @@ func (s *Schema) RawRow(r *record.Record, reason, stage string, keyAsString bool
 	return row, nil
 }
 
-// Header keys in Kafka are strings but arrive from the wire as arbitrary bytes; sarama hands them
-// to us as []byte and we keep them as string. Converting back copies, which the writer does anyway.
-func unsafeBytes(s string) []byte { return []byte(s) }
+// copyBytes is []byte(s): a copy, not an unsafe view. Header keys arrive from the wire as bytes and
+// are kept as strings; the copy back is what the writer would make anyway.
+func copyBytes(s string) []byte { return []byte(s) }
 
 type namedNode struct {
 	name string

@@ -264,8 +264,8 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestKindMismatch(t *testing.T) {
 	fx := compile(t, []schema.Column{{Name: "a", Type: "string"}}, schema.Options{})
-	if _, err := fx.s.RawRow(&record.Record{}, "", "", false, nil); err == nil {
-		t.Error("RawRow on a json schema: no error")
+	if _, err := fx.s.AppendRaw(&record.Record{}, "", "", nil); err == nil {
+		t.Error("AppendRaw on a json schema: no error")
 	}
 	raw, err := schema.NewRaw(schema.Options{})
 	if err != nil {
@@ -292,7 +292,7 @@ func TestHeaderKeyNotUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = raw.RawRow(rec, "", "", false, nil)
+	_, err = raw.AppendRaw(rec, "", "", nil)
 	var ce *schema.ConvertError
 	if !errors.As(err, &ce) || ce.Column != "headers" || !strings.Contains(err.Error(), "not valid UTF-8") {
 		t.Fatalf("raw: got %v, want a ConvertError on headers", err)
@@ -303,7 +303,7 @@ func TestHeaderKeyNotUTF8(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	row, err := dl.RawRow(rec, reason, "convert", false, nil)
+	row, err := dl.AppendRaw(rec, reason, "convert", nil)
 	if err != nil {
 		t.Fatalf("dead letter: %v", err)
 	}

@@ -35,7 +35,7 @@ func TestLargeValuesKeepStatisticsSmall(t *testing.T) {
 					v = big
 				}
 				r := &record.Record{Topic: "t", Offset: int64(i), Value: v}
-				row, err := s.RawRow(r, "", "", false, nil)
+				row, err := s.AppendRaw(r, "", "", nil)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -65,7 +65,7 @@ func testBudgetCountsRealMemory(t *testing.T, rowGroup, wantFiles int64) {
 	for i := range 40_000 {
 		p := parts[i%len(parts)]
 		rec.Offset = int64(i)
-		row, err := s.RawRow(rec, "", "", false, nil)
+		row, err := s.AppendRaw(rec, "", "", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestBudgetWaitAndRelieve(t *testing.T) {
 	rec := &record.Record{Topic: "t", Value: make([]byte, 200)}
 	write := func(p *writer.Partition, n int) {
 		for range n {
-			row, err := s.RawRow(rec, "", "", false, nil)
+			row, err := s.AppendRaw(rec, "", "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -122,7 +122,7 @@ func (p *Partition) Buffered() int64 { return p.acct.bytes.Load() }
 func (p *Partition) FlushRequested() <-chan struct{} { return p.acct.flush }
 
 // Write appends one row to the bucket of dir (root-relative, e.g. "clicks/dt=2026-11-22/hour=13"),
-// with s's schema. The row must hold s's columns in order, every one of them (schema.Row and RawRow
+// with s's schema. The row must hold s's columns in order, every one of them (schema.Row and AppendRaw
 // build rows that way); its byte values need only stay valid for the call.
 func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row parquet.Row) error {
 	bk := p.last

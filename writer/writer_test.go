@@ -30,7 +30,7 @@ func rawRow(t *testing.T, s *schema.Schema, off int64, headers int) parquet.Row 
 	for i := range headers {
 		r.Headers = append(r.Headers, record.Header{Key: "h", Value: []byte{byte('0' + i)}})
 	}
-	row, err := s.RawRow(r, "", "", false, nil)
+	row, err := s.AppendRaw(r, "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,7 @@ func parquetFile(t *testing.T, dead bool, topic string, partition int32, offsets
 	for i, o := range offsets {
 		r := &record.Record{Topic: topic, Partition: partition, Offset: o, Timestamp: time.UnixMilli(o),
 			Value: []byte(fmt.Sprint(o)), Headers: []record.Header{{Key: "h", Value: []byte("v")}}}
-		if row, err = s.RawRow(r, "why", "convert", false, row); err != nil {
+		if row, err = s.AppendRaw(r, "why", "convert", row); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
