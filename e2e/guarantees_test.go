@@ -267,7 +267,7 @@ happened (a scenario that could not inject its fault fails instead of passing va
   counts how often the next run rolled a prepared step forward (a kill between prepare and commit)
   and removed orphan staging files (a kill between stage and prepare). Those windows are narrow
   (about 1 kill in 50 landed in each), so the killed runs pause 20 ms before each prepare and each
-  publish (` + "`KAFKA2HDFS_FAILPOINT=before-prepare:1:sleep=20ms,after-prepare:1:sleep=20ms`" + `), as a slow
+  publish (` + "`K2H_FAILPOINT=before-prepare:1:sleep=20ms,after-prepare:1:sleep=20ms`" + `), as a slow
   broker would; the kills stay at random moments. When a run finishes the load
   before its kill, more records are produced. A final clean run completes the load.
 - **Failpoint sequence**: one load, the binary killed in turn at every named failpoint of the commit
@@ -280,7 +280,7 @@ happened (a scenario that could not inject its fault fails instead of passing va
   the next run, then a clean run. Spilled rows belong to an uncommitted step and are replayed from
   Kafka; the spill directory must be empty after every kill (spill files have no name: O_TMPFILE).
 - **Zombie**: a member (subprocess) is frozen by the failpoint's stop mode
-  (` + "`KAFKA2HDFS_FAILPOINT=<point>:<n>:stop`" + `, SIGSTOP to itself), holding staged files (after stage) or
+  (` + "`K2H_FAILPOINT=<point>:<n>:stop`" + `, SIGSTOP to itself), holding staged files (after stage) or
   a prepared step (after prepare). Its session expires; a new member takes its partitions (removing the
   orphans, or rolling the prepared step forward) and loads everything. Then the zombie gets SIGCONT:
   its prepare (first variant) or, after an idempotent publish, its final commit (second variant) must

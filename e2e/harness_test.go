@@ -351,7 +351,7 @@ type testWriter struct {
 }
 
 func (w testWriter) Write(p []byte) (int, error) {
-	if testing.Verbose() || os.Getenv("E2E_LOG") != "" {
+	if testing.Verbose() || os.Getenv("K2H_LOG") != "" {
 		w.t.Logf("[%s] %s", w.name, strings.TrimRight(string(p), "\n"))
 	}
 	return len(p), nil

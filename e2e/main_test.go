@@ -15,7 +15,7 @@ import (
 // fault scenarios that ran (see guarantees_test.go and scripts/guarantees.sh) to it.
 func TestMain(m *testing.M) {
 	start := time.Now()
-	if os.Getenv("E2E_SARAMA") != "" {
+	if os.Getenv("K2H_SARAMA_LOG") != "" {
 		sarama.Logger = log.New(os.Stderr, "[sarama] ", log.Lmicroseconds)
 	}
 	code := m.Run()

@@ -25,7 +25,7 @@ import (
 
 // benchChildVar makes this test binary act as kafka2hdfs: the smoke test runs the benchmark's
 // parties as subprocesses of the test binary itself, so it needs no separate build.
-const benchChildVar = "KAFKA2HDFS_TEST_AS_BINARY"
+const benchChildVar = "K2H_TEST_AS_BINARY"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(benchChildVar) == "1" {

@@ -2,4 +2,4 @@ package failpoint
 
 // EnvVar names the environment variable that arms failpoints in a build with the failpoints tag;
 // other builds never read it.
-const EnvVar = "KAFKA2HDFS_FAILPOINT"
+const EnvVar = "K2H_FAILPOINT"

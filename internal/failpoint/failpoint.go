@@ -3,7 +3,7 @@
 // Package failpoint kills, pauses or slows the process at named points of the commit protocol, so
 // crash tests can run the real binary and SIGKILL it between any two steps, freeze it there
 // (SIGSTOP) to make a zombie, or widen the window between two steps so that a kill at a random
-// moment lands in it often. It is off unless the environment variable KAFKA2HDFS_FAILPOINT is
+// moment lands in it often. It is off unless the environment variable K2H_FAILPOINT is
 // set, and then costs one atomic load per point.
 //
 // It is compiled in only with the build tag failpoints (go test -tags failpoints; the e2e tests
@@ -11,7 +11,7 @@
 // function the compiler inlines away and the environment variable is never read, so no setting in
 // a deployment's environment can kill or stop the loader.
 //
-//	KAFKA2HDFS_FAILPOINT=<point>[:<n>[:<action>]][,<point>...]
+//	K2H_FAILPOINT=<point>[:<n>[:<action>]][,<point>...]
 //
 // arms one rule per comma-separated entry. The action is kill (default: SIGKILL at the n-th time,
 // default 1, the process reaches point; nothing flushed or closed), stop (SIGSTOP at the n-th

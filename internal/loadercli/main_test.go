@@ -8,7 +8,7 @@ import (
 // benchChildVar makes this test binary act as kafka2hdfs, so tests that need the loader as a
 // process (security_test.go) run the test binary itself under the same build flags (-race)
 // instead of building another. The name is the one the dev binary's benchmark smoke test uses.
-const benchChildVar = "KAFKA2HDFS_TEST_AS_BINARY"
+const benchChildVar = "K2H_TEST_AS_BINARY"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(benchChildVar) == "1" {
