@@ -23,6 +23,9 @@ var (
 // tag), since the crash and fault tests arm them through its environment.
 func binary(t *testing.T) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs the binary: not in the -short inner loop")
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "kafka2hdfs-e2e-bin")
 		if err != nil {

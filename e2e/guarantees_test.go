@@ -73,6 +73,9 @@ var scenarios sync.Map // *testing.T → *scenarioState
 // markStart begins a scenario: the table's duration runs from here, and a scenario that stops before
 // recording its row (a fault that never fired, a member that failed) still gets a failed row.
 func markStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a fault scenario: not in the -short inner loop")
+	}
 	st := &scenarioState{start: time.Now()}
 	scenarios.Store(t, st)
 	t.Cleanup(func() {
