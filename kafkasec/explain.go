@@ -78,7 +78,11 @@ func Explain(err error, sc *sarama.Config) error {
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
 		return fmt.Errorf("%w; the listener does not take %s: set kafka.sasl.mechanism to one it has enabled (sasl.enabled.mechanisms)", err, sc.Net.SASL.Mechanism)
 	case closed:
-		return fmt.Errorf("%w; the brokers closed the connection while authenticating (%s): the password (or token, or Kerberos identity) is most likely wrong; check kafka.sasl%s", err, who, tlsHint)
+		// Apache Kafka answers a wrong password with SASL_AUTHENTICATION_FAILED (the case
+		// above); it closes the connection when the bytes are not what the listener expects,
+		// TLS or not (checked against the real broker: e2e.TestRealSecureRefused). Some other
+		// brokers (kfake among them) close it on a wrong password too.
+		return fmt.Errorf("%w; the brokers closed the connection while authenticating (%s)%s, or the password (or token, or Kerberos identity) is wrong: check kafka.sasl", err, who, tlsHint)
 	}
 	return err
 }

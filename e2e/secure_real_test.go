@@ -1,0 +1,225 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The secure real tier: the loader against the real broker's SASL_SSL, SASL_PLAINTEXT and SSL
+// (mTLS) listeners that `scripts/real-env.sh up --secure` adds (scripts/real-env-secure.sh). Each
+// mechanism loads a topic exactly once through the real binary; each wrong credential or
+// certificate ends the binary with exit 1 within seconds, with a message naming the cause.
+//
+// K2H_REAL=1 turns them on (like the rest of the real tier); on an environment started without
+// --secure they skip, unless K2H_REAL_SECURE=1 (scripts/real-tier.sh), which makes that a failure.
+
+// secureEnv is the K2H_TEST_* part of the real environment's env file.
+type secureEnv map[string]string
+
+func (s secureEnv) brokers(key string) []string { return strings.Split(s[key], ",") }
+
+// theSecureEnv returns the real environment and its secure listeners.
+func theSecureEnv(t *testing.T) (*realEnv, secureEnv) {
+	t.Helper()
+	e := theRealEnv(t)
+	b, err := os.ReadFile(filepath.Join(e.dir, "env"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := secureEnv{}
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), "="); ok && strings.HasPrefix(k, "K2H_TEST_") {
+			s[k] = v
+		}
+	}
+	if s["K2H_TEST_SASL_SSL_BROKERS"] == "" {
+		if v, _ := strconv.ParseBool(os.Getenv("K2H_REAL_SECURE")); v {
+			t.Fatalf("K2H_REAL_SECURE=1 but the real environment has no secure listeners: start it with scripts/real-env.sh up --secure")
+		}
+		t.Skip("the real environment has no secure listeners (scripts/real-env.sh up --secure)")
+	}
+	return e, s
+}
+
+// secureLoaderPasswordVar is the environment variable the configs' ${env:...} references name.
+const secureLoaderPasswordVar = "K2H_TEST_KAFKA_PASSWORD"
+
+// kafkaSecurity is the kafka.tls/kafka.sasl part of a test's config, and the brokers it is for.
+type kafkaSecurity struct {
+	brokers []string
+	block   string // YAML lines under kafka:, indented two spaces
+}
+
+// saslBlock is a kafka.sasl block for user loader; password is the YAML value (a reference).
+func saslBlock(mech, password string) string {
+	return fmt.Sprintf("  sasl:\n    mechanism: %s\n    username: loader\n    password: %q\n", mech, password)
+}
+
+func tlsBlock(ca, cert, key string) string {
+	if cert == "" {
+		return fmt.Sprintf("  tls: {ca_file: %s}\n", ca)
+	}
+	return fmt.Sprintf("  tls: {ca_file: %s, cert_file: %s, key_file: %s}\n", ca, cert, key)
+}
+
+// secureConfig writes the harness's config with the brokers and security block of sec (mode
+// 0600, as a config naming secrets should be) and returns its path.
+func (h *harness) secureConfig(t *testing.T, group string, sec kafkaSecurity, edit func(string) string) string {
+	t.Helper()
+	y := h.configYAML(group)
+	old := "  brokers: [" + strings.Join(h.brokers, ", ") + "]\n"
+	if !strings.Contains(y, old) {
+		t.Fatalf("the harness config has no %q line to replace", strings.TrimSpace(old))
+	}
+	y = strings.Replace(y, old, "  brokers: ["+strings.Join(sec.brokers, ", ")+"]\n"+sec.block, 1)
+	if edit != nil {
+		y = edit(y)
+	}
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(y), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// runSecureLoader runs the real binary with env added to the environment; it fails the test if the
+// binary runs longer than limit.
+func runSecureLoader(t *testing.T, limit time.Duration, env []string, args ...string) (code int, out string, took time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	start := time.Now()
+	err := cmd.Run()
+	took = time.Since(start)
+	if ctx.Err() != nil {
+		t.Fatalf("kafka2hdfs %v did not finish within %s:\n%s", args, limit, buf.String())
+	}
+	var ee *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &ee):
+		code = ee.ExitCode()
+	default:
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return code, buf.String(), took
+}
+
+// secureMechanisms are the listener and mechanism pairs every secure environment has, with the
+// config block each needs. The password comes from the environment for PLAIN and from a file
+// for SCRAM, so both kinds of reference meet a real broker.
+func secureMechanisms(s secureEnv) map[string]kafkaSecurity {
+	ca := s["K2H_TEST_CA_FILE"]
+	envPW := "${env:" + secureLoaderPasswordVar + "}"
+	filePW := "${file:" + s["K2H_TEST_SASL_PASSWORD_FILE"] + "}"
+	m := map[string]kafkaSecurity{
+		"SSL+mTLS": {s.brokers("K2H_TEST_MTLS_BROKERS"), tlsBlock(ca, s["K2H_TEST_CLIENT_CERT"], s["K2H_TEST_CLIENT_KEY"])},
+	}
+	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
+		pw := filePW
+		if mech == "PLAIN" {
+			pw = envPW
+		}
+		m[mech+"/SASL_SSL"] = kafkaSecurity{s.brokers("K2H_TEST_SASL_SSL_BROKERS"), tlsBlock(ca, "", "") + saslBlock(mech, pw)}
+		m[mech+"/SASL_PLAINTEXT"] = kafkaSecurity{s.brokers("K2H_TEST_SASL_PLAINTEXT_BROKERS"), saslBlock(mech, pw)}
+	}
+	return m
+}
+
+// TestRealSecureLoad loads a topic with `kafka2hdfs batch` over each listener and mechanism of
+// the real broker, and proves every offset landed exactly once and the group committed the log
+// ends.
+func TestRealSecureLoad(t *testing.T) {
+	_, s := theSecureEnv(t)
+	for name, sec := range secureMechanisms(s) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			markStart(t)
+			h := newRealHarness(t, "secure", 2)
+			h.produce(1_200, 40)
+			group := h.g("g-secure")
+			cfg := h.secureConfig(t, group, sec, nil)
+			code, out, took := runSecureLoader(t, 3*time.Minute, []string{secureLoaderPasswordVar + "=" + s["K2H_TEST_SASL_PASSWORD"]},
+				"batch", "--config", cfg, "--progress", "none")
+			if code != 0 {
+				t.Fatalf("batch over %s: exit %d after %s:\n%s", name, code, took.Round(time.Millisecond), out)
+			}
+			t.Logf("batch over %s: exit 0 in %s", name, took.Round(time.Millisecond))
+			if strings.Contains(out, s["K2H_TEST_SASL_PASSWORD"]) {
+				t.Errorf("the batch output shows the password:\n%s", out)
+			}
+			fsys, p := h.outputFS()
+			rep := h.proveFS(t, group, "secure load over "+name+" [real Kafka "+h.real.kafkaVersion+"]", "", fsys, p)
+			h.checkDeadLetters(rep)
+		})
+	}
+}
+
+// TestRealSecureRefused: a wrong password, a certificate the loader does not trust, a missing or
+// untrusted client certificate, and TLS against the wrong kind of listener each end `batch` with
+// exit 1 within seconds, with a message naming the cause, and never show the password.
+func TestRealSecureRefused(t *testing.T) {
+	_, s := theSecureEnv(t)
+	ca, other := s["K2H_TEST_CA_FILE"], s["K2H_TEST_OTHER_CA_FILE"]
+	pwRef := "${env:" + secureLoaderPasswordVar + "}"
+	const wrongPW = "K2H-not-the-password-93c1"
+	saslSSL, saslPlain, mtls := s.brokers("K2H_TEST_SASL_SSL_BROKERS"), s.brokers("K2H_TEST_SASL_PLAINTEXT_BROKERS"), s.brokers("K2H_TEST_MTLS_BROKERS")
+	for _, c := range []struct {
+		name     string
+		sec      kafkaSecurity
+		password string
+		want     string // in the output
+	}{
+		{"wrong password/SCRAM-SHA-512/SASL_SSL", kafkaSecurity{saslSSL, tlsBlock(ca, "", "") + saslBlock("SCRAM-SHA-512", pwRef)}, wrongPW,
+			"SASL SCRAM-SHA-512 as loader was refused: check kafka.sasl.username and password"},
+		{"wrong password/SCRAM-SHA-256/SASL_PLAINTEXT", kafkaSecurity{saslPlain, saslBlock("SCRAM-SHA-256", pwRef)}, wrongPW,
+			"SASL SCRAM-SHA-256 as loader was refused: check kafka.sasl.username and password"},
+		{"wrong password/PLAIN/SASL_SSL", kafkaSecurity{saslSSL, tlsBlock(ca, "", "") + saslBlock("PLAIN", pwRef)}, wrongPW,
+			"SASL PLAIN as loader was refused: check kafka.sasl.username and password"},
+		{"untrusted broker certificate/SASL_SSL", kafkaSecurity{saslSSL, tlsBlock(other, "", "") + saslBlock("SCRAM-SHA-512", pwRef)}, "",
+			"certificate signed by unknown authority; the brokers' certificate is not signed by a trusted CA: set kafka.tls.ca_file"},
+		{"untrusted broker certificate/SSL", kafkaSecurity{mtls, tlsBlock(other, s["K2H_TEST_CLIENT_CERT"], s["K2H_TEST_CLIENT_KEY"])}, "",
+			"the brokers' certificate is not signed by a trusted CA: set kafka.tls.ca_file"},
+		{"no client certificate/SSL", kafkaSecurity{mtls, tlsBlock(ca, "", "")}, "",
+			"the brokers require a client certificate they trust: set kafka.tls.cert_file and key_file"},
+		{"untrusted client certificate/SSL", kafkaSecurity{mtls, tlsBlock(ca, s["K2H_TEST_OTHER_CLIENT_CERT"], s["K2H_TEST_OTHER_CLIENT_KEY"])}, "",
+			"the brokers require a client certificate they trust: set kafka.tls.cert_file and key_file"},
+		{"no TLS/SASL_SSL", kafkaSecurity{saslSSL, saslBlock("SCRAM-SHA-512", pwRef)}, "",
+			"if the listener uses TLS (SSL or SASL_SSL), enable kafka.tls"},
+		{"TLS/SASL_PLAINTEXT", kafkaSecurity{saslPlain, tlsBlock(ca, "", "") + saslBlock("SCRAM-SHA-512", pwRef)}, "",
+			"turn kafka.tls off or use the TLS listener's port"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newRealHarness(t, "refused", 1)
+			pw := c.password
+			if pw == "" {
+				pw = s["K2H_TEST_SASL_PASSWORD"]
+			}
+			cfg := h.secureConfig(t, h.g("g-refused"), c.sec, nil)
+			code, out, took := runSecureLoader(t, time.Minute, []string{secureLoaderPasswordVar + "=" + pw}, "batch", "--config", cfg, "--progress", "none")
+			t.Logf("exit %d after %s; last line: %s", code, took.Round(time.Millisecond), lastLines(strings.TrimSpace(out), 1))
+			if code != 1 || !strings.Contains(out, c.want) || took > 15*time.Second {
+				t.Errorf("exit %d after %s, want exit 1 within 15 s with %q:\n%s", code, took.Round(time.Millisecond), c.want, out)
+			}
+			for _, secret := range []string{pw, s["K2H_TEST_SASL_PASSWORD"]} {
+				if strings.Contains(out, secret) {
+					t.Errorf("the output shows the password %q:\n%s", secret, out)
+				}
+			}
+		})
+	}
+}
