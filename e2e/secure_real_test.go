@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -222,4 +225,121 @@ func TestRealSecureRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRealSecureNoSecretInOutput runs `validate`, then `run` at debug level (sarama's protocol
+// lines included) with /metrics served, over the real broker's SASL_SSL listener with SCRAM, the
+// password from ${env:...}; once the group has committed every record it stops the loader and
+// searches everything it wrote for the password: validate's output, the run's stdout and stderr
+// (its only log), /metrics, and every file under the output root on the real HDFS (data, dead
+// letters, markers).
+func TestRealSecureNoSecretInOutput(t *testing.T) {
+	_, s := theSecureEnv(t)
+	password := s["K2H_TEST_SASL_PASSWORD"]
+	if len(password) < 8 {
+		t.Fatalf("the environment's password %q is too short to search for", password)
+	}
+	h := newRealHarness(t, "leak", 2)
+	h.produce(1_000, 25)
+	group := h.g("g-leak")
+	sec := kafkaSecurity{s.brokers("K2H_TEST_SASL_SSL_BROKERS"),
+		tlsBlock(s["K2H_TEST_CA_FILE"], "", "") + saslBlock("SCRAM-SHA-512", "${env:"+secureLoaderPasswordVar+"}")}
+	cfg := h.secureConfig(t, group, sec, func(y string) string { return strings.Replace(y, "level: info", "level: debug", 1) })
+	env := []string{secureLoaderPasswordVar + "=" + password}
+
+	code, validateOut, _ := runSecureLoader(t, time.Minute, env, "validate", "--config", cfg)
+	if code != 0 || !strings.Contains(validateOut, "***") {
+		t.Fatalf("validate: exit %d, want 0 and the password shown as ***:\n%s", code, validateOut)
+	}
+
+	addr := deadAddr(t) // free now; the loader binds it
+	cmd := exec.Command(binary(t), "run", "--config", cfg, "--metrics-addr", addr)
+	cmd.Env = append(os.Environ(), env...)
+	var runOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &runOut, &runOut
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill() // no-op after a clean stop
+		if t.Failed() {
+			t.Logf("run output (tail):\n%s", tail(runOut.String(), 6000))
+		}
+	})
+	h.waitCommitted(group, 1, time.Minute)
+	metrics := scrape(t, "http://"+addr+"/metrics")
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v\n%s", err, runOut.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("run did not stop within a minute of SIGTERM:\n%s", runOut.String())
+	}
+	if !strings.Contains(runOut.String(), "component=sarama") {
+		t.Errorf("no sarama debug lines in the run's log: the search below would miss them")
+	}
+	if !strings.Contains(metrics, "kafka2hdfs_") {
+		t.Fatalf("no kafka2hdfs metrics scraped:\n%s", metrics)
+	}
+
+	outputs := map[string]string{"validate": validateOut, "run stdout+stderr": runOut.String(), "/metrics": metrics}
+	fsys, root := h.outputFS()
+	var walk func(dir string)
+	walk = func(dir string) {
+		infos, err := fsys.ReadDir(context.Background(), dir)
+		if err != nil {
+			t.Fatalf("list %s: %v", dir, err)
+		}
+		for _, fi := range infos {
+			p := dir + "/" + fi.Name()
+			if fi.IsDir() {
+				walk(p)
+				continue
+			}
+			f, err := fsys.Open(context.Background(), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := io.ReadAll(io.NewSectionReader(f, 0, f.Size()))
+			_ = f.Close()
+			if err != nil {
+				t.Fatalf("read %s: %v", p, err)
+			}
+			outputs[p] = string(b)
+		}
+	}
+	walk(root)
+	files := len(outputs) - 3
+	if files < 2 {
+		t.Fatalf("only %d output files under %s", files, root)
+	}
+	for where, text := range outputs {
+		if strings.Contains(text, password) {
+			t.Errorf("%s contains the password", where)
+		}
+	}
+	t.Logf("searched validate (%d bytes), the run's log (%d bytes), /metrics (%d bytes) and %d HDFS files for the password: not found",
+		len(validateOut), runOut.Len(), len(metrics), files)
+	fsys2, p := h.outputFS()
+	h.checkDeadLetters(h.proveFS(t, group, "secure run, searched for its password [real Kafka "+h.real.kafkaVersion+"]", "", fsys2, p))
+}
+
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("scrape %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
