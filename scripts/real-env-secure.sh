@@ -17,8 +17,8 @@ SECURE_DIR=$STATE/secure
 
 # secure_ports: ports of the secure listeners, picked once and kept in the state file.
 secure_ports() {
-  [ -n "${KAFKA_SASL_SSL_PORT:-}" ] && return
-  read -r KAFKA_SASL_SSL_PORT KAFKA_SASL_PLAINTEXT_PORT KAFKA_SSL_PORT <<<"$(pick_ports 3)"
+  [ -n "${KAFKA_SASL_SSL_PORT:-}" ] || read -r KAFKA_SASL_SSL_PORT KAFKA_SASL_PLAINTEXT_PORT KAFKA_SSL_PORT <<<"$(pick_ports 3)"
+  [ -n "${KDC_PORT:-}" ] || KDC_PORT=$(pick_ports 1)
 }
 
 secure_state() {
@@ -28,6 +28,7 @@ SECURE=1
 KAFKA_SASL_SSL_PORT=$KAFKA_SASL_SSL_PORT
 KAFKA_SASL_PLAINTEXT_PORT=$KAFKA_SASL_PLAINTEXT_PORT
 KAFKA_SSL_PORT=$KAFKA_SSL_PORT
+KDC_PORT=$KDC_PORT
 EOF
 }
 
@@ -71,6 +72,49 @@ secure_pki() {
   touch "$d/.pki-ok"
 }
 
+# ---- KDC ----
+# Hadoop's MiniKdc (Apache Kerby) by its standalone main: realm EXAMPLE.COM on 127.0.0.1:KDC_PORT
+# (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>) and loader,
+# both in one keytab (MiniKdc's main writes one), and its krb5.conf. Keys are made anew at every
+# KDC start, so the keytab is rewritten and Kafka restarted with it.
+KDC_REALM=EXAMPLE.COM
+
+secure_kdc() {
+  local d=$SECURE_DIR/kdc cpf i
+  alive kdc && [ -s "$d/krb5.conf" ] && return
+  stop kdc
+  cpf=$(classpath kdc)
+  rm -rf "$d"
+  mkdir -p "$d/work"
+  cat >"$d/kdc.properties" <<EOF
+kdc.bind.address=127.0.0.1
+kdc.port=$KDC_PORT
+max.ticket.lifetime=${REAL_ENV_KDC_TICKET_LIFETIME_MS:-86400000}
+EOF
+  setsid java "$MARK" -Xmx128m -XX:+UseSerialGC -cp "$(cat "$cpf")" org.apache.hadoop.minikdc.MiniKdc \
+    "$d/work" "$d/kdc.properties" "$d/all.keytab" kafka/127.0.0.1 loader \
+    >>"$STATE/logs/kdc.out" 2>&1 </dev/null 9>&- &
+  echo $! >"$STATE/kdc.pid"
+  for i in $(seq 600); do
+    [ -s "$d/all.keytab" ] && [ -s "$d/work/krb5.conf" ] && grep -q 'Standalone MiniKdc Running' "$STATE/logs/kdc.out" && break
+    kill -0 "$(cat "$STATE/kdc.pid")" 2>/dev/null || { tail_log "$STATE/logs/kdc.out"; die_up "the KDC exited during startup"; }
+    [ "$i" = 600 ] && { tail_log "$STATE/logs/kdc.out"; die_up "the KDC did not start within 60 s"; }
+    sleep 0.1
+  done
+  cp "$d/work/krb5.conf" "$d/krb5.conf"
+  chmod 600 "$d/all.keytab"
+  say "KDC ready (realm $KDC_REALM, 127.0.0.1:$KDC_PORT)"
+  # A broker running with the keys of an earlier KDC cannot accept tickets of this one.
+  alive kafka && stop kafka
+  return 0
+}
+
+# secure_kafka_jvm: the broker's JVM options (its Kerberos configuration).
+secure_kafka_jvm() {
+  [ "${SECURE:-}" = 1 ] || return 0
+  echo "-Djava.security.krb5.conf=$SECURE_DIR/kdc/krb5.conf"
+}
+
 # secure_kafka_props: appended to server.properties. java.util.Properties keeps the last value of
 # a key, so listeners, advertised.listeners and the protocol map here replace the lines above.
 secure_kafka_props() {
@@ -82,7 +126,8 @@ secure_kafka_props() {
 listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,GSSAPI
+sasl.kerberos.service.name=kafka
 ssl.keystore.type=PEM
 ssl.keystore.location=$d/broker-keystore.pem
 ssl.truststore.type=PEM
@@ -94,6 +139,7 @@ EOF
     for m in scram-sha-256 scram-sha-512; do
       echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
     done
+    echo "listener.name.$l.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$d/kdc/all.keytab\" principal=\"kafka/127.0.0.1@$KDC_REALM\";"
   done
 }
 
@@ -123,5 +169,14 @@ K2H_TEST_CLIENT_CERT=$d/client.pem
 K2H_TEST_CLIENT_KEY=$d/client-key.pem
 K2H_TEST_OTHER_CLIENT_CERT=$d/other-client.pem
 K2H_TEST_OTHER_CLIENT_KEY=$d/other-client-key.pem
+K2H_TEST_GSSAPI_BROKERS=127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT
+K2H_TEST_GSSAPI_SSL_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+K2H_TEST_KRB5_CONF=$d/kdc/krb5.conf
+K2H_TEST_KEYTAB=$d/kdc/all.keytab
+K2H_TEST_PRINCIPAL=loader@$KDC_REALM
+K2H_TEST_KAFKA_SERVICE=kafka
 EOF
 }
+
+# secure_complete: the KDC runs and the env file is of this version of the secure setup.
+secure_complete() { alive kdc && grep -q '^K2H_TEST_KRB5_CONF=' "$STATE/env" 2>/dev/null; }

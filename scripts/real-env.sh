@@ -286,7 +286,7 @@ EOF
 }
 
 kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the background
-  local d=$STATE/kafka cp cmd cid logcfg scram
+  local d=$STATE/kafka cp cmd cid logcfg scram kjvm
   kafka_configs
   cp=$(cat "$STATE/classes/kafka$KAFKA_MAJOR.cp")
   if [ ! -f "$d/data/meta.properties" ]; then
@@ -302,9 +302,10 @@ kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the bac
   else
     logcfg=-Dlog4j.configuration="file:$d/log4j.properties"
   fi
+  mapfile -t kjvm < <(secure_kafka_jvm)
   # No job control here, so the JVM stays in this script's process group unless setsid moves it
   # (setsid execs without forking when the caller is not a group leader: $! is the JVM).
-  setsid java "$MARK" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+  setsid java "$MARK" "${kjvm[@]}" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true -Dkafka.logs.dir="$STATE/logs" "$logcfg" \
     -cp "$cp" kafka.Kafka "$d/server.properties" >>"$STATE/logs/kafka.out" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/kafka.pid"
@@ -465,7 +466,7 @@ cmd_up() {
   lock
   if load_state; then
     if alive kafka && alive hdfs && [ "$KAFKA_MAJOR" = "$major" ] && [ -f "$STATE/env" ] &&
-      { [ -z "$secure" ] || [ "${SECURE:-}" = 1 ]; }; then
+      { [ -z "$secure" ] || [ "${SECURE:-}" = 1 ]; } && { [ "${SECURE:-}" != 1 ] || secure_complete; }; then
       say "already up ($STATE)"
       cat "$STATE/env"
       return
@@ -491,6 +492,7 @@ cmd_up() {
   if [ "${SECURE:-}" = 1 ]; then
     secure_ports
     secure_pki
+    secure_kdc
   fi
   prepare "$major"
   say "classpaths and classes ready in $((SECONDS - start)) s"
@@ -515,9 +517,10 @@ cmd_down() {
   if [ -d "$STATE" ]; then
     load_state || true
     # Both at once: SIGTERM, SIGKILL after 30 s.
+    stop kdc & local k=$!
     stop kafka & local a=$!
     stop hdfs & local b=$!
-    wait "$a" "$b" || true
+    wait "$a" "$b" "$k" || true
     rm -rf "$STATE"
     say "down: stopped and removed $STATE"
   else
@@ -589,9 +592,9 @@ hdfs_java() {
 cmd_fetch() {
   need
   local s f start=$SECONDS
-  for s in kafka4 kafka3 hdfs; do
+  for s in kafka4 kafka3 hdfs kdc; do
     f=$(classpath "$s" force)
-    case $s in kafka*) classes kafka "$f" >/dev/null ;; *) classes hdfs "$f" >/dev/null ;; esac
+    case $s in kafka*) classes kafka "$f" >/dev/null ;; hdfs) classes hdfs "$f" >/dev/null ;; esac
     say "$s: $(tr ':' '\n' <"$f" | grep -c .) jars resolved, sources compiled"
   done
   say "fetch done in $((SECONDS - start)) s (Maven repository: ~/.m2, cache: $CACHE)"
