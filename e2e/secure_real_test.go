@@ -139,7 +139,18 @@ func secureMechanisms(s secureEnv) map[string]kafkaSecurity {
 		m[mech+"/SASL_SSL"] = kafkaSecurity{s.brokers("K2H_TEST_SASL_SSL_BROKERS"), tlsBlock(ca, "", "") + saslBlock(mech, pw)}
 		m[mech+"/SASL_PLAINTEXT"] = kafkaSecurity{s.brokers("K2H_TEST_SASL_PLAINTEXT_BROKERS"), saslBlock(mech, pw)}
 	}
+	if s["K2H_TEST_KRB5_CONF"] != "" {
+		gss := gssapiBlock(s, s["K2H_TEST_PRINCIPAL"], "kafka")
+		m["GSSAPI/SASL_PLAINTEXT"] = kafkaSecurity{s.brokers("K2H_TEST_GSSAPI_BROKERS"), gss}
+		m["GSSAPI/SASL_SSL"] = kafkaSecurity{s.brokers("K2H_TEST_GSSAPI_SSL_BROKERS"), tlsBlock(ca, "", "") + gss}
+	}
 	return m
+}
+
+// gssapiBlock is a kafka.sasl block for GSSAPI with the environment's keytab and krb5.conf.
+func gssapiBlock(s secureEnv, principal, service string) string {
+	return fmt.Sprintf("  sasl:\n    mechanism: GSSAPI\n    kerberos:\n      principal: %s\n      keytab: %s\n      krb5_conf: %s\n      service_name: %s\n",
+		principal, s["K2H_TEST_KEYTAB"], s["K2H_TEST_KRB5_CONF"], service)
 }
 
 // TestRealSecureLoad loads a topic with `kafka2hdfs batch` over each listener and mechanism of
@@ -180,12 +191,14 @@ func TestRealSecureRefused(t *testing.T) {
 	pwRef := "${env:" + secureLoaderPasswordVar + "}"
 	const wrongPW = "K2H-not-the-password-93c1"
 	saslSSL, saslPlain, mtls := s.brokers("K2H_TEST_SASL_SSL_BROKERS"), s.brokers("K2H_TEST_SASL_PLAINTEXT_BROKERS"), s.brokers("K2H_TEST_MTLS_BROKERS")
-	for _, c := range []struct {
+	type refusal struct {
 		name     string
 		sec      kafkaSecurity
 		password string
 		want     string // in the output
-	}{
+	}
+	var cases []refusal
+	for _, c := range []refusal{
 		{"wrong password/SCRAM-SHA-512/SASL_SSL", kafkaSecurity{saslSSL, tlsBlock(ca, "", "") + saslBlock("SCRAM-SHA-512", pwRef)}, wrongPW,
 			"SASL SCRAM-SHA-512 as loader was refused: check kafka.sasl.username and password"},
 		{"wrong password/SCRAM-SHA-256/SASL_PLAINTEXT", kafkaSecurity{saslPlain, saslBlock("SCRAM-SHA-256", pwRef)}, wrongPW,
@@ -205,6 +218,14 @@ func TestRealSecureRefused(t *testing.T) {
 		{"TLS/SASL_PLAINTEXT", kafkaSecurity{saslPlain, tlsBlock(ca, "", "") + saslBlock("SCRAM-SHA-512", pwRef)}, "",
 			"turn kafka.tls off or use the TLS listener's port"},
 	} {
+		cases = append(cases, c)
+	}
+	if s["K2H_TEST_KRB5_CONF"] != "" {
+		cases = append(cases,
+			refusal{"GSSAPI/unknown principal", kafkaSecurity{saslPlain, gssapiBlock(s, "nobody@EXAMPLE.COM", "kafka")}, "", "KDC_ERR_C_PRINCIPAL_UNKNOWN Client not found in Kerberos database - Client not found in Kerberos database; the KDC does not know the loader's principal: check kafka.sasl.kerberos.principal (SASL GSSAPI as nobody@EXAMPLE.COM)"},
+			refusal{"GSSAPI/wrong service name", kafkaSecurity{saslPlain, gssapiBlock(s, s["K2H_TEST_PRINCIPAL"], "not-kafka")}, "", "KDC_ERR_S_PRINCIPAL_UNKNOWN Server not found in Kerberos database - Server not found in Kerberos database; the KDC has no principal not-kafka/<broker host> for the brokers: set kafka.sasl.kerberos.service_name"})
+	}
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := newRealHarness(t, "refused", 1)
