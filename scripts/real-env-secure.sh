@@ -126,7 +126,7 @@ secure_kafka_props() {
 listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
 advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,GSSAPI
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,GSSAPI,OAUTHBEARER
 sasl.kerberos.service.name=kafka
 ssl.keystore.type=PEM
 ssl.keystore.location=$d/broker-keystore.pem
@@ -139,6 +139,10 @@ EOF
     for m in scram-sha-256 scram-sha-512; do
       echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
     done
+    # OAUTHBEARER with Kafka's default (unsecured) validator: it takes unsigned JWTs (alg none)
+    # with a sub and an unexpired exp, and refuses anything else; the tests serve the token
+    # endpoint (client credentials) themselves.
+    echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
     echo "listener.name.$l.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$d/kdc/all.keytab\" principal=\"kafka/127.0.0.1@$KDC_REALM\";"
   done
 }
@@ -175,6 +179,7 @@ K2H_TEST_KRB5_CONF=$d/kdc/krb5.conf
 K2H_TEST_KEYTAB=$d/kdc/all.keytab
 K2H_TEST_PRINCIPAL=loader@$KDC_REALM
 K2H_TEST_KAFKA_SERVICE=kafka
+K2H_TEST_OAUTH_UNSECURED_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
 EOF
 }
 
