@@ -85,7 +85,7 @@ secure_kdc() {
   stop kdc
   cpf=$(classpath kdc)
   rm -rf "$d"
-  mkdir -p "$d/work"
+  mkdir -p "$d/work" "$STATE/logs"
   cat >"$d/kdc.properties" <<EOF
 kdc.bind.address=127.0.0.1
 kdc.port=$KDC_PORT
