@@ -101,7 +101,7 @@ func kerberosHint(msg string, sc *sarama.Config) string {
 	case strings.Contains(msg, "KDC_ERR_S_PRINCIPAL_UNKNOWN"):
 		return fmt.Sprintf("the KDC has no principal %s/<broker host> for the brokers: set kafka.sasl.kerberos.service_name to the brokers' sasl.kerberos.service.name, and list the brokers by the host name in their principal",
 			sc.Net.SASL.GSSAPI.ServiceName)
-	case strings.Contains(msg, "KDC_ERR_PREAUTH_FAILED") || strings.Contains(msg, "Decrypting_Error") || strings.Contains(msg, "integrity verification"):
+	case strings.Contains(msg, "PREAUTH_FAILED") || strings.Contains(msg, "KRB_AP_ERR_BAD_INTEGRITY") || strings.Contains(msg, "Decrypting_Error"):
 		return "the KDC refused the keytab's key (a stale keytab, or one of another principal): check kafka.sasl.kerberos.keytab"
 	case strings.Contains(msg, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(msg, "KDC_ERR_TGT_REVOKED") || strings.Contains(msg, "ticket expired") || strings.Contains(msg, "TGT has expired"):
 		return "the Kerberos ticket has expired: renew the ticket cache (kinit) or use kafka.sasl.kerberos.keytab"
