@@ -65,6 +65,11 @@ func Explain(err error, sc *sarama.Config) error {
 	} else if u := sc.Net.SASL.GSSAPI.Username; u != "" {
 		who += " as " + u + "@" + sc.Net.SASL.GSSAPI.Realm
 	}
+	if sc.Net.SASL.Mechanism == sarama.SASLTypeGSSAPI {
+		if hint := kerberosHint(msg, sc); hint != "" {
+			return fmt.Errorf("%w; %s (%s)", err, hint, who)
+		}
+	}
 	switch {
 	case errors.Is(err, sarama.ErrSASLAuthenticationFailed):
 		check := "kafka.sasl.username and password"
@@ -78,7 +83,32 @@ func Explain(err error, sc *sarama.Config) error {
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):
 		return fmt.Errorf("%w; the listener does not take %s: set kafka.sasl.mechanism to one it has enabled (sasl.enabled.mechanisms)", err, sc.Net.SASL.Mechanism)
 	case closed:
-		return fmt.Errorf("%w; the brokers closed the connection while authenticating (%s): the password (or token, or Kerberos identity) is most likely wrong; check kafka.sasl%s", err, who, tlsHint)
+		// Apache Kafka answers a wrong password with SASL_AUTHENTICATION_FAILED (the case
+		// above); it closes the connection when the bytes are not what the listener expects,
+		// TLS or not (checked against the real broker: e2e.TestRealSecureRefused). Some other
+		// brokers (kfake among them) close it on a wrong password too.
+		return fmt.Errorf("%w; the brokers closed the connection while authenticating (%s)%s, or the password (or token, or Kerberos identity) is wrong: check kafka.sasl", err, who, tlsHint)
 	}
 	return err
+}
+
+// kerberosHint names the key to check for the KDC's and gokrb5's refusals (error codes of RFC
+// 4120 as gokrb5 prints them; wordings checked against MiniKdc in e2e.TestRealSecureRefused).
+func kerberosHint(msg string, sc *sarama.Config) string {
+	switch {
+	case strings.Contains(msg, "KDC_ERR_C_PRINCIPAL_UNKNOWN"):
+		return "the KDC does not know the loader's principal: check kafka.sasl.kerberos.principal"
+	case strings.Contains(msg, "KDC_ERR_S_PRINCIPAL_UNKNOWN"):
+		return fmt.Sprintf("the KDC has no principal %s/<broker host> for the brokers: set kafka.sasl.kerberos.service_name to the brokers' sasl.kerberos.service.name, and list the brokers by the host name in their principal",
+			sc.Net.SASL.GSSAPI.ServiceName)
+	case strings.Contains(msg, "PREAUTH_FAILED") || strings.Contains(msg, "KRB_AP_ERR_BAD_INTEGRITY") || strings.Contains(msg, "Decrypting_Error"):
+		return "the KDC refused the keytab's key (a stale keytab, or one of another principal): check kafka.sasl.kerberos.keytab"
+	case strings.Contains(msg, "KRB_AP_ERR_TKT_EXPIRED") || strings.Contains(msg, "KDC_ERR_TGT_REVOKED") || strings.Contains(msg, "ticket expired") || strings.Contains(msg, "TGT has expired"):
+		return "the Kerberos ticket has expired: renew the ticket cache (kinit) or use kafka.sasl.kerberos.keytab"
+	case strings.Contains(msg, "matching key not found in keytab") || strings.Contains(msg, "could not get key from keytab"):
+		return "the keytab has no key for the principal: check kafka.sasl.kerberos.keytab and principal"
+	case strings.Contains(msg, "Networking_Error") || strings.Contains(msg, "KDC_Error: error sending"):
+		return "the KDC did not answer: check the realm's kdc entries in kafka.sasl.kerberos.krb5_conf"
+	}
+	return ""
 }

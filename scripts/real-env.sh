@@ -3,7 +3,8 @@
 # Apache HDFS (MiniDFSCluster: a real NameNode and three DataNodes), on loopback, in the
 # background, plus a Parquet reference reader (parquet-mr). See docs/real-env.md.
 #
-#   scripts/real-env.sh up [--kafka 4|3]        start (or report) everything; prints the env
+#   scripts/real-env.sh up [--kafka 4|3] [--secure]  start (or report) everything; prints the env
+#                                               (--secure: SASL_SSL, SASL_PLAINTEXT and mTLS listeners too)
 #   scripts/real-env.sh down                    stop everything, delete the state dir
 #   scripts/real-env.sh status                  processes, HDFS DataNodes, Kafka cluster
 #   scripts/real-env.sh kill-datanode N         stop DataNode N (0, 1 or 2)
@@ -38,6 +39,9 @@ MARK="-Dkafka2hdfs.realenv=$STATE" # on every server JVM's command line: `down` 
 die() { echo "real-env: $*" >&2; exit 1; }
 die_up() { die "$* (what did start is still running: scripts/real-env.sh down cleans up)"; }
 say() { echo "real-env: $*" >&2; }
+
+# shellcheck source=scripts/real-env-secure.sh
+. "$ROOT/scripts/real-env-secure.sh"
 
 need() {
   command -v java >/dev/null || die "java not found: install a JDK 17+ (Kafka 4 brokers need Java 17)"
@@ -168,6 +172,7 @@ KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
 HDFS_NN_PORT=$HDFS_NN_PORT
 HDFS_CONTROL_PORT=$HDFS_CONTROL_PORT
 EOF
+  secure_state >>"$STATE/state"
 }
 
 env_text() {
@@ -180,6 +185,7 @@ HDFS_NAMENODE=127.0.0.1:$HDFS_NN_PORT
 HDFS_CONTROL=127.0.0.1:$HDFS_CONTROL_PORT
 REAL_ENV_DIR=$STATE
 EOF
+  secure_env_text
 }
 
 tail_log() { say "last lines of $1:"; tail -n "${2:-40}" "$1" >&2 2>/dev/null || true; }
@@ -229,6 +235,7 @@ group.min.session.timeout.ms=1000
 # after start), which the loader rightly reports as offsets lost to retention. Keep everything.
 log.retention.ms=-1
 EOF
+  [ "${SECURE:-}" = 1 ] && secure_kafka_props >>"$d/server.properties"
   if [ "$KAFKA_MAJOR" = 4 ]; then
     cat >>"$d/server.properties" <<EOF
 share.coordinator.state.topic.replication.factor=1
@@ -279,14 +286,15 @@ EOF
 }
 
 kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the background
-  local d=$STATE/kafka cp cmd cid logcfg
+  local d=$STATE/kafka cp cmd cid logcfg scram kjvm
   kafka_configs
   cp=$(cat "$STATE/classes/kafka$KAFKA_MAJOR.cp")
   if [ ! -f "$d/data/meta.properties" ]; then
     # A Kafka Uuid: 16 random bytes, URL-safe base64 without padding.
     cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
     mapfile -t cmd < <(kafka_tool_jvm)
-    "${cmd[@]}" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" >"$STATE/logs/kafka-format.log" 2>&1 ||
+    mapfile -t scram < <(secure_format_args)
+    "${cmd[@]}" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" "${scram[@]}" >"$STATE/logs/kafka-format.log" 2>&1 ||
       { tail_log "$STATE/logs/kafka-format.log"; die "kafka storage format failed"; }
   fi
   if [ "$KAFKA_MAJOR" = 4 ]; then
@@ -294,9 +302,10 @@ kafka_start() { # formats the log dir if new, then starts kafka.Kafka in the bac
   else
     logcfg=-Dlog4j.configuration="file:$d/log4j.properties"
   fi
+  mapfile -t kjvm < <(secure_kafka_jvm)
   # No job control here, so the JVM stays in this script's process group unless setsid moves it
   # (setsid execs without forking when the caller is not a group leader: $! is the JVM).
-  setsid java "$MARK" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
+  setsid java "$MARK" "${kjvm[@]}" -Xms128m -Xmx512m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:+ExitOnOutOfMemoryError \
     -Djava.awt.headless=true -Dkafka.logs.dir="$STATE/logs" "$logcfg" \
     -cp "$cp" kafka.Kafka "$d/server.properties" >>"$STATE/logs/kafka.out" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/kafka.pid"
@@ -443,25 +452,32 @@ lock() { # one real-env.sh at a time per state dir (go test runs packages in par
 }
 
 cmd_up() {
-  local major=4 start=$SECONDS want=()
+  local major=4 start=$SECONDS want=() secure=
   while [ $# -gt 0 ]; do
     case "$1" in
+      --secure) secure=1; shift ;;
       --kafka) [ $# -ge 2 ] || die "--kafka needs 4 or 3"; major=$2; shift 2 ;;
       --kafka=*) major=${1#--kafka=}; shift ;;
-      *) die "up: unknown argument '$1' (usage: up [--kafka 4|3])" ;;
+      *) die "up: unknown argument '$1' (usage: up [--kafka 4|3] [--secure])" ;;
     esac
   done
   kafka_stack "$major" >/dev/null
   need
   lock
   if load_state; then
-    if alive kafka && alive hdfs && [ "$KAFKA_MAJOR" = "$major" ] && [ -f "$STATE/env" ]; then
+    if alive kafka && alive hdfs && [ "$KAFKA_MAJOR" = "$major" ] && [ -f "$STATE/env" ] &&
+      { [ -z "$secure" ] || [ "${SECURE:-}" = 1 ]; } && { [ "${SECURE:-}" != 1 ] || secure_complete; }; then
       say "already up ($STATE)"
       cat "$STATE/env"
       return
     fi
     if [ "$KAFKA_MAJOR" != "$major" ]; then
       say "switching Kafka from $KAFKA_MAJOR to $major: stopping it and deleting its data"
+      stop kafka
+      rm -rf "$STATE/kafka"
+    elif [ -n "$secure" ] && [ "${SECURE:-}" != 1 ]; then
+      # The SCRAM users are written when the storage is formatted: start Kafka afresh.
+      say "adding the secure listeners: stopping Kafka and deleting its data"
       stop kafka
       rm -rf "$STATE/kafka"
     fi
@@ -471,6 +487,13 @@ cmd_up() {
     read -r KAFKA_PORT KAFKA_CONTROLLER_PORT HDFS_NN_PORT HDFS_CONTROL_PORT <<<"$(pick_ports 4)"
   fi
   KAFKA_MAJOR=$major
+  # Secure is sticky: an `up` without --secure (switching the Kafka version, say) keeps it.
+  [ -n "$secure" ] && SECURE=1
+  if [ "${SECURE:-}" = 1 ]; then
+    secure_ports
+    secure_pki
+    secure_kdc
+  fi
   prepare "$major"
   say "classpaths and classes ready in $((SECONDS - start)) s"
   save_state
@@ -494,9 +517,10 @@ cmd_down() {
   if [ -d "$STATE" ]; then
     load_state || true
     # Both at once: SIGTERM, SIGKILL after 30 s.
+    stop kdc & local k=$!
     stop kafka & local a=$!
     stop hdfs & local b=$!
-    wait "$a" "$b" || true
+    wait "$a" "$b" "$k" || true
     rm -rf "$STATE"
     say "down: stopped and removed $STATE"
   else
@@ -568,9 +592,9 @@ hdfs_java() {
 cmd_fetch() {
   need
   local s f start=$SECONDS
-  for s in kafka4 kafka3 hdfs; do
+  for s in kafka4 kafka3 hdfs kdc; do
     f=$(classpath "$s" force)
-    case $s in kafka*) classes kafka "$f" >/dev/null ;; *) classes hdfs "$f" >/dev/null ;; esac
+    case $s in kafka*) classes kafka "$f" >/dev/null ;; hdfs) classes hdfs "$f" >/dev/null ;; esac
     say "$s: $(tr ':' '\n' <"$f" | grep -c .) jars resolved, sources compiled"
   done
   say "fetch done in $((SECONDS - start)) s (Maven repository: ~/.m2, cache: $CACHE)"

@@ -5,6 +5,10 @@
 #   scripts/real-tier.sh               Kafka 4 (all scenarios), then Kafka 3 (the protocol ones)
 #   K2H_REAL_COUNT=3 scripts/real-tier.sh   each Kafka 4 scenario three times in a row
 #
+# The environment runs with --secure (scripts/real-env-secure.sh): the Kafka 4 broker also has
+# SASL_SSL, SASL_PLAINTEXT and mTLS listeners; the secure scenarios (e2e TestRealSecure*,
+# kafkasec.TestRealBroker) run once, whatever K2H_REAL_COUNT says.
+#
 # It starts its own environment in a state directory of its own and stops it at the end, so it
 # does not disturb one a developer keeps running (.real-env). Needs Java 17+ and Maven.
 set -euo pipefail
@@ -22,9 +26,20 @@ trap down EXIT
 
 started=$(date +%s)
 echo "== real tier: Apache Kafka 4 + Apache HDFS (state in $REAL_ENV_DIR)"
-scripts/real-env.sh up --kafka 4
+scripts/real-env.sh up --kafka 4 --secure
 echo "environment up in $(( $(date +%s) - started ))s"
-K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^TestRealSparkReadsOutput$' ./e2e
+K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^(TestRealSparkReadsOutput|TestRealSecure.*)$' ./e2e
+# Secure listeners: once (their failures are about configuration, not timing). The env file's
+# K2H_TEST_* lines are what kafkasec.TestRealBroker reads from the environment.
+secure_started=$(date +%s)
+(
+  set -a
+  . "$REAL_ENV_DIR/env"
+  set +a
+  K2H_REAL=1 K2H_REAL_SECURE=1 go test -race -tags failpoints -count=1 -parallel 3 -timeout 20m -run '^TestRealSecure' ./e2e
+  go test -race -count=1 -timeout 5m -run '^TestRealBroker$' ./kafkasec
+)
+echo "secure scenarios in $(( $(date +%s) - secure_started ))s"
 # Spark (PySpark from PyPI, installed once into ~/.cache/kafka2hdfs-spark) reads one load back with
 # Hive partition discovery: once, since its JVM start costs half a minute.
 K2H_REAL=1 go test -race -tags failpoints -count=1 -timeout 20m -run '^TestRealSparkReadsOutput$' ./e2e

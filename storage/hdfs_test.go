@@ -734,7 +734,7 @@ func TestHDFSWriterCommit(t *testing.T) {
 	for i := range n {
 		r := &record.Record{Topic: tp.Topic, Partition: tp.Partition, Offset: int64(i), Timestamp: time.UnixMilli(int64(i)),
 			Value: append(value[i%64:], byte(i))}
-		if row, err = s.RawRow(r, "", "", false, row); err != nil {
+		if row, err = s.AppendRaw(r, "", "", row); err != nil {
 			t.Fatal(err)
 		}
 		if err := w.Write(ctx, dirs[i%2], s, row); err != nil {
@@ -810,7 +810,7 @@ func TestHDFSWriterStageFailure(t *testing.T) {
 	}
 	w := writer.NewPartition(&writer.Config{FS: h, Paths: paths, Budget: &writer.Budget{}}, tp)
 	defer w.Close()
-	row, err := s.RawRow(&record.Record{Topic: tp.Topic, Value: []byte("v")}, "", "", false, nil)
+	row, err := s.AppendRaw(&record.Record{Topic: tp.Topic, Value: []byte("v")}, "", "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,187 @@
+# The secure part of the real test environment, sourced by scripts/real-env.sh (`up --secure`;
+# docs/real-env.md, "Secure listeners"). Not a script of its own: it uses real-env.sh's STATE,
+# die, say and pick_ports.
+#
+# What it adds to the real broker, next to its PLAINTEXT listener (which the other tests and the
+# tools keep using):
+#   SASL_SSL        PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 (user `loader`), TLS with a test CA
+#   SASL_PLAINTEXT  the same mechanisms without TLS
+#   SSL             TLS with ssl.client.auth=required (mTLS)
+# The CA, the broker's and the client's certificates and keys (openssl) and the password are made
+# at the first `up --secure` into $STATE/secure/ (mode 0700), and the SCRAM credentials are
+# written into the metadata log when the storage is formatted (StorageTool --add-scram), so the
+# broker has its users before it serves a request. No authorizer runs: every authenticated user
+# may do everything (as with PLAINTEXT), so the tests check authentication, not ACLs.
+
+SECURE_DIR=$STATE/secure
+
+# secure_ports: ports of the secure listeners, picked once and kept in the state file.
+secure_ports() {
+  [ -n "${KAFKA_SASL_SSL_PORT:-}" ] || read -r KAFKA_SASL_SSL_PORT KAFKA_SASL_PLAINTEXT_PORT KAFKA_SSL_PORT <<<"$(pick_ports 3)"
+  [ -n "${KDC_PORT:-}" ] || KDC_PORT=$(pick_ports 1)
+}
+
+secure_state() {
+  [ "${SECURE:-}" = 1 ] || return 0
+  cat <<EOF
+SECURE=1
+KAFKA_SASL_SSL_PORT=$KAFKA_SASL_SSL_PORT
+KAFKA_SASL_PLAINTEXT_PORT=$KAFKA_SASL_PLAINTEXT_PORT
+KAFKA_SSL_PORT=$KAFKA_SSL_PORT
+KDC_PORT=$KDC_PORT
+EOF
+}
+
+# secure_pki: a CA, the broker's certificate (for 127.0.0.1 and localhost), a client certificate
+# (CN=loader) and a second, unrelated CA with a client certificate of its own (for the tests'
+# untrusted cases). RSA keys in PKCS#8 PEM: what both Go and Kafka's PEM key store read.
+secure_pki() {
+  local d=$SECURE_DIR
+  [ -f "$d/.pki-ok" ] && return
+  command -v openssl >/dev/null || die "openssl not found: --secure makes its certificates with it"
+  mkdir -p "$d"
+  chmod 700 "$d"
+  (
+    set -e
+    cd "$d"
+    umask 077
+    ossl() { openssl "$@" 2>>openssl.log; }
+    for ca in ca other-ca; do
+      ossl req -x509 -newkey rsa:2048 -nodes -keyout "$ca-key.pem" -out "$ca.pem" -days 30 \
+        -subj "/CN=kafka2hdfs real-env $ca" -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+    done
+    # leaf NAME CA CN EXT...: NAME.pem (certificate) and NAME-key.pem, signed by CA.
+    leaf() {
+      local name=$1 ca=$2 cn=$3
+      shift 3
+      printf '%s\n' "$@" >"$name.ext"
+      ossl req -newkey rsa:2048 -nodes -keyout "$name-key.pem" -out "$name.csr" -subj "/CN=$cn"
+      ossl x509 -req -in "$name.csr" -CA "$ca.pem" -CAkey "$ca-key.pem" -CAcreateserial -days 30 \
+        -extfile "$name.ext" -out "$name.pem"
+      rm -f "$name.csr" "$name.ext"
+    }
+    leaf broker ca localhost "subjectAltName=IP:127.0.0.1,DNS:localhost" "extendedKeyUsage=serverAuth,clientAuth"
+    leaf client ca loader "extendedKeyUsage=clientAuth"
+    leaf other-client other-ca loader "extendedKeyUsage=clientAuth"
+    # Kafka's PEM key store: the private key and the certificate chain in one file.
+    cat broker-key.pem broker.pem ca.pem >broker-keystore.pem
+    # The SASL password of `loader` (PLAIN and SCRAM), in a file as a loader would have it.
+    head -c 18 /dev/urandom | base64 | tr '+/' 'xy' | tr -d '=\n' >sasl-password
+    chmod 644 ca.pem other-ca.pem # certificates are public
+  ) || { tail_log "$d/openssl.log"; die "making the test certificates failed"; }
+  touch "$d/.pki-ok"
+}
+
+# ---- KDC ----
+# Hadoop's MiniKdc (Apache Kerby) by its standalone main: realm EXAMPLE.COM on 127.0.0.1:KDC_PORT
+# (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>) and loader,
+# both in one keytab (MiniKdc's main writes one), and its krb5.conf. Keys are made anew at every
+# KDC start, so the keytab is rewritten and Kafka restarted with it.
+KDC_REALM=EXAMPLE.COM
+
+secure_kdc() {
+  local d=$SECURE_DIR/kdc cpf i
+  alive kdc && [ -s "$d/krb5.conf" ] && return
+  stop kdc
+  cpf=$(classpath kdc)
+  rm -rf "$d"
+  mkdir -p "$d/work" "$STATE/logs"
+  cat >"$d/kdc.properties" <<EOF
+kdc.bind.address=127.0.0.1
+kdc.port=$KDC_PORT
+max.ticket.lifetime=${REAL_ENV_KDC_TICKET_LIFETIME_MS:-86400000}
+EOF
+  setsid java "$MARK" -Xmx128m -XX:+UseSerialGC -cp "$(cat "$cpf")" org.apache.hadoop.minikdc.MiniKdc \
+    "$d/work" "$d/kdc.properties" "$d/all.keytab" kafka/127.0.0.1 loader \
+    >>"$STATE/logs/kdc.out" 2>&1 </dev/null 9>&- &
+  echo $! >"$STATE/kdc.pid"
+  for i in $(seq 600); do
+    [ -s "$d/all.keytab" ] && [ -s "$d/work/krb5.conf" ] && grep -q 'Standalone MiniKdc Running' "$STATE/logs/kdc.out" && break
+    kill -0 "$(cat "$STATE/kdc.pid")" 2>/dev/null || { tail_log "$STATE/logs/kdc.out"; die_up "the KDC exited during startup"; }
+    [ "$i" = 600 ] && { tail_log "$STATE/logs/kdc.out"; die_up "the KDC did not start within 60 s"; }
+    sleep 0.1
+  done
+  cp "$d/work/krb5.conf" "$d/krb5.conf"
+  chmod 600 "$d/all.keytab"
+  say "KDC ready (realm $KDC_REALM, 127.0.0.1:$KDC_PORT)"
+  # A broker running with the keys of an earlier KDC cannot accept tickets of this one.
+  alive kafka && stop kafka
+  return 0
+}
+
+# secure_kafka_jvm: the broker's JVM options (its Kerberos configuration).
+secure_kafka_jvm() {
+  [ "${SECURE:-}" = 1 ] || return 0
+  echo "-Djava.security.krb5.conf=$SECURE_DIR/kdc/krb5.conf"
+}
+
+# secure_kafka_props: appended to server.properties. java.util.Properties keeps the last value of
+# a key, so listeners, advertised.listeners and the protocol map here replace the lines above.
+secure_kafka_props() {
+  local d=$SECURE_DIR pw l m
+  pw=$(cat "$d/sasl-password")
+  cat <<EOF
+
+# ---- up --secure (scripts/real-env-secure.sh) ----
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT,SASL_PLAINTEXT://127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,GSSAPI,OAUTHBEARER
+sasl.kerberos.service.name=kafka
+ssl.keystore.type=PEM
+ssl.keystore.location=$d/broker-keystore.pem
+ssl.truststore.type=PEM
+ssl.truststore.location=$d/ca.pem
+listener.name.ssl.ssl.client.auth=required
+EOF
+  for l in sasl_ssl sasl_plaintext; do
+    echo "listener.name.$l.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_loader=\"$pw\";"
+    for m in scram-sha-256 scram-sha-512; do
+      echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    done
+    # OAUTHBEARER with Kafka's default (unsecured) validator: it takes unsigned JWTs (alg none)
+    # with a sub and an unexpired exp, and refuses anything else; the tests serve the token
+    # endpoint (client credentials) themselves.
+    echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
+    echo "listener.name.$l.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$d/kdc/all.keytab\" principal=\"kafka/127.0.0.1@$KDC_REALM\";"
+  done
+}
+
+# secure_format_args: StorageTool format arguments that write the SCRAM users into the metadata.
+secure_format_args() {
+  [ "${SECURE:-}" = 1 ] || return 0
+  local pw
+  pw=$(cat "$SECURE_DIR/sasl-password")
+  printf '%s\n' --add-scram "SCRAM-SHA-256=[name=loader,password=$pw]" --add-scram "SCRAM-SHA-512=[name=loader,password=$pw]"
+}
+
+# secure_env_text: the K2H_TEST_* lines of the env file (kafkasec.TestRealBroker, e2e's
+# secure_real_test.go read them).
+secure_env_text() {
+  [ "${SECURE:-}" = 1 ] || return 0
+  local d=$SECURE_DIR
+  cat <<EOF
+K2H_TEST_CA_FILE=$d/ca.pem
+K2H_TEST_OTHER_CA_FILE=$d/other-ca.pem
+K2H_TEST_SASL_SSL_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+K2H_TEST_SASL_PLAINTEXT_BROKERS=127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT
+K2H_TEST_SASL_USER=loader
+K2H_TEST_SASL_PASSWORD_FILE=$d/sasl-password
+K2H_TEST_SASL_PASSWORD=$(cat "$d/sasl-password")
+K2H_TEST_MTLS_BROKERS=127.0.0.1:$KAFKA_SSL_PORT
+K2H_TEST_CLIENT_CERT=$d/client.pem
+K2H_TEST_CLIENT_KEY=$d/client-key.pem
+K2H_TEST_OTHER_CLIENT_CERT=$d/other-client.pem
+K2H_TEST_OTHER_CLIENT_KEY=$d/other-client-key.pem
+K2H_TEST_GSSAPI_BROKERS=127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT
+K2H_TEST_GSSAPI_SSL_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+K2H_TEST_KRB5_CONF=$d/kdc/krb5.conf
+K2H_TEST_KEYTAB=$d/kdc/all.keytab
+K2H_TEST_PRINCIPAL=loader@$KDC_REALM
+K2H_TEST_KAFKA_SERVICE=kafka
+K2H_TEST_OAUTH_UNSECURED_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+EOF
+}
+
+# secure_complete: the KDC runs and the env file is of this version of the secure setup.
+secure_complete() { alive kdc && grep -q '^K2H_TEST_KRB5_CONF=' "$STATE/env" 2>/dev/null; }
