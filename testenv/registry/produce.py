@@ -15,7 +15,8 @@ value has `id` = the sequence number (start, start+1, ...), `name` = "name-<id>"
     v4  v3 with id long                                    (int -> long)
     bad v1 with name int                                   (incompatible: string -> int)
 
-protobuf and json_schema have v1 only. `--raw-schema-id N` skips the serializers and frames an Avro
+protobuf and json_schema have v1 only. `--register-only` registers the Avro variant and produces
+nothing. `--raw-schema-id N` skips the serializers and frames an Avro
 v1 body with the given id (an id the registry may not know). One JSON line is printed at the end:
 {"topic":..,"format":..,"variant":..,"schema_id":..,"subject":..,"start":..,"count":..,
  "partitions":{"0":{"first":o,"last":o,"count":n},..}}
@@ -134,11 +135,18 @@ def main():
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--partition", type=int, default=-1, help="one partition (default: by key)")
     ap.add_argument("--raw-schema-id", type=int, default=-1)
+    ap.add_argument("--register-only", action="store_true", help="register the Avro variant, produce nothing")
     a = ap.parse_args()
 
     client = SchemaRegistryClient({"url": a.registry})
     subject = f"{a.topic}-value"
     schema_id = a.raw_schema_id
+    if a.register_only:
+        from confluent_kafka.schema_registry import Schema
+        schema_id = client.register_schema(subject, Schema(avro_schema(a.variant), "AVRO"))
+        print(json.dumps({"topic": a.topic, "format": "avro", "variant": a.variant, "schema_id": schema_id,
+                          "subject": subject, "start": a.start, "count": 0, "partitions": {}}))
+        return
     if schema_id >= 0:
         if a.format != "avro":
             sys.exit("produce.py: --raw-schema-id frames Avro bodies only")

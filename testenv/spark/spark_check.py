@@ -74,13 +74,19 @@ def main():
 
 def check(spark, F, root, topic, samples):
     base = root + "/" + topic
-    full = spark.read.option("basePath", base).parquet(base)
+    reader = spark.read.option("basePath", base)
+    # SPARK_CHECK_MERGE_SCHEMA=1: the files carry several schema versions (registry formats); Spark
+    # merges their schemas into one (every version's columns; int widened to long) instead of taking
+    # one file's footer as the table's schema.
+    if os.environ.get("SPARK_CHECK_MERGE_SCHEMA") == "1":
+        reader = reader.option("mergeSchema", "true")
+    full = reader.parquet(base)
     # Spark reports every column of a Parquet file source as nullable, REQUIRED ones too.
     schema = {f.name: {"type": f.dataType.simpleString(), "nullable": f.nullable} for f in full.schema.fields}
     part_cols = [c for c in ("dt", "hour") if c in full.columns]
 
     # Only the columns the checks use: Parquet is columnar, so the others are never read.
-    used = ["kafka_partition", "kafka_offset", "event_id", "event_time", "event_date", "amount", "price"] + part_cols
+    used = ["kafka_partition", "kafka_offset", "id", "event_id", "event_time", "event_date", "amount", "price"] + part_cols
     df = full.select(*[c for c in used if c in full.columns])
     df.cache()
 
@@ -89,6 +95,11 @@ def check(spark, F, root, topic, samples):
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct("kafka_partition", "kafka_offset").alias("distinct_offsets"),
     ).first()
+    # The registry producers' records carry id = their sequence number.
+    ids = None
+    if "id" in df.columns:
+        r = df.agg(F.countDistinct("id").alias("distinct"), F.min("id").alias("min"), F.max("id").alias("max")).first()
+        ids = {"distinct": r["distinct"], "min": r["min"], "max": r["max"]}
 
     per = {}
     for r in (
@@ -113,7 +124,7 @@ def check(spark, F, root, topic, samples):
 
     cols = df.columns
     rows = (
-        df.orderBy(F.col("amount").isNull(), "kafka_partition", "kafka_offset")
+        df.orderBy(*([F.col("amount").isNull()] if "amount" in cols else []), "kafka_partition", "kafka_offset")
         .select(*[render(F, df, c) for c in cols])
         .limit(samples)
         .collect()
@@ -127,6 +138,7 @@ def check(spark, F, root, topic, samples):
         "partition_columns": part_cols,
         "rows": tot["rows"],
         "distinct_offsets": tot["distinct_offsets"],
+        "ids": ids,
         "partitions": per,
         "partition_mismatches": mism,
         "event_date_mismatches": date_mism,
