@@ -23,6 +23,8 @@ import (
 type Avro struct {
 	schema avro.Schema
 	cols   []schema.Column
+	// defaults holds the columns whose field (or a record above it) has a default.
+	defaults map[string]bool
 }
 
 // ParseAvro parses an Avro writer schema (the registry's schema text) and derives its columns.
@@ -36,9 +38,9 @@ func ParseAvro(text string) (*Avro, error) {
 	if !ok {
 		return nil, fmt.Errorf("avro schema: the value schema is a %s; the loader needs a record to make columns of", s.Type())
 	}
-	a := &Avro{schema: s}
+	a := &Avro{schema: s, defaults: map[string]bool{}}
 	seen := map[string]string{}
-	if err := a.derive(rs, nil, false, seen); err != nil {
+	if err := a.derive(rs, nil, false, false, seen); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -48,6 +50,10 @@ func ParseAvro(text string) (*Avro, error) {
 // their path joined with "_". A field is required unless it (or a record above it) is a union
 // with null.
 func (a *Avro) Columns() []schema.Column { return a.cols }
+
+// HasDefault reports whether the field of a derived column has a default in the schema (so that
+// adding it is a backward-compatible change).
+func (a *Avro) HasDefault(column string) bool { return a.defaults[column] }
 
 // Schema is the parsed writer schema.
 func (a *Avro) Schema() avro.Schema { return a.schema }
@@ -73,13 +79,14 @@ func nullable(s avro.Schema) (avro.Schema, bool) {
 	return s, false
 }
 
-func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional bool, seen map[string]string) error {
+func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional, hasDefault bool, seen map[string]string) error {
 	for _, f := range rs.Fields() {
 		path := append(append(field.Path{}, prefix...), f.Name())
 		t, null := nullable(deref(f.Type()))
 		opt := optional || null
+		def := hasDefault || f.HasDefault()
 		if r, ok := t.(*avro.RecordSchema); ok {
-			if err := a.derive(r, path, opt, seen); err != nil {
+			if err := a.derive(r, path, opt, def, seen); err != nil {
 				return err
 			}
 			continue
@@ -89,6 +96,9 @@ func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional bool, s
 			return fmt.Errorf("avro schema: fields %s and %s both flatten to column %q", other, path, name)
 		}
 		seen[name] = path.String()
+		if def {
+			a.defaults[name] = true
+		}
 		a.cols = append(a.cols, schema.Column{
 			Name:     name,
 			Type:     columnType(t),

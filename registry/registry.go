@@ -207,7 +207,7 @@ func (c *Client) Fetch(ctx context.Context, id int) (*Schema, error) {
 	}
 	var r schemaResponse
 	if err := c.get(ctx, "/schemas/ids/"+strconv.Itoa(id), &r); err != nil {
-		if errors.Is(err, errNotFound) {
+		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w %d", ErrUnknownID, id)
 		}
 		return nil, fmt.Errorf("schema id %d: %w", id, err)
@@ -236,7 +236,7 @@ func (c *Client) Versions(ctx context.Context, id int) ([]SubjectVersion, error)
 		return v, nil
 	}
 	err := c.get(ctx, "/schemas/ids/"+strconv.Itoa(id)+"/versions", &v)
-	if errors.Is(err, errNotFound) {
+	if errors.Is(err, ErrNotFound) {
 		v, err = nil, nil
 	}
 	if err != nil {
@@ -268,7 +268,8 @@ func (c *Client) SubjectVersion(ctx context.Context, sv SubjectVersion) (*Schema
 	return s, nil
 }
 
-var errNotFound = errors.New("not found")
+// ErrNotFound is the registry's 404 for a subject or version (Fetch turns it into ErrUnknownID).
+var ErrNotFound = errors.New("not found")
 
 // get GETs path into out, retrying what may pass (transport errors, 5xx, 429) with backoff.
 func (c *Client) get(ctx context.Context, path string, out any) error {
@@ -314,7 +315,7 @@ func (c *Client) once(ctx context.Context, path string, out any) (retry bool, er
 	switch {
 	case resp.StatusCode == http.StatusOK:
 	case resp.StatusCode == http.StatusNotFound:
-		return false, errNotFound
+		return false, ErrNotFound
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return false, fmt.Errorf("GET %s: %s: check schema_registry.basic_auth / bearer_token", path, resp.Status)
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
