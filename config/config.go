@@ -25,9 +25,9 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/completeness"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
+	"github.com/kafka2hdfs/kafka2hdfs/registry"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
-	"github.com/kafka2hdfs/kafka2hdfs/registry"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
