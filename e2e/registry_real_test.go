@@ -184,7 +184,7 @@ func requireRegistryLoader(t *testing.T, y string) {
 		if os.Getenv("K2H_REQUIRE_REGISTRY_LOADER") == "1" {
 			t.Fatalf("K2H_REQUIRE_REGISTRY_LOADER=1 but the loader rejects a registry config: %v", err)
 		}
-		t.Skipf("the loader does not take registry formats yet (issue 17's product code): %v", err)
+		t.Skipf("the loader does not take this registry config yet (issue 17's product code): %v", err)
 	}
 	t.Fatalf("the registry config is rejected: %v\n%s", err, y)
 }
