@@ -41,6 +41,9 @@ type sparkReport struct {
 	Seconds             float64          `json:"seconds"`
 	// IDs: the `id` column's distinct count and range (the registry producers' sequence numbers).
 	IDs *struct{ Distinct, Min, Max int64 } `json:"ids"`
+	// MergeError: Spark's mergeSchema refused the files' schemas (SPARK_CHECK_MERGE_SCHEMA=1); the
+	// table was then read with them merged and widened by the script.
+	MergeError *string `json:"merge_error"`
 }
 
 type sparkField struct {

@@ -486,6 +486,15 @@ func TestRealRegistryEvolutionUnderKills(t *testing.T) {
 		return
 	}
 	s := sparkCheck(t, h.root, h.topic, "SPARK_CHECK_MERGE_SCHEMA=1")
+	// Spark's mergeSchema refuses INT32 and INT64 for one column (v1..v3's id and v4's): a Spark user
+	// reads such a table with the merged schema given, id as bigint, which the script then does. Any
+	// other merge refusal fails.
+	if s.MergeError != nil {
+		if !strings.Contains(*s.MergeError, `"INT" and "BIGINT"`) {
+			t.Errorf("Spark's mergeSchema refused the files' schemas for another reason than int -> long: %s", *s.MergeError)
+		}
+		t.Logf("Spark's mergeSchema refused id INT32 vs INT64 (%s); read with the merged schema, id widened to bigint", *s.MergeError)
+	}
 	total := int64(len(variants) * per)
 	if s.Rows != total || s.DistinctOffsets != total {
 		t.Errorf("Spark reads %d rows, %d distinct offsets; want %d", s.Rows, s.DistinctOffsets, total)
