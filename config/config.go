@@ -26,6 +26,7 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/errlist"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
+	"github.com/kafka2hdfs/kafka2hdfs/registry"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 	"github.com/kafka2hdfs/kafka2hdfs/secret"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -44,6 +45,8 @@ type Config struct {
 	Metrics  Metrics              `yaml:"metrics"`
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets.
 	Completeness Completeness `yaml:"completeness"`
+	// SchemaRegistry serves the writer schemas of topics in the avro format (docs/schema-registry.md).
+	SchemaRegistry registry.Config `yaml:"schema_registry,omitempty"`
 
 	secrets *secret.Set // what ${...} references expanded to, and secret keys' values (security.go)
 }
@@ -445,6 +448,7 @@ func (c *Config) Validate() error {
 		bad("kafka.rebalance_timeout", "%s is shorter than session_timeout %s; members need time to flush on rebalance", rt, st)
 	}
 	errs = append(errs, c.securityErrors()...)
+	errs = append(errs, c.registryErrors()...)
 	if r := time.Duration(c.Kafka.TopicRefresh); r < time.Second {
 		bad("kafka.topic_refresh", "%s is too short: each refresh fetches the cluster's metadata; use at least 1s (default 1m)", r)
 	}

@@ -33,9 +33,13 @@ func (cfg *Config) GroupOptions(batch bool, log *slog.Logger, reg prometheus.Reg
 	if err != nil {
 		return consumer.Options{}, err
 	}
+	src, err := cfg.registryClient()
+	if err != nil {
+		return consumer.Options{}, err
+	}
 	var topics []*consumer.Topic
 	for i, spec := range cfg.Topics {
-		t, err := consumer.CompileTopic(spec, consumer.CompileOptions{Compression: cfg.Output.Compression})
+		t, err := consumer.CompileTopic(spec, consumer.CompileOptions{Compression: cfg.Output.Compression, Registry: src})
 		if err != nil {
 			return consumer.Options{}, fmt.Errorf("topics[%d]: %w", i, err)
 		}

@@ -87,7 +87,7 @@ func (t *Topic) deadRecord(r *record.Record, stage string, scratch *record.Recor
 			// The raw format writes the value as it came into the data files too; masks there
 			// can only read the key and headers.
 			d.Value = r.Value
-		case stage != "parse" && stage != "interceptor":
+		case stage != "parse" && stage != "interceptor" && t.schema != nil:
 			// The interceptors ran to the end, so every mask has applied.
 			v, err := t.schema.FieldsJSON(r, (*buf)[:0])
 			if err == nil {

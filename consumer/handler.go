@@ -263,7 +263,7 @@ func (h *handler) ConsumeClaim(sess sarama.ConsumerGroupSession, claim sarama.Co
 			return nil
 		}
 		pl.log.Error("partition stopped", "err", err)
-		if errors.Is(err, ErrTooManyBadRecords) || errors.Is(err, offsets.ErrConflict) {
+		if errors.Is(err, ErrTooManyBadRecords) || errors.Is(err, offsets.ErrConflict) || isRegistryFatal(err) {
 			h.fatal(err)
 		}
 		// Any other error ends the session; the partition restarts from its committed offset.

@@ -21,6 +21,7 @@ type metrics struct {
 	stalls       *prometheus.CounterVec
 	smallFiles   *prometheus.CounterVec
 	nullColumns  *prometheus.CounterVec
+	incompatible *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -48,9 +49,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Data files published smaller than rotation.min_file_bytes: reason closed if the file's own bucket had closed (it could not grow), else the cut that ended it while its bucket was open (as kafka2hdfs_steps_committed_total's reason)."}, []string{"topic", "reason"}),
 		nullColumns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_null_column_flushes_total",
 			Help: "Flushes in which a declared column was null in every row: most often a field path that matches nothing."}, []string{"topic", "column"}),
+		incompatible: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "kafka2hdfs_schema_incompatible_total",
+			Help: "Records whose writer schema (schema registry formats) is incompatible with the topic's earlier ones, or unknown to the registry."}, []string{"topic"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles, m.nullColumns)
+		reg.MustRegister(m.consumed, m.deadLetters, m.files, m.steps, m.stepSeconds, m.commitErrors, m.recoveries, m.lost, m.stalls, m.smallFiles, m.nullColumns, m.incompatible)
 	}
 	return m
 }

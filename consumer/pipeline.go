@@ -163,6 +163,12 @@ func (pl *pipeline) forget() {
 
 func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	t := pl.topic
+	if t.reg != nil {
+		var err error
+		if t, err = pl.registryPlan(ctx, r); t == nil {
+			return err
+		}
+	}
 	if err := t.filler.Fill(r, &pl.bufs); err != nil {
 		return pl.deadLetter(ctx, r, "parse", err)
 	}
@@ -203,7 +209,7 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 		return err
 	}
 	pl.st.written.Add(1)
-	if !t.raw() {
+	if !t.raw() && pl.topic.reg == nil {
 		pl.seeColumns()
 	}
 	// A record for a bucket the watermark has already closed (a late one) does not make the

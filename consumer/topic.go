@@ -10,6 +10,7 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/internal/errlist"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
+	"github.com/kafka2hdfs/kafka2hdfs/registry"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 )
 
@@ -36,6 +37,9 @@ type TopicSpec struct {
 	KeyAsString bool `yaml:"key_as_string,omitempty"`
 	// DeadLetter says what dead letters keep of a record (consumer/deadletter.go).
 	DeadLetter DeadLetterSpec `yaml:"dead_letter,omitempty"`
+	// Nested and Incompatible apply to the schema registry formats (consumer/registrytopic.go).
+	Nested       string `yaml:"nested,omitempty"`
+	Incompatible string `yaml:"incompatible,omitempty"`
 }
 
 // Topic is a compiled TopicSpec: everything a partition pipeline needs, built once at start-up.
@@ -48,6 +52,9 @@ type Topic struct {
 	part   *partitioner.Partitioner
 	schema *schema.Schema
 	dead   deadLetters
+	// reg is set for the schema registry formats: the columns, filler and schema then come per
+	// writer schema id, from reg's plans; this Topic has no schema of its own.
+	reg *registryTopic
 }
 
 // deadLetters is where a topic's bad records go: their schema and what they keep.
@@ -60,6 +67,8 @@ type deadLetters struct {
 type CompileOptions struct {
 	Compression string
 	Hostname    string
+	// Registry fetches writer schemas for the registry formats; nil when only validating.
+	Registry *registry.Client
 }
 
 // CompileTopic builds a topic plan. Errors name the key below the topic entry, e.g.
@@ -83,8 +92,11 @@ func CompileTopic(spec TopicSpec, opts CompileOptions) (*Topic, error) {
 	if format == "" {
 		format = FormatJSON
 	}
+	if isRegistryFormat(format) {
+		return compileRegistryTopic(t, spec, format, opts, errs)
+	}
 	if format != FormatJSON && format != FormatRaw {
-		return nil, errors.Join(append(errs, fmt.Errorf("format: %q is not json or raw", spec.Format))...)
+		return nil, errors.Join(append(errs, fmt.Errorf("format: %q is not json, raw, avro, protobuf or json_schema", spec.Format))...)
 	}
 	if format == FormatRaw && len(spec.Schema) > 0 {
 		errs = append(errs, errors.New("schema: format raw writes key, value and headers as they are and takes no schema; use format json to declare columns"))
@@ -139,7 +151,7 @@ func (t *Topic) Matches(topic string) bool {
 // Spec returns the spec the topic was compiled from.
 func (t *Topic) Spec() TopicSpec { return t.spec }
 
-func (t *Topic) raw() bool { return t.schema.Kind() == schema.Raw }
+func (t *Topic) raw() bool { return t.schema != nil && t.schema.Kind() == schema.Raw }
 
 func hostname(h string) string {
 	if h != "" {

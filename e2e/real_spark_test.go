@@ -39,6 +39,11 @@ type sparkReport struct {
 	EventDateMismatches *int64           `json:"event_date_mismatches"`
 	Samples             []map[string]any `json:"samples"`
 	Seconds             float64          `json:"seconds"`
+	// IDs: the `id` column's distinct count and range (the registry producers' sequence numbers).
+	IDs *struct{ Distinct, Min, Max int64 } `json:"ids"`
+	// MergeError: Spark's mergeSchema refused the files' schemas (SPARK_CHECK_MERGE_SCHEMA=1); the
+	// table was then read with them merged and widened by the script.
+	MergeError *string `json:"merge_error"`
 }
 
 type sparkField struct {
@@ -54,12 +59,14 @@ type sparkOffsetRange struct {
 
 // sparkCheck runs scripts/spark-check.sh on root's topic. A failure to run Spark fails the test:
 // K2H_SPARK=0 is the only way to leave it out.
-func sparkCheck(t *testing.T, root, topic string) *sparkReport {
+// env adds variables for the script (SPARK_CHECK_MERGE_SCHEMA=1).
+func sparkCheck(t *testing.T, root, topic string, env ...string) *sparkReport {
 	t.Helper()
 	// The first use installs PySpark (about 450 MB); on a busy 2-core machine a run takes minutes.
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join("..", "scripts", "spark-check.sh"), root, topic)
+	cmd.Env = append(os.Environ(), env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	began := time.Now()

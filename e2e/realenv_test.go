@@ -181,6 +181,7 @@ type javaFile struct {
 	Schema     []javaColumn      `json:"schema"`
 	Offsets    [][2]int64        `json:"offsets"`
 	Values     []map[string]any  `json:"rows_values"`
+	KV         map[string]string `json:"kv"` // the footer's key/value metadata
 	Files      *int              `json:"files"`
 }
 

@@ -214,8 +214,20 @@ func (l *Layout) unbindChildren(prefix string) {
 	}
 }
 
+// Extractor fills out[i] with the value at paths[i] of a Kafka value (the paths it was built for),
+// appending what it must unescape or format to scratch. field.Extractor reads JSON; package codec
+// reads the schema registry's formats.
+type Extractor interface {
+	Extract(value []byte, out []field.Value, scratch []byte) ([]byte, error)
+}
+
 // Filler freezes the layout. Later calls to Read etc. do not affect the Filler.
 func (l *Layout) Filler() (*Filler, error) {
+	return l.FillerWith(func(paths []field.Path) (Extractor, error) { return field.NewExtractor(paths) })
+}
+
+// FillerWith is Filler with the value's fields read by the extractor newExt builds for the paths.
+func (l *Layout) FillerWith(newExt func([]field.Path) (Extractor, error)) (*Filler, error) {
 	f := &Filler{json: l.json, slots: len(l.sources)}
 	var paths []field.Path
 	for i, s := range l.sources {
@@ -230,7 +242,7 @@ func (l *Layout) Filler() (*Filler, error) {
 		}
 	}
 	if l.json {
-		ext, err := field.NewExtractor(paths)
+		ext, err := newExt(paths)
 		if err != nil {
 			return nil, err
 		}
@@ -248,7 +260,7 @@ type headerSlot struct {
 type Filler struct {
 	json      bool
 	slots     int
-	ext       *field.Extractor
+	ext       Extractor
 	jsonSlots []Slot
 	keySlots  []Slot
 	headers   []headerSlot

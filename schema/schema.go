@@ -117,6 +117,8 @@ type Schema struct {
 	codec   compress.Codec
 	// keyString says kafka_key is a STRING column, so a key must be valid UTF-8 to be written.
 	keyString bool
+	// footer is extra key/value metadata for the files written with the schema (footer.go).
+	footer [][2]string
 }
 
 type column struct {

@@ -3,8 +3,9 @@
 # Apache HDFS (MiniDFSCluster: a real NameNode and three DataNodes), on loopback, in the
 # background, plus a Parquet reference reader (parquet-mr). See docs/real-env.md.
 #
-#   scripts/real-env.sh up [--kafka 4|3] [--secure]  start (or report) everything; prints the env
-#                                               (--secure: SASL_SSL, SASL_PLAINTEXT and mTLS listeners too)
+#   scripts/real-env.sh up [--kafka 4|3] [--secure] [--registry]  start (or report) everything; prints the env
+#                                               (--secure: SASL_SSL, SASL_PLAINTEXT and mTLS listeners too;
+#                                                --registry or REAL_ENV_REGISTRY=1: also the schema registry)
 #   scripts/real-env.sh down                    stop everything, delete the state dir
 #   scripts/real-env.sh status                  processes, HDFS DataNodes, Kafka cluster
 #   scripts/real-env.sh kill-datanode N         stop DataNode N (0, 1 or 2)
@@ -16,7 +17,10 @@
 #   scripts/real-env.sh consume TOPIC N            print the first N records (partition, offset, key, value)
 #   scripts/real-env.sh parquet-check ROOT [--values] [--errors]
 #   scripts/real-env.sh parquet-sample OUT [ROWS]  write a small Parquet file covering many types
-#   scripts/real-env.sh fetch                   only download/resolve and compile (for CI caches)
+#   scripts/real-env.sh fetch [--registry]      only download/resolve and compile (for CI caches)
+#   scripts/real-env.sh stop-registry [--kill]  stop the schema registry (SIGTERM, or SIGKILL)
+#   scripts/real-env.sh start-registry          start it again (same port, same schemas)
+#   scripts/real-env.sh registry-produce ARGS   testenv/registry/produce.py (Confluent serializers)
 #
 # Environment:
 #   REAL_ENV_DIR       state dir (default .real-env at the repo root): configs, data, logs, env
@@ -37,6 +41,8 @@ TIMEOUT=${REAL_ENV_TIMEOUT:-120}
 MARK="-Dkafka2hdfs.realenv=$STATE" # on every server JVM's command line: `down` checks it before killing
 
 die() { echo "real-env: $*" >&2; exit 1; }
+# The schema registry's functions and commands live in a file of their own.
+. "$ROOT/scripts/real-env-registry.sh"
 die_up() { die "$* (what did start is still running: scripts/real-env.sh down cleans up)"; }
 say() { echo "real-env: $*" >&2; }
 
@@ -422,7 +428,7 @@ wait_ready() {
 }
 
 write_env() {
-  env_text >"$STATE/env.tmp"
+  { env_text; registry_env_text; } >"$STATE/env.tmp"
   mv "$STATE/env.tmp" "$STATE/env"
   cat "$STATE/env"
 }
@@ -452,21 +458,25 @@ lock() { # one real-env.sh at a time per state dir (go test runs packages in par
 }
 
 cmd_up() {
-  local major=4 start=$SECONDS want=() secure=
+  local major=4 start=$SECONDS want=() secure= registry=${REAL_ENV_REGISTRY:-}
+  [ "$registry" = 0 ] && registry=
   while [ $# -gt 0 ]; do
     case "$1" in
       --secure) secure=1; shift ;;
+      --registry) registry=1; shift ;;
       --kafka) [ $# -ge 2 ] || die "--kafka needs 4 or 3"; major=$2; shift 2 ;;
       --kafka=*) major=${1#--kafka=}; shift ;;
-      *) die "up: unknown argument '$1' (usage: up [--kafka 4|3] [--secure])" ;;
+      *) die "up: unknown argument '$1' (usage: up [--kafka 4|3] [--secure] [--registry])" ;;
     esac
   done
   kafka_stack "$major" >/dev/null
   need
   lock
   if load_state; then
+    registry_on && registry=1
     if alive kafka && alive hdfs && [ "$KAFKA_MAJOR" = "$major" ] && [ -f "$STATE/env" ] &&
-      { [ -z "$secure" ] || [ "${SECURE:-}" = 1 ]; } && { [ "${SECURE:-}" != 1 ] || secure_complete; }; then
+      { [ -z "$secure" ] || [ "${SECURE:-}" = 1 ]; } && { [ "${SECURE:-}" != 1 ] || secure_complete; } &&
+      { [ -z "$registry" ] || alive registry; }; then
       say "already up ($STATE)"
       cat "$STATE/env"
       return
@@ -508,6 +518,7 @@ cmd_up() {
     want+=(hdfs)
   fi
   wait_ready "${want[@]}"
+  [ -n "$registry" ] && registry_up
   say "up in $((SECONDS - start)) s (logs in $STATE/logs)"
   write_env
 }
@@ -520,7 +531,8 @@ cmd_down() {
     stop kdc & local k=$!
     stop kafka & local a=$!
     stop hdfs & local b=$!
-    wait "$a" "$b" "$k" || true
+    stop registry & local c=$!
+    wait "$a" "$b" "$k" "$c" || true
     rm -rf "$STATE"
     say "down: stopped and removed $STATE"
   else
@@ -549,6 +561,13 @@ cmd_status() {
     echo "hdfs: pid $(cat "$STATE/hdfs.pid"), $(curl -sf -m 5 "http://127.0.0.1:$HDFS_CONTROL_PORT/status" || echo 'control server not answering')"
   else
     echo "hdfs: NOT RUNNING"; rc=1
+  fi
+  if registry_on; then
+    if alive registry; then
+      echo "registry: pid $(cat "$STATE/registry.pid"), $(registry_url) $(registry_ready && echo answers || echo 'NOT ANSWERING')"
+    else
+      echo "registry: NOT RUNNING"; rc=1
+    fi
   fi
   return $rc
 }
@@ -642,7 +661,12 @@ case "$cmd" in
     [ $# -ge 1 ] || die "usage: parquet-sample OUT [ROWS]"
     hdfs_java ParquetSample "$@"
     ;;
-  fetch) cmd_fetch ;;
+  fetch)
+    if [ "${1:-}" = --registry ]; then need; cmd_fetch; cmd_fetch_registry; else cmd_fetch; fi
+    ;;
+  stop-registry) cmd_stop_registry "$@" ;;
+  start-registry) cmd_start_registry ;;
+  registry-produce) cmd_registry_produce "$@" ;;
   -h | --help | help) usage ;;
   *) die "unknown command '$cmd' (try --help)" ;;
 esac

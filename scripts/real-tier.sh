@@ -4,6 +4,7 @@
 #
 #   scripts/real-tier.sh               Kafka 4 (all scenarios), then Kafka 3 (the protocol ones)
 #   K2H_REAL_COUNT=3 scripts/real-tier.sh   each Kafka 4 scenario three times in a row
+#                                           (the schema registry scenarios run once either way)
 #
 # The environment runs with --secure (scripts/real-env-secure.sh): the Kafka 4 broker also has
 # SASL_SSL, SASL_PLAINTEXT and mTLS listeners; the secure scenarios (e2e TestRealSecure*,
@@ -26,9 +27,11 @@ trap down EXIT
 
 started=$(date +%s)
 echo "== real tier: Apache Kafka 4 + Apache HDFS (state in $REAL_ENV_DIR)"
-scripts/real-env.sh up --kafka 4 --secure
+# With the schema registry (Apicurio, testenv/registry): its tests fail rather than skip without it.
+scripts/real-env.sh up --kafka 4 --secure --registry
+export K2H_REQUIRE_REGISTRY=1
 echo "environment up in $(( $(date +%s) - started ))s"
-K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^(TestRealSparkReadsOutput|TestRealSecure.*)$' ./e2e
+K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^(TestRealSparkReadsOutput|TestRealSecure.*|TestRealRegistry.*)$' ./e2e
 # Secure listeners: once (their failures are about configuration, not timing). The env file's
 # K2H_TEST_* lines are what kafkasec.TestRealBroker reads from the environment.
 secure_started=$(date +%s)
@@ -43,6 +46,11 @@ echo "secure scenarios in $(( $(date +%s) - secure_started ))s"
 # Spark (PySpark from PyPI, installed once into ~/.cache/kafka2hdfs-spark) reads one load back with
 # Hive partition discovery: once, since its JVM start costs half a minute.
 K2H_REAL=1 go test -race -tags failpoints -count=1 -timeout 20m -run '^TestRealSparkReadsOutput$' ./e2e
+# The schema registry scenarios (docs/schema-registry.md): once per run, not K2H_REAL_COUNT times,
+# one at a time: several of them stop and restart the one registry the others read from.
+registry_started=$(date +%s)
+K2H_REAL=1 go test -race -tags failpoints -count=1 -parallel 1 -timeout 40m -run '^TestRealRegistry' ./e2e
+echo "registry scenarios: $(( $(date +%s) - registry_started ))s"
 
 echo "== real tier: Apache Kafka 3 + Apache HDFS"
 scripts/real-env.sh up --kafka 3

@@ -126,8 +126,8 @@ func (p *Partition) FlushRequested() <-chan struct{} { return p.acct.flush }
 // build rows that way); its byte values need only stay valid for the call.
 func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row parquet.Row) error {
 	bk := p.last
-	if bk == nil || bk.dir != dir {
-		bk = p.buckets[dir]
+	if bk == nil || bk.dir != dir || bk.s != s {
+		bk = p.buckets[bucketKey(dir, s)]
 	}
 	var columns int
 	if bk != nil {
@@ -141,7 +141,7 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	if bk == nil {
 		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(columns)}
-		p.buckets[dir] = bk
+		p.buckets[bucketKey(dir, s)] = bk
 		p.order = append(p.order, bk)
 	}
 	p.last = bk
@@ -326,6 +326,9 @@ func (p *Partition) open(ctx context.Context, bk *bucket, page int) error {
 		parquet.PageBufferSize(page),
 		parquet.KeyValueMetadata("kafka2hdfs.topic", p.tp.Topic),
 		parquet.KeyValueMetadata("kafka2hdfs.partition", fmt.Sprint(p.tp.Partition)),
+	}
+	for _, kv := range bk.s.Footer() {
+		opts = append(opts, parquet.KeyValueMetadata(kv[0], kv[1]))
 	}
 	if p.cfg.CreatedBy != "" {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))

@@ -74,13 +74,31 @@ def main():
 
 def check(spark, F, root, topic, samples):
     base = root + "/" + topic
-    full = spark.read.option("basePath", base).parquet(base)
+    merge_error = None
+    # SPARK_CHECK_MERGE_SCHEMA=1: the files carry several schema versions (registry formats); Spark
+    # merges their schemas into one (every version's columns) instead of taking one file's footer as
+    # the table's schema. Spark's merge refuses a column that is INT32 in some files and INT64 in
+    # others (an Avro int widened to long: CANNOT_MERGE_INCOMPATIBLE_DATA_TYPE); its reader does
+    # read INT32 as bigint, so then the table is read with the files' schemas merged here, widened
+    # (int -> bigint, float -> double), and the merge error is reported.
+    if os.environ.get("SPARK_CHECK_MERGE_SCHEMA") == "1":
+        try:
+            full = spark.read.option("basePath", base).option("mergeSchema", "true").parquet(base)
+            full.schema  # noqa: B018 (the merge happens here)
+        except Exception as e:  # pylint: disable=broad-except
+            # Py4J's first line only names the call; the Spark error class is further down.
+            lines = str(e).splitlines()
+            merge_error = next((ln.strip() for key in ("INCOMPATIBLE_DATA_TYPE", "CANNOT_MERGE", "Exception")
+                                for ln in lines if key in ln), lines[0])[:500]
+            full = spark.read.schema(widened(spark, base)).option("basePath", base).parquet(base)
+    else:
+        full = spark.read.option("basePath", base).parquet(base)
     # Spark reports every column of a Parquet file source as nullable, REQUIRED ones too.
     schema = {f.name: {"type": f.dataType.simpleString(), "nullable": f.nullable} for f in full.schema.fields}
     part_cols = [c for c in ("dt", "hour") if c in full.columns]
 
     # Only the columns the checks use: Parquet is columnar, so the others are never read.
-    used = ["kafka_partition", "kafka_offset", "event_id", "event_time", "event_date", "amount", "price"] + part_cols
+    used = ["kafka_partition", "kafka_offset", "id", "event_id", "event_time", "event_date", "amount", "price"] + part_cols
     df = full.select(*[c for c in used if c in full.columns])
     df.cache()
 
@@ -89,6 +107,11 @@ def check(spark, F, root, topic, samples):
         F.count(F.lit(1)).alias("rows"),
         F.countDistinct("kafka_partition", "kafka_offset").alias("distinct_offsets"),
     ).first()
+    # The registry producers' records carry id = their sequence number.
+    ids = None
+    if "id" in df.columns:
+        r = df.agg(F.countDistinct("id").alias("distinct"), F.min("id").alias("min"), F.max("id").alias("max")).first()
+        ids = {"distinct": r["distinct"], "min": r["min"], "max": r["max"]}
 
     per = {}
     for r in (
@@ -113,7 +136,7 @@ def check(spark, F, root, topic, samples):
 
     cols = df.columns
     rows = (
-        df.orderBy(F.col("amount").isNull(), "kafka_partition", "kafka_offset")
+        df.orderBy(*([F.col("amount").isNull()] if "amount" in cols else []), "kafka_partition", "kafka_offset")
         .select(*[render(F, df, c) for c in cols])
         .limit(samples)
         .collect()
@@ -127,11 +150,36 @@ def check(spark, F, root, topic, samples):
         "partition_columns": part_cols,
         "rows": tot["rows"],
         "distinct_offsets": tot["distinct_offsets"],
+        "ids": ids,
+        "merge_error": merge_error,
         "partitions": per,
         "partition_mismatches": mism,
         "event_date_mismatches": date_mism,
         "samples": [r.asDict() for r in rows],
     }
+
+
+def widened(spark, base):
+    """The union of the data files' schemas under base, int widened to bigint and float to double
+    where files disagree; partition columns are left to discovery."""
+    from pyspark.sql.types import DoubleType, FloatType, IntegerType, LongType, StructType
+    files = spark.read.option("basePath", base).parquet(base).inputFiles()
+    fields, order = {}, []
+    for f in sorted(files):
+        for fld in spark.read.parquet(f).schema.fields:
+            have = fields.get(fld.name)
+            if have is None:
+                fields[fld.name] = fld
+                order.append(fld.name)
+            elif have.dataType != fld.dataType:
+                pair = {type(have.dataType), type(fld.dataType)}
+                if pair == {IntegerType, LongType}:
+                    fields[fld.name] = fld.__class__(fld.name, LongType(), True)
+                elif pair == {FloatType, DoubleType}:
+                    fields[fld.name] = fld.__class__(fld.name, DoubleType(), True)
+                else:
+                    raise ValueError(f"{fld.name}: {have.dataType} in one file, {fld.dataType} in {f}")
+    return StructType([fields[n] for n in order])
 
 
 def render(F, df, c):
