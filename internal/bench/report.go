@@ -73,8 +73,15 @@ func (rep *Report) Ceiling() *Party {
 
 // Ratio is the party's median records/s over the ceiling's, and the min and max of the per-repeat
 // ratios (repeat r of the party over repeat r of the ceiling).
-func (rep *Report) Ratio(p *Party) (stat, bool) {
-	c := rep.Ceiling()
+func (rep *Report) Ratio(p *Party) (stat, bool) { return ratioIn(rep.Parties, p) }
+
+func ratioIn(parties []Party, p *Party) (stat, bool) {
+	var c *Party
+	for i := range parties {
+		if parties[i].Name == PartyCeiling {
+			c = &parties[i]
+		}
+	}
 	if c == nil || len(c.Runs) != len(p.Runs) || len(p.Runs) == 0 {
 		return stat{}, false
 	}
@@ -98,6 +105,21 @@ func (rep *Report) Summary(w io.Writer) {
 		}
 		fmt.Fprintf(w, "%-24s %-30s %-22s %-24s %-16s %s\n", p.Name, statOf(p.Runs, rate).format("%.0f"), statOf(p.Runs, mbps).format("%.1f"),
 			statOf(p.Runs, cpuM).format("%.2f"), statOf(p.Runs, rssMB).format("%.0f"), ratio)
+	}
+	for _, c := range rep.Cases {
+		for i := range c.Parties {
+			pt := &c.Parties[i]
+			ratio := "—"
+			if s, ok := c.Ratio(pt); ok && pt.Name != PartyCeiling {
+				ratio = s.percent()
+			}
+			fph := ""
+			if len(pt.Runs) > 0 && pt.Runs[0].Output != nil {
+				fph = fmt.Sprintf(", %.2f files per partition-hour", pt.Runs[0].Output.PerPartitionHour())
+			}
+			fmt.Fprintf(w, "%s: %-24s %s records/s, %s CPU µs/record, %s MiB, of ceiling %s%s\n", c.Case.Title(), pt.Name, statOf(pt.Runs, rate).format("%.0f"),
+				statOf(pt.Runs, cpuM).format("%.2f"), statOf(pt.Runs, rssMB).format("%.0f"), ratio, fph)
+		}
 	}
 	if b := rep.Buckets; b != nil {
 		fmt.Fprintf(w, "many buckets: %d records, %d partitions × %d hourly buckets: %.0f records/s, peak RSS %.0f MiB (≤ 512 MiB: %s), %d files of %.1f KB on average\n",
@@ -230,6 +252,8 @@ func (rep *Report) Markdown(w io.Writer) {
 	p("\nSeeding the broker took %s (%.0f records/s, %.1f MB/s).\n\n", rep.Seed.Took.Round(time.Millisecond),
 		float64(rep.Seed.Records)/rep.Seed.Took.Seconds(), float64(rep.Seed.Bytes)/1e6/rep.Seed.Took.Seconds())
 
+	rep.casesMarkdown(p)
+
 	if b := rep.Buckets; b != nil {
 		hours := int(b.Options.Span / time.Hour)
 		p("## Many buckets\n\n")
@@ -263,13 +287,15 @@ func (rep *Report) Markdown(w io.Writer) {
 	p("`kafka2hdfs bench` runs every party as its own process, the kafka2hdfs binary again:\n\n")
 	if rep.Broker.External {
 		p("- **broker**: the external broker (see [Servers](#servers)). The bench creates a topic of its own there\n")
-		p("  (sarama ClusterAdmin, replication 1), seeds it from the bench process with internal/sample's clickstream\n")
-		p("  events (padded to the message size with a `pad` field no column reads) through franz-go in 1 MiB\n")
+		p("  (sarama ClusterAdmin, replication 1), seeds it from the bench process with the bench's events (exactly\n")
+		p("  the fields the schema below reads, every one on every event, ~200 bytes, padded to the message size with\n")
+		p("  a `pad` field no column reads) through franz-go in 1 MiB\n")
 		p("  batches (acks=1, not idempotent), and deletes it at the end.\n")
 	} else {
 		p("- **broker**: `kafka2hdfs dev-kafka` (an in-memory [kfake](https://pkg.go.dev/github.com/twmb/franz-go/pkg/kfake)\n")
-		p("  broker), which seeds itself with internal/sample's clickstream events (padded to the message size with a\n")
-		p("  `pad` field no column reads) through franz-go in 1 MiB batches, then serves until stopped.\n")
+		p("  broker), which seeds itself with the bench's events (`--seed-event bench`: exactly the fields the schema\n")
+		p("  below reads, every one on every event, ~200 bytes, padded to the message size with a `pad` field no\n")
+		p("  column reads) through franz-go in 1 MiB batches, then serves until stopped.\n")
 	}
 	p("- **ceiling**: `kafka2hdfs bench-consume`, an IBM/sarama consumer group (fresh group id each run) reading\n")
 	p("  every partition from the oldest offset to the high watermark and discarding the messages. It uses the\n")
