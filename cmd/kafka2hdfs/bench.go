@@ -55,6 +55,8 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 			&cli.StringFlag{Name: "hdfs-namenode", Usage: "use the external HDFS whose NameNode is at `HOST:PORT` for the HDFS sink instead of dev-hdfs"},
 			&cli.StringFlag{Name: "hdfs-desc", Usage: "what the --hdfs-namenode is, for the report (e.g. \"Apache HDFS 3.4.2 MiniDFSCluster (3 DataNodes, replication 3)\")"},
 			&cli.StringFlag{Name: "cases", Value: casesFlag(d.Cases), Usage: "further cases `RECORDSxSIZExPARTITIONS[,...]`, each measured like the main one (ceiling and local loader); none: skip"},
+			&cli.StringFlag{Name: "from-json", Usage: "measure nothing: write the report of an earlier run's --json again (with --out, --appendix)"},
+			&cli.StringFlag{Name: "appendix", Usage: "with --from-json: a Markdown `FILE` about the run (an analysis of its numbers), added after its tables"},
 			&cli.StringFlag{Name: "ports", Usage: "listen on ports of this range (`LO-HI`) for the bench's own broker and test HDFS, so the bench runs beside other work (default: free ports the kernel picks)"},
 			&cli.IntFlag{Name: "buckets-records", Value: d.Buckets.Records, Usage: "messages in the many-buckets scenario (0: skip it)"},
 			&cli.IntFlag{Name: "buckets-partitions", Value: d.Buckets.Partitions, Usage: "partitions in the many-buckets scenario"},
@@ -73,6 +75,9 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 }
 
 func runBench(c *cli.Context) error {
+	if p := c.String("from-json"); p != "" {
+		return rewriteBench(c, p)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench: find the kafka2hdfs binary: %w", err)
@@ -131,6 +136,28 @@ func runBench(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// rewriteBench writes the report of an earlier run again, with --appendix.
+func rewriteBench(c *cli.Context, from string) error {
+	rep, err := bench.Load(from)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if p := c.String("appendix"); p != "" {
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("bench: --appendix: %w", err)
+		}
+		rep.Appendix = string(a)
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if p := c.String("out"); p != "" {
+		return os.WriteFile(p, md.Bytes(), 0o644)
+	}
+	_, err = c.App.Writer.Write(md.Bytes())
+	return err
 }
 
 func casesFlag(cs []bench.Case) string {

@@ -133,6 +133,9 @@ type Report struct {
 	Buckets *BucketsReport
 	// Cases are the results of Options.Cases.
 	Cases []CaseReport
+	// Appendix is Markdown written by hand about this run (an analysis of its numbers), added
+	// after the cases when the report is written again from its JSON (--from-json, --appendix).
+	Appendix string `json:",omitempty"`
 	// LoaderConfig is the config of the local loader runs (output root and group elided).
 	LoaderConfig string
 	Sarama       string // the sarama settings both sides use
@@ -263,6 +266,8 @@ type bench struct {
 	topic   string
 
 	ports portPick
+	// caseTag prefixes the run names (configs, profiles) of a further case: "200B-8p-".
+	caseTag string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -547,7 +552,7 @@ func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64
 	if err := os.RemoveAll(root); err != nil {
 		return Result{}, err
 	}
-	run, err := b.loaderRun(ctx, fmt.Sprintf("local-%d", r), root, seed)
+	run, err := b.loaderRun(ctx, fmt.Sprintf("%slocal-%d", b.caseTag, r), root, seed)
 	if err != nil {
 		return Result{}, err
 	}

@@ -2,8 +2,10 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -67,6 +69,8 @@ func (c *CaseReport) Ratio(p *Party) (stat, bool) { return ratioIn(c.Parties, p)
 
 func (b *bench) extraCase(ctx context.Context, sc *sarama.Config, c Case) error {
 	b.logf("case %s", c.Title())
+	b.caseTag = fmt.Sprintf("%dB-%dp-", c.Size, c.Partitions)
+	defer func() { b.caseTag = "" }()
 	seed, _, ps, err := b.runCase(ctx, sc, c, []string{PartyCeiling, PartyLocal}, uint64(3+len(b.rep.Cases)))
 	if err != nil {
 		return fmt.Errorf("case %s: %w", c.Title(), err)
@@ -221,4 +225,18 @@ func (rep *Report) casesMarkdown(p func(string, ...any)) {
 		caseTable(p, c.Parties)
 	}
 	p("\n")
+}
+
+// Load reads a report written with --json, so that its Markdown can be written again (with an
+// Appendix) without measuring again.
+func Load(path string) (*Report, error) {
+	js, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rep Report
+	if err := json.Unmarshal(js, &rep); err != nil {
+		return nil, fmt.Errorf("read report %s: %w", path, err)
+	}
+	return &rep, nil
 }

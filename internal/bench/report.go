@@ -253,6 +253,9 @@ func (rep *Report) Markdown(w io.Writer) {
 		float64(rep.Seed.Records)/rep.Seed.Took.Seconds(), float64(rep.Seed.Bytes)/1e6/rep.Seed.Took.Seconds())
 
 	rep.casesMarkdown(p)
+	if a := strings.TrimSpace(rep.Appendix); a != "" {
+		p("%s\n\n", a)
+	}
 
 	if b := rep.Buckets; b != nil {
 		hours := int(b.Options.Span / time.Hour)
