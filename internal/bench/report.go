@@ -158,7 +158,12 @@ func (rep *Report) Markdown(w io.Writer) {
 	}
 	p("How fast kafka2hdfs loads, measured against the fastest a plain sarama consumer group reads the same\n")
 	p("data on the same machine, in the same run. Every number below comes from one run of `kafka2hdfs bench`\n")
-	p("on the machine described; nothing is hand-edited. Rerun it on yours (see [Reproduce](#reproduce)).\n\n")
+	if rep.Appendix != "" {
+		p("on the machine described; nothing is hand-edited but the section about the run written by hand after the\n")
+		p("case tables, which says so. Rerun it on yours (see [Reproduce](#reproduce)).\n\n")
+	} else {
+		p("on the machine described; nothing is hand-edited. Rerun it on yours (see [Reproduce](#reproduce)).\n\n")
+	}
 	if real {
 		p("This run used external servers (`--brokers`, `--hdfs-namenode`) instead of the in-process kfake broker\n")
 		p("and the Go test HDFS of [performance.md](performance.md); see [Servers](#servers).\n\n")
