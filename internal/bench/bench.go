@@ -81,7 +81,7 @@ type Options struct {
 	WorkDir string
 	// ProfileDir, if set, receives a CPU profile of every loader run (<party>-<repeat>.pprof).
 	ProfileDir string
-	// KeepOutput keeps the local output roots (WorkDir/out-local-<repeat>, WorkDir/out-buckets)
+	// KeepOutput keeps the local output roots (WorkDir/out-[<case>-]local-<repeat>, WorkDir/out-buckets)
 	// instead of removing each once verified.
 	KeepOutput bool
 	// Timeout bounds each measured process.
@@ -548,7 +548,7 @@ func (b *bench) writeConfig(name, y string) (string, error) {
 }
 
 func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
-	root := filepath.Join(b.opts.WorkDir, fmt.Sprintf("out-local-%d", r))
+	root := filepath.Join(b.opts.WorkDir, fmt.Sprintf("out-%slocal-%d", b.caseTag, r))
 	if err := os.RemoveAll(root); err != nil {
 		return Result{}, err
 	}
