@@ -26,9 +26,11 @@ type Rotation struct {
 	// MaxAge of the oldest unflushed record, measured by a timer so quiet partitions still land.
 	// Default: 10m.
 	MaxAge time.Duration
-	// AllowedLateness after a bucket's end before the bucket counts as closed: once a partition's
-	// newest event time passes the end of an open bucket plus this, the partition flushes.
-	// Default: 10m.
+	// AllowedLateness after a bucket's end before the bucket counts as closed (for the small-file
+	// causes and completeness). A bucket closing does not flush the partition: that would cut the
+	// file of the next bucket, open and young at that moment, into two (see "One file per
+	// partition and bucket" in docs/exactly-once.md); the closed bucket's file is published
+	// with the step's next flush. Default: 10m.
 	AllowedLateness time.Duration
 	// MinFileBytes is the size below which a published data file counts as small, in the
 	// kafka2hdfs_small_files_total metric and the run summary, by what cut it. The memory budget
@@ -87,7 +89,6 @@ type pipeline struct {
 	bytes      int64
 	firstAt    time.Time // when the step's first record arrived, for MaxAge
 	watermark  time.Time // newest event time seen
-	minOpenEnd time.Time // earliest end of a bucket of the step that was open when written to
 	lastBucket string    // the last bucket reported to the stats
 	lastDir    string    // its data directory
 	// ends holds the bucket end of each data directory of the step (dead letters are not data),
@@ -95,6 +96,10 @@ type pipeline struct {
 	// directory recorded last.
 	ends   map[string]time.Time
 	endDir string
+	// settled marks the buckets of ends that closed and were settled (settle.go); nextClose is the
+	// earliest end of one that was not.
+	settled   map[string]bool
+	nextClose time.Time
 
 	// nonNull marks the declared columns that had a value in a row of the step; nullLeft counts
 	// those that had none yet, so that once every column has been seen the rows are not looked
@@ -212,13 +217,6 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if !t.raw() && pl.topic.reg == nil {
 		pl.seeColumns()
 	}
-	// A record for a bucket the watermark has already closed (a late one) does not make the
-	// bucket due again: it rides with the step's next cut. Otherwise every late record of an
-	// out-of-order stream would cut all of the partition's files at once, each a tiny file.
-	if (pl.minOpenEnd.IsZero() || b.End.Before(pl.minOpenEnd)) &&
-		!pl.watermark.After(b.End.Add(pl.g.opts.Rotation.AllowedLateness)) {
-		pl.minOpenEnd = b.End
-	}
 	if dir != pl.endDir {
 		pl.endDir = dir
 		if _, ok := pl.ends[dir]; !ok {
@@ -226,10 +224,12 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 				pl.ends = map[string]time.Time{}
 			}
 			pl.ends[dir] = b.End
+			pl.noteOpen(b.End)
 		}
 	}
 	if ev := r.EventTime; ev.After(pl.watermark) {
 		pl.watermark = ev
+		return pl.settleClosed(ctx)
 	}
 	return nil
 }
@@ -273,9 +273,12 @@ func (pl *pipeline) due(now time.Time) string {
 		return "bytes"
 	case now.Sub(pl.firstAt) >= rot.MaxAge:
 		return "age"
-	case !pl.minOpenEnd.IsZero() && pl.watermark.After(pl.minOpenEnd.Add(rot.AllowedLateness)):
-		return "bucket closed"
 	}
+	// Not a bucket closing: the step holds every bucket the partition wrote to since its last
+	// flush, and its files are named by the step's offset range, so a flush cuts all of them. When
+	// a bucket closes in an in-order stream, the next bucket has been written to for the allowed
+	// lateness already; flushing then would end its file after minutes and start a second one for
+	// the same hour. The closed bucket's file rides with the step until a limit above cuts it.
 	return ""
 }
 
@@ -435,11 +438,12 @@ func (pl *pipeline) seal(reason string) *sealed {
 	s := &sealed{batch: pl.w.Seal(), end: pl.next - 1, reason: reason,
 		ends: pl.ends, closedBefore: pl.watermark.Add(-pl.g.opts.Rotation.AllowedLateness)}
 	pl.ends, pl.endDir = nil, ""
+	clear(pl.settled)
+	pl.nextClose = time.Time{}
 	if pl.g.completer != nil {
 		s.wm = pl.lateState().wm // created here, on the consuming side, before any commit reads it
 	}
 	pl.records, pl.bytes = 0, 0
-	pl.minOpenEnd = time.Time{}
 	return s
 }
 

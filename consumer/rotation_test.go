@@ -39,11 +39,12 @@ func (f *feeder) at(ts time.Time, value ...[]byte) (due string) {
 
 var tenOClock = time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 
-// A late record, for a bucket the watermark has already closed, rides with the step instead of
-// cutting it: otherwise each late record of an out-of-order stream would flush the partition, and
-// every open bucket's file with it, tiny. A bucket that closes while open still cuts the step.
-func TestLateRecordDoesNotCutTheStep(t *testing.T) {
-	f := newFeeder(t, 40)
+// Neither a late record nor a bucket closing cuts the step: a cut ends every file of the partition,
+// and when a bucket closes in an in-order stream the next bucket has been written to for the
+// allowed lateness, so each hour would get two files, the second starting minutes in. An in-order
+// stream over several hours is one step with one file per hour until a limit of the step cuts it.
+func TestBucketCloseDoesNotCutTheStep(t *testing.T) {
+	f := newFeeder(t, 60)
 	hour := tenOClock
 	for i := range 10 {
 		if why := f.at(hour.Add(time.Duration(i) * 3 * time.Minute)); why != "" {
@@ -53,11 +54,14 @@ func TestLateRecordDoesNotCutTheStep(t *testing.T) {
 	if why := f.at(hour.Add(-105 * time.Minute)); why != "" { // 08:15, long closed
 		t.Fatalf("a late record made the step due: %q", why)
 	}
-	if why := f.at(hour.Add(64 * time.Minute)); why != "" { // 11:04: 10:00's bucket not closed yet
-		t.Fatalf("within the lateness: due %q", why)
+	// 11:04 to 13:50: the 10:00, 11:00 and 12:00 buckets close (5m lateness) as the stream moves on.
+	for i := range 15 {
+		if why := f.at(hour.Add(64*time.Minute + time.Duration(i)*12*time.Minute)); why != "" {
+			t.Fatalf("record %d: a bucket closing made the step due: %q", i, why)
+		}
 	}
-	if why := f.at(hour.Add(66 * time.Minute)); why != "bucket closed" { // 11:06 passes 11:00 + 5m
-		t.Fatalf("the open bucket closed: due %q, want bucket closed", why)
+	if why := f.at(hour.Add(-30 * time.Minute)); why != "" { // 09:30, late again
+		t.Fatalf("a late record made the step due: %q", why)
 	}
 	ctx := context.Background()
 	files, err := f.pl.w.Seal().Stage(ctx)
@@ -66,11 +70,12 @@ func TestLateRecordDoesNotCutTheStep(t *testing.T) {
 	}
 	rows := map[string]int64{}
 	for _, file := range files {
-		rows[file.Dir] = file.Rows
+		rows[file.Dir] += file.Rows
 	}
-	want := map[string]int64{"clicks/dt=2026-11-22/hour=10": 10, "clicks/dt=2026-11-22/hour=08": 1, "clicks/dt=2026-11-22/hour=11": 2}
-	if len(rows) != len(want) {
-		t.Fatalf("step files %v, want %v", rows, want)
+	want := map[string]int64{"clicks/dt=2026-11-22/hour=08": 1, "clicks/dt=2026-11-22/hour=09": 1, "clicks/dt=2026-11-22/hour=10": 10,
+		"clicks/dt=2026-11-22/hour=11": 5, "clicks/dt=2026-11-22/hour=12": 5, "clicks/dt=2026-11-22/hour=13": 5}
+	if len(files) != len(want) {
+		t.Fatalf("%d files %v, want one per bucket %v", len(files), rows, want)
 	}
 	for dir, n := range want {
 		if rows[dir] != n {
@@ -82,7 +87,7 @@ func TestLateRecordDoesNotCutTheStep(t *testing.T) {
 
 // A small file is counted as closed when its own bucket had closed by the time its step was cut
 // (it could not have grown), and by the cut otherwise: here the late record's bucket and the one
-// that just closed are closed, the newest bucket was cut while open. Dead letters are not counted.
+// that closed are closed, the newest bucket was cut while open. Dead letters are not counted.
 func TestSmallFilesByCause(t *testing.T) {
 	f := newFeeder(t, 5)
 	hour := tenOClock
@@ -90,18 +95,17 @@ func TestSmallFilesByCause(t *testing.T) {
 	f.at(hour.Add(-105 * time.Minute))
 	f.at(hour.Add(30*time.Minute), []byte("not json")) // a dead letter, in a file of its own
 	f.at(hour.Add(30 * time.Minute))
-	why := f.at(hour.Add(66 * time.Minute))
-	if why != "bucket closed" {
-		t.Fatalf("due %q, want bucket closed", why)
+	if why := f.at(hour.Add(66 * time.Minute)); why != "" {
+		t.Fatalf("due %q after the 10:00 bucket closed, want nothing due", why)
 	}
-	if err := f.pl.flush(context.Background(), why); err != nil {
+	if err := f.pl.flush(context.Background(), "drain"); err != nil {
 		t.Fatal(err)
 	}
 	sum := f.pl.g.stats.Summary()
 	if sum.Bad != 1 || sum.Files != 4 {
 		t.Fatalf("%d dead letters in %d files; want 1, and 4 files (3 data, 1 dead letter)", sum.Bad, sum.Files)
 	}
-	if got := sum.SmallFiles; len(got) != 2 || got[SmallClosed] != 2 || got["bucket closed"] != 1 {
-		t.Errorf("small files by cause %v, want closed 2 (hours 08 and 10), bucket closed 1 (hour 11, still open)", got)
+	if got := sum.SmallFiles; len(got) != 2 || got[SmallClosed] != 2 || got["drain"] != 1 {
+		t.Errorf("small files by cause %v, want closed 2 (hours 08 and 10), drain 1 (hour 11, still open)", got)
 	}
 }

@@ -28,8 +28,10 @@ an independent Parquet reader: every offset must be in exactly one file, or the 
 Then the many-buckets scenario: --buckets-partitions partitions with event times at random over
 --buckets-span, so every partition writes every hourly bucket at once, under the memory budget.
 
-The broker and the test HDFS listen on free loopback ports the kernel picks, so the bench runs
-beside other work. --brokers HOST:PORT[,...] uses an external Kafka instead of dev-kafka: the
+The broker and the test HDFS listen on free loopback ports the kernel picks, or on ports of the
+--ports range, so the bench runs beside other work. --cases adds shapes of the main scenario
+(by default 3M x 200 B over 8 partitions and 1M x 1 KB over 64), each measured with the ceiling
+and the loader to the local filesystem. --brokers HOST:PORT[,...] uses an external Kafka instead of dev-kafka: the
 bench creates a topic of its own there (--topic plus a unique suffix, --partitions partitions,
 replication 1), seeds it from its own process and deletes it at the end; the broker's CPU is not
 measured. --hdfs-namenode HOST:PORT uses an external HDFS for the HDFS sink instead of dev-hdfs:
@@ -53,6 +55,10 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 			&cli.StringFlag{Name: "brokers-desc", Usage: "what the --brokers are, for the report (e.g. \"Apache Kafka 4.4.0 (real broker, KRaft, loopback)\")"},
 			&cli.StringFlag{Name: "hdfs-namenode", Usage: "use the external HDFS whose NameNode is at `HOST:PORT` for the HDFS sink instead of dev-hdfs"},
 			&cli.StringFlag{Name: "hdfs-desc", Usage: "what the --hdfs-namenode is, for the report (e.g. \"Apache HDFS 3.4.2 MiniDFSCluster (3 DataNodes, replication 3)\")"},
+			&cli.StringFlag{Name: "cases", Value: casesFlag(d.Cases), Usage: "further cases `RECORDSxSIZExPARTITIONS[,...]`, each measured like the main one (ceiling and local loader); none: skip"},
+			&cli.StringFlag{Name: "from-json", Usage: "measure nothing: write the report of an earlier run's --json again (with --out, --appendix)"},
+			&cli.StringFlag{Name: "appendix", Usage: "with --from-json: a Markdown `FILE` about the run (an analysis of its numbers), added after its tables"},
+			&cli.StringFlag{Name: "ports", Usage: "listen on ports of this range (`LO-HI`) for the bench's own broker and test HDFS, so the bench runs beside other work (default: free ports the kernel picks)"},
 			&cli.IntFlag{Name: "buckets-records", Value: d.Buckets.Records, Usage: "messages in the many-buckets scenario (0: skip it)"},
 			&cli.IntFlag{Name: "buckets-partitions", Value: d.Buckets.Partitions, Usage: "partitions in the many-buckets scenario"},
 			&cli.DurationFlag{Name: "buckets-span", Value: d.Buckets.Span, Usage: "event times at random over this span in the many-buckets scenario"},
@@ -70,6 +76,9 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 }
 
 func runBench(c *cli.Context) error {
+	if p := c.String("from-json"); p != "" {
+		return rewriteBench(c, p)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("bench: find the kafka2hdfs binary: %w", err)
@@ -81,7 +90,13 @@ func runBench(c *cli.Context) error {
 	o.Buckets = bench.BucketsOptions{Records: c.Int("buckets-records"), Partitions: c.Int("buckets-partitions"), Span: c.Duration("buckets-span"),
 		MaxBufferedBytes: c.String("buckets-max-buffered"), MaxOpenFiles: c.Int("buckets-max-open-files")}
 	o.WorkDir, o.ProfileDir, o.Note, o.Timeout = c.String("work-dir"), c.String("cpuprofile-dir"), c.String("note"), c.Duration("timeout")
-	o.Topic = c.String("topic")
+	o.Topic, o.Ports = c.String("topic"), c.String("ports")
+	if o.Cases, err = bench.ParseCases(c.String("cases")); err != nil {
+		return loadercli.ConfigError(fmt.Errorf("--cases: %w", err))
+	}
+	if _, _, err := bench.ParsePorts(o.Ports); err != nil {
+		return loadercli.ConfigError(fmt.Errorf("--ports: %w", err))
+	}
 	if v := c.String("brokers"); v != "" {
 		for _, b := range strings.Split(v, ",") {
 			if b = strings.TrimSpace(b); b != "" {
@@ -122,6 +137,36 @@ func runBench(c *cli.Context) error {
 		}
 	}
 	return nil
+}
+
+// rewriteBench writes the report of an earlier run again, with --appendix.
+func rewriteBench(c *cli.Context, from string) error {
+	rep, err := bench.Load(from)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if p := c.String("appendix"); p != "" {
+		a, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("bench: --appendix: %w", err)
+		}
+		rep.Appendix = string(a)
+	}
+	var md bytes.Buffer
+	rep.Markdown(&md)
+	if p := c.String("out"); p != "" {
+		return os.WriteFile(p, md.Bytes(), 0o644)
+	}
+	_, err = c.App.Writer.Write(md.Bytes())
+	return err
+}
+
+func casesFlag(cs []bench.Case) string {
+	var s []string
+	for _, c := range cs {
+		s = append(s, c.String())
+	}
+	return strings.Join(s, ",")
 }
 
 // checkHostPorts rejects --brokers and --hdfs-namenode values that are not host:port, before

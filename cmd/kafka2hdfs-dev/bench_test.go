@@ -45,6 +45,7 @@ func TestBenchSmoke(t *testing.T) {
 	o := bench.Defaults()
 	o.Binary, o.Env = os.Args[0], []string{benchChildVar + "=1"}
 	o.Records, o.Partitions, o.Repeats = 10_000, 4, 1
+	o.Cases = []bench.Case{{Records: 3000, Size: 200, Partitions: 2}}
 	o.Buckets = bench.BucketsOptions{Records: 600, Partitions: 4, Span: 6 * time.Hour, MaxBufferedBytes: "64MiB", MaxOpenFiles: 8}
 	o.WorkDir, o.ProfileDir, o.KeepOutput = work, filepath.Join(work, "prof"), true
 	o.Timeout = 2 * time.Minute
@@ -72,17 +73,21 @@ func TestBenchSmoke(t *testing.T) {
 			t.Errorf("%s: verified output %+v, want 10000 rows in some files", p.Name, r.Output)
 		}
 	}
+	if len(rep.Cases) != 1 || len(rep.Cases[0].Parties) != 2 || rep.Cases[0].Parties[1].Runs[0].Output == nil ||
+		rep.Cases[0].Parties[1].Runs[0].Output.Rows != 3000 || rep.Cases[0].Seed.Bytes > 3000*215 {
+		t.Errorf("the 200-byte case: %+v", rep.Cases)
+	}
 	if b := rep.Buckets; b == nil || b.Run.Output == nil || b.Run.Output.Rows != 600 || b.Run.Output.Buckets < 2 {
 		t.Errorf("many-buckets scenario: %+v", rep.Buckets)
 	}
-	for _, prof := range []string{"local-1", "hdfs-1", "buckets"} {
+	for _, prof := range []string{"local-1", "hdfs-1", "200B-2p-local-1", "buckets"} {
 		if st, err := os.Stat(filepath.Join(o.ProfileDir, prof+".pprof")); err != nil || st.Size() == 0 {
 			t.Errorf("CPU profile %s of the loader subprocess: %v", prof, err)
 		}
 	}
 	var md bytes.Buffer
 	rep.Markdown(&md)
-	for _, want := range []string{"| " + bench.PartyLocal + " |", "| " + bench.PartyHDFS + " |", "## Many buckets", "## Reproduce", "CPU model"} {
+	for _, want := range []string{"| " + bench.PartyLocal + " |", "| " + bench.PartyHDFS + " |", "## Many buckets", "## Reproduce", "CPU model", "### 3000 × 200 B, 2 partitions"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report has no %q", want)
 		}

@@ -34,6 +34,7 @@ It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed
 			&cli.IntFlag{Name: "seed-size", Value: 1024, Usage: "pad each event to at least this many bytes (0: the events' own ~750 bytes)"},
 			&cli.DurationFlag{Name: "seed-span", Value: 4 * time.Hour, Usage: "event times spread over this span"},
 			&cli.BoolFlag{Name: "seed-spread", Usage: "event times at random over the span instead of in order (every partition writes every time bucket)"},
+			&cli.StringFlag{Name: "seed-event", Value: bench.EventSample, Usage: "shape of the seeded events: sample (the demo's clickstream events, ~750 bytes) or bench (exactly the bench schema's fields, ~200 bytes)"},
 			&cli.StringFlag{Name: "seed-compression", Value: "none", Usage: "compression of the seeded batches: none, snappy, lz4 or zstd"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "broker log level: debug, info, warn or error"},
 		},
@@ -64,7 +65,7 @@ func devKafka(c *cli.Context) error {
 	seeded, err := bench.Seed(c.Context, brokers, bench.SeedOptions{
 		Topic: c.String("topic"), Partitions: c.Int("partitions"), Records: c.Int("seed-records"),
 		Size: c.Int("seed-size"), Span: c.Duration("seed-span"), Spread: c.Bool("seed-spread"),
-		Compression: c.String("seed-compression"), Seed: 1,
+		Compression: c.String("seed-compression"), Seed: 1, Event: c.String("seed-event"),
 	})
 	if err != nil {
 		return err

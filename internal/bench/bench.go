@@ -1,5 +1,5 @@
 // Package bench measures the loader against the fastest a sarama consumer group can read the same
-// data on the same machine, in one run: the instrument behind `kafka2hdfs bench`, scripts/bench.sh,
+// data on the same machine, in one run: the instrument behind `kafka2hdfs-dev bench`, scripts/bench.sh,
 // docs/performance.md and docs/performance-real.md.
 //
 // Every measured party is its own process (the kafka2hdfs binary again), so its CPU time and peak
@@ -67,6 +67,13 @@ type Options struct {
 	HDFSNameNode string
 	HDFSDesc     string
 
+	// Cases are further shapes of the main scenario (message size, partitions), each measured
+	// like it but with the ceiling and the loader to the local filesystem only.
+	Cases []Case
+	// Ports, if set ("LO-HI"), is the range the bench's own servers (dev-kafka, dev-hdfs) listen
+	// in; otherwise the kernel picks free ports.
+	Ports string
+
 	// Buckets is the many-buckets scenario; Records 0 skips it.
 	Buckets BucketsOptions
 
@@ -74,7 +81,7 @@ type Options struct {
 	WorkDir string
 	// ProfileDir, if set, receives a CPU profile of every loader run (<party>-<repeat>.pprof).
 	ProfileDir string
-	// KeepOutput keeps the local output roots (WorkDir/out-local-<repeat>, WorkDir/out-buckets)
+	// KeepOutput keeps the local output roots (WorkDir/out-[<case>-]local-<repeat>, WorkDir/out-buckets)
 	// instead of removing each once verified.
 	KeepOutput bool
 	// Timeout bounds each measured process.
@@ -96,11 +103,12 @@ type BucketsOptions struct {
 	MaxOpenFiles     int
 }
 
-// Defaults are the documented defaults of `kafka2hdfs bench`.
+// Defaults are the documented defaults of `kafka2hdfs-dev bench`.
 func Defaults() Options {
 	return Options{
 		Topic: "bench", Records: 1_000_000, Size: 1024, Partitions: 8, Span: 4 * time.Hour, Repeats: 3,
 		Compression: "none", Local: true, HDFS: true, Timeout: 10 * time.Minute,
+		Cases:   DefaultCases(),
 		Buckets: BucketsOptions{Records: 1_000_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
 	}
 }
@@ -123,6 +131,11 @@ type Report struct {
 	Seed    SeedReport
 	Parties []Party
 	Buckets *BucketsReport
+	// Cases are the results of Options.Cases.
+	Cases []CaseReport
+	// Appendix is Markdown written by hand about this run (an analysis of its numbers), added
+	// after the cases when the report is written again from its JSON (--from-json, --appendix).
+	Appendix string `json:",omitempty"`
 	// LoaderConfig is the config of the local loader runs (output root and group elided).
 	LoaderConfig string
 	Sarama       string // the sarama settings both sides use
@@ -251,6 +264,10 @@ type bench struct {
 	// Options.Brokers, and Options.Topic or the topic created on the external broker.
 	brokers []string
 	topic   string
+
+	ports portPick
+	// caseTag prefixes the run names (configs, profiles) of a further case: "200B-8p-".
+	caseTag string
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -308,6 +325,11 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err := b.main(ctx, sc); err != nil {
 		return b.rep, err
 	}
+	for _, c := range o.Cases {
+		if err := b.extraCase(ctx, sc, c); err != nil {
+			return b.rep, err
+		}
+	}
 	if o.Buckets.Records > 0 {
 		if err := b.buckets(ctx); err != nil {
 			return b.rep, err
@@ -352,7 +374,11 @@ func (b *bench) stopSource() {
 
 // startBroker starts a dev-kafka process seeded per so and returns the seed report.
 func (b *bench) startBroker(ctx context.Context, so SeedOptions) (SeedReport, error) {
-	args := []string{"dev-kafka", "--addr", "127.0.0.1:0", "--topic", so.Topic,
+	addr, err := b.listenAddr()
+	if err != nil {
+		return SeedReport{}, err
+	}
+	args := []string{"dev-kafka", "--addr", addr, "--topic", so.Topic, "--seed-event", so.Event,
 		"--partitions", strconv.Itoa(so.Partitions), "--seed-records", strconv.Itoa(so.Records),
 		"--seed-size", strconv.Itoa(so.Size), "--seed-span", so.Span.String(),
 		"--seed-compression", so.Compression, "--log-level", "warn"}
@@ -380,32 +406,39 @@ func (b *bench) stopBroker() {
 
 func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 	o := b.opts
-	b.logf("seeding %d records of %d bytes over %d partitions...", o.Records, o.Size, o.Partitions)
-	seed, err := b.startSource(ctx, SeedOptions{Topic: o.Topic, Partitions: o.Partitions, Records: o.Records,
-		Size: o.Size, Span: o.Span, Compression: o.Compression, Seed: 1})
-	defer b.stopSource()
-	if err != nil {
-		return err
-	}
-	b.rep.Seed = seed
-	if b.rep.Broker.External {
-		b.rep.Broker.Topic = b.topic
-	}
-	b.logf("seeded %d records (%.1f MB) in %s; broker at %s", seed.Records, float64(seed.Bytes)/1e6, seed.Took.Round(time.Millisecond), strings.Join(b.brokers, ","))
-	want, err := Watermarks(ctx, b.brokers, b.topic, sc)
-	if err != nil {
-		return err
-	}
-	if n := sumWant(want); n != seed.Records {
-		return fmt.Errorf("broker holds %d records, %d were seeded", n, seed.Records)
-	}
-	b.rep.want = want
 	parties := []string{PartyCeiling}
 	if o.Local {
 		parties = append(parties, PartyLocal)
 	}
 	if o.HDFS {
 		parties = append(parties, b.hdfsParty())
+	}
+	c := Case{Records: o.Records, Size: o.Size, Partitions: o.Partitions}
+	seed, want, ps, err := b.runCase(ctx, sc, c, parties, 1)
+	b.rep.Seed, b.rep.want, b.rep.Parties = seed, want, ps
+	return err
+}
+
+// runCase seeds a source with c's records and measures parties on it, interleaved, Repeats times.
+func (b *bench) runCase(ctx context.Context, sc *sarama.Config, c Case, parties []string, seedNum uint64) (SeedReport, map[verify.TP]int64, []Party, error) {
+	o := b.opts
+	b.logf("seeding %d records of %d bytes over %d partitions...", c.Records, c.Size, c.Partitions)
+	seed, err := b.startSource(ctx, SeedOptions{Topic: o.Topic, Partitions: c.Partitions, Records: c.Records,
+		Size: c.Size, Span: o.Span, Compression: o.Compression, Seed: seedNum, Event: EventBench})
+	defer b.stopSource()
+	if err != nil {
+		return seed, nil, nil, err
+	}
+	if b.rep.Broker.External && b.rep.Broker.Topic == "" {
+		b.rep.Broker.Topic = b.topic
+	}
+	b.logf("seeded %d records (%.1f MB) in %s; broker at %s", seed.Records, float64(seed.Bytes)/1e6, seed.Took.Round(time.Millisecond), strings.Join(b.brokers, ","))
+	want, err := Watermarks(ctx, b.brokers, b.topic, sc)
+	if err != nil {
+		return seed, nil, nil, err
+	}
+	if n := sumWant(want); n != seed.Records {
+		return seed, nil, nil, fmt.Errorf("broker holds %d records, %d were seeded", n, seed.Records)
 	}
 	runs := make([][]Result, len(parties))
 	// Interleaved, so a noisy neighbour slows every party alike rather than one of them.
@@ -416,24 +449,25 @@ func (b *bench) main(ctx context.Context, sc *sarama.Config) error {
 			var err error
 			switch p {
 			case PartyCeiling:
-				run, err = b.ceiling(ctx, r)
+				run, err = b.ceiling(ctx, r, seed)
 			case PartyLocal:
 				run, err = b.loaderLocal(ctx, r, want, seed)
 			case PartyHDFS, PartyExternalHDFS:
 				run, err = b.loaderHDFS(ctx, r, want, seed)
 			}
 			if err != nil {
-				return err
+				return seed, want, nil, err
 			}
 			b.logf("    %.0f records/s, %.1f MB/s, %.2f CPU s per M records, peak RSS %.0f MiB (broker CPU %s)%s",
 				run.RecordsPerSec(), run.MBPerSec(), run.CPUPerMillion(), float64(run.MaxRSS)/(1<<20), b.rep.brokerCPU(run), verifiedNote(run))
 			runs[i] = append(runs[i], run)
 		}
 	}
+	var ps []Party
 	for i, p := range parties {
-		b.rep.Parties = append(b.rep.Parties, Party{Name: p, Runs: runs[i]})
+		ps = append(ps, Party{Name: p, Runs: runs[i]})
 	}
-	return nil
+	return seed, want, ps, nil
 }
 
 func verifiedNote(r Result) string {
@@ -461,9 +495,9 @@ func (b *bench) brokerCPU() time.Duration {
 
 // ceiling measures the raw consumer, retrying a run that stalled (see ErrStalled) up to twice; the
 // retries are counted in the report.
-func (b *bench) ceiling(ctx context.Context, r int) (Result, error) {
+func (b *bench) ceiling(ctx context.Context, r int, seed SeedReport) (Result, error) {
 	for attempt := 1; ; attempt++ {
-		res, err := b.ceilingOnce(ctx, r, attempt)
+		res, err := b.ceilingOnce(ctx, r, attempt, seed)
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), ErrStalled.Error()) {
 			return res, err
 		}
@@ -477,7 +511,7 @@ func firstLine(err error) string {
 	return s
 }
 
-func (b *bench) ceilingOnce(ctx context.Context, r, attempt int) (Result, error) {
+func (b *bench) ceilingOnce(ctx context.Context, r, attempt int, seed SeedReport) (Result, error) {
 	cpu0 := b.brokerCPU()
 	out, u, err := b.measure(ctx, "raw sarama group", "bench-consume", "--brokers", strings.Join(b.brokers, ","), "--topic", b.topic,
 		"--group", fmt.Sprintf("bench-raw-%d-%d-%d", time.Now().UnixNano(), r, attempt))
@@ -492,8 +526,8 @@ func (b *bench) ceilingOnce(ctx context.Context, r, attempt int) (Result, error)
 	if err := json.Unmarshal([]byte(line), &c); err != nil {
 		return Result{}, fmt.Errorf("raw consumer output %q: %w", line, err)
 	}
-	if c.Records != b.rep.Seed.Records || c.Bytes != b.rep.Seed.Bytes {
-		return Result{}, fmt.Errorf("%w: the raw consumer read %d records (%d bytes), %d (%d bytes) were seeded", ErrVerify, c.Records, c.Bytes, b.rep.Seed.Records, b.rep.Seed.Bytes)
+	if c.Records != seed.Records || c.Bytes != seed.Bytes {
+		return Result{}, fmt.Errorf("%w: the raw consumer read %d records (%d bytes), %d (%d bytes) were seeded", ErrVerify, c.Records, c.Bytes, seed.Records, seed.Bytes)
 	}
 	return Result{Usage: u, Records: c.Records, Bytes: c.Bytes, BrokerCPU: b.brokerCPU() - cpu0, ReadRate: float64(c.Records) / c.Read.Seconds(),
 		Extra: fmt.Sprintf("join %s, read %s (%.0f records/s while reading), %d group session(s)", c.Join.Round(time.Millisecond), c.Read.Round(time.Millisecond), float64(c.Records)/c.Read.Seconds(), c.Sessions)}, nil
@@ -514,11 +548,11 @@ func (b *bench) writeConfig(name, y string) (string, error) {
 }
 
 func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64, seed SeedReport) (Result, error) {
-	root := filepath.Join(b.opts.WorkDir, fmt.Sprintf("out-local-%d", r))
+	root := filepath.Join(b.opts.WorkDir, fmt.Sprintf("out-%slocal-%d", b.caseTag, r))
 	if err := os.RemoveAll(root); err != nil {
 		return Result{}, err
 	}
-	run, err := b.loaderRun(ctx, fmt.Sprintf("local-%d", r), root, seed)
+	run, err := b.loaderRun(ctx, fmt.Sprintf("%slocal-%d", b.caseTag, r), root, seed)
 	if err != nil {
 		return Result{}, err
 	}
@@ -554,8 +588,16 @@ func (b *bench) loaderHDFS(ctx context.Context, r int, want map[verify.TP]int64,
 		url = fmt.Sprintf("hdfs://%s/kafka2hdfs-bench-%d-%d", nn, time.Now().UnixNano(), r)
 	} else {
 		// A fresh in-memory HDFS per run: the previous run's files would hold memory otherwise.
+		nn, err := b.listenAddr()
+		if err != nil {
+			return Result{}, err
+		}
+		dn, err := b.listenAddr()
+		if err != nil {
+			return Result{}, err
+		}
 		hdfs, vals, err := b.startServer(ctx, "test HDFS", time.Minute, []string{"  namenode:"}, "dev-hdfs",
-			"--addr", "127.0.0.1:0", "--datanode-addr", "127.0.0.1:0", "--block-size", "128MiB", "--log-level", "warn")
+			"--addr", nn, "--datanode-addr", dn, "--block-size", "128MiB", "--log-level", "warn")
 		if err != nil {
 			return Result{}, err
 		}
@@ -622,7 +664,7 @@ func (b *bench) buckets(ctx context.Context) error {
 	bo := b.opts.Buckets
 	b.logf("many-buckets scenario: seeding %d records over %d partitions, event times spread over %s...", bo.Records, bo.Partitions, bo.Span)
 	seed, err := b.startSource(ctx, SeedOptions{Topic: b.opts.Topic, Partitions: bo.Partitions, Records: bo.Records,
-		Size: b.opts.Size, Span: bo.Span, Spread: true, Compression: b.opts.Compression, Seed: 2})
+		Size: b.opts.Size, Span: bo.Span, Spread: true, Compression: b.opts.Compression, Seed: 2, Event: EventBench})
 	defer b.stopSource()
 	if err != nil {
 		return err
@@ -688,8 +730,8 @@ func bucketsExtra(bo BucketsOptions) string {
 `, bo.MaxBufferedBytes, bo.MaxOpenFiles)
 }
 
-// LoaderConfig is the loader's config in the benchmark: the sample events' 9-column schema
-// (event_id etc. from internal/sample's events), snappy, an event-time hourly partitioner,
+// LoaderConfig is the loader's config in the benchmark: the bench events' 9-column schema
+// (benchEvent: every field it reads is on every event), snappy, an event-time hourly partitioner,
 // default rotation and memory budget, and the default (exactly-once) commit protocol. lateness
 // is rotation.allowed_lateness; extra is appended (YAML sections).
 func LoaderConfig(brokers []string, topic, group, root, lateness, extra string) string {
@@ -716,7 +758,7 @@ log:
 `, strings.Join(brokers, ", "), group, root, lateness, extra, topic, Schema)
 }
 
-// Schema is the benchmark's 9-column schema over the sample events (the loader adds its
+// Schema is the benchmark's 9-column schema over the bench events (the loader adds its
 // kafka_* metadata columns).
 const Schema = `
       - {name: event_id,   type: string,           field: event_id, required: true}
@@ -734,6 +776,7 @@ type Output struct {
 	Rows, Files, DeadLetters int64
 	FileBytes                int64
 	Buckets                  int // distinct directories holding data files
+	fileStats
 }
 
 // AvgFileBytes is the mean data file size.
@@ -763,7 +806,7 @@ func Verify(ctx context.Context, fsys storage.FS, root string, want map[verify.T
 	if n := sumWant(want); out.Rows != n || out.DeadLetters != 0 || len(rep.Staging) != 0 {
 		return out, fmt.Errorf("%w: %d rows in data files, %d produced; %d dead-letter files; %d staging files left", ErrVerify, out.Rows, n, out.DeadLetters, len(rep.Staging))
 	}
-	dirs := map[string]bool{}
+	dirs, pairs := map[string]bool{}, map[string]bool{}
 	err = offsets.Walk(ctx, fsys, root, func(name string, info fs.FileInfo) error {
 		rel := strings.TrimPrefix(strings.TrimPrefix(name, root), "/")
 		if strings.HasPrefix(rel, "_") || strings.HasPrefix(rel, ".") || !strings.HasSuffix(name, ".parquet") {
@@ -771,9 +814,11 @@ func Verify(ctx context.Context, fsys storage.FS, root string, want map[verify.T
 		}
 		out.FileBytes += info.Size()
 		dirs[path.Dir(rel)] = true
+		out.note(pairs, rel, info.Size())
 		return nil
 	})
 	out.Buckets = len(dirs)
+	out.done(pairs)
 	return out, err
 }
 

@@ -34,6 +34,8 @@ type SeedOptions struct {
 	// Compression of the produced batches: none (default), snappy, lz4 or zstd.
 	Compression string
 	Seed        uint64
+	// Event is the shape of the messages: EventSample (default) or EventBench.
+	Event string
 }
 
 // Seeded is what Seed wrote.
@@ -53,6 +55,9 @@ func Seed(ctx context.Context, brokers []string, o SeedOptions) (Seeded, error) 
 	}
 	if o.Start.IsZero() {
 		o.Start = time.Now().UTC().Truncate(time.Hour).Add(-o.Span)
+	}
+	if o.Event != "" && o.Event != EventSample && o.Event != EventBench {
+		return Seeded{}, fmt.Errorf("seed: event shape %q: use %s or %s", o.Event, EventSample, EventBench)
 	}
 	codec, err := codec(o.Compression)
 	if err != nil {
@@ -85,7 +90,12 @@ func Seed(ctx context.Context, brokers []string, o SeedOptions) (Seeded, error) 
 					return
 				}
 				ts := eventTime(r, o, i)
-				key, value := sample.Event(r, i, ts, 0)
+				var key, value []byte
+				if o.Event == EventBench {
+					key, value = benchEvent(r, i, ts, nil)
+				} else {
+					key, value = sample.Event(r, i, ts, 0)
+				}
 				value = pad(value, o.Size)
 				total.Add(int64(len(key) + len(value)))
 				rec := &kgo.Record{Key: key, Value: value, Timestamp: ts, Partition: int32(i % o.Partitions)}

@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -168,9 +166,7 @@ func loadBox(ctx context.Context, cfg *config.Config, batch bool, box timeBox, l
 		return result{}, configError{err}
 	}
 	opts.CreatedBy = "kafka2hdfs " + version
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(cfg.Memory.Limit))
-	}
+	tuneGC(int64(cfg.Memory.Limit))
 	opts.MaxDuration, opts.MaxRecords = box.duration, box.records
 	if adjust != nil {
 		adjust(&opts)
