@@ -99,6 +99,8 @@ type pipeline struct {
 	dataRows int64
 
 	cmp *lateState // completeness bookkeeping; nil when off (see completeness.go)
+
+	reg regState // the schema registry formats' per-record plan (registrytopic.go)
 }
 
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
@@ -116,6 +118,11 @@ func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error
 	for _, h := range m.Headers {
 		if h != nil {
 			r.Headers = append(r.Headers, record.Header{Key: string(h.Key), Value: h.Value})
+		}
+	}
+	if pl.topic.reg != nil {
+		if err := pl.registryCut(ctx, r); err != nil {
+			return err
 		}
 	}
 	if pl.records == 0 {

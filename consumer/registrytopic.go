@@ -300,11 +300,43 @@ func (rt *registryTopic) build(base *Topic, a *codec.Avro, cols []schema.Column)
 	return &Topic{spec: spec, match: base.match, filler: filler, chain: chain, part: part, schema: s, dead: base.dead}, nil
 }
 
+// regState is a partition pipeline's view of its topic's writer schemas.
+type regState struct {
+	// plan and err are the current record's plan or why it has none, found by registryCut.
+	plan *Topic
+	err  error
+	// step is the plan of the records of the current step.
+	step *Topic
+}
+
+// registryCut finds the plan of r's writer schema and, when it differs from the step's, flushes
+// the step first: every file of a step is named by the step's offset range, so one bucket
+// directory holds one file per step, and a file has one schema. A new writer schema therefore
+// starts a new step, and its rows new files, at its first record (docs/schema-registry.md).
+func (pl *pipeline) registryCut(ctx context.Context, r *record.Record) error {
+	p, err := pl.topic.reg.plan(ctx, pl.topic, r.Value)
+	pl.reg.plan, pl.reg.err = p, err
+	if p == nil {
+		return nil // handled by registryPlan, after the record is counted
+	}
+	if pl.reg.step != nil && p != pl.reg.step && pl.records > 0 {
+		if err := pl.flushAsync(ctx, "schema"); err != nil {
+			return err
+		}
+	}
+	pl.reg.step = p
+	return nil
+}
+
 // registryPlan returns the plan for r's writer schema, or nil when r was handled here (a dead
 // letter, with err nil) or the partition must stop (err).
 func (pl *pipeline) registryPlan(ctx context.Context, r *record.Record) (*Topic, error) {
 	rt := pl.topic.reg
-	p, err := rt.plan(ctx, pl.topic, r.Value)
+	p, err := pl.reg.plan, pl.reg.err
+	pl.reg.plan, pl.reg.err = nil, nil
+	if err == nil && p == nil {
+		err = errors.New("internal: no writer schema plan for the record") // registryCut ran first
+	}
 	if err == nil {
 		return p, nil
 	}
