@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/kafka2hdfs/kafka2hdfs/codec"
+	"github.com/kafka2hdfs/kafka2hdfs/field"
 	"github.com/kafka2hdfs/kafka2hdfs/interceptor"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -86,7 +87,7 @@ func (e *schemaError) Unwrap() error { return e.err }
 
 func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileOptions, errs []error) (*Topic, error) {
 	switch format {
-	case FormatProtobuf, FormatJSONSchema:
+	case FormatProtobuf:
 		errs = append(errs, fmt.Errorf("format: %s is not implemented yet; avro is (docs/schema-registry.md)", format))
 	}
 	switch spec.Nested {
@@ -172,10 +173,10 @@ func (rt *registryTopic) compile(ctx context.Context, base *Topic, id int) (*Top
 	if err != nil {
 		return nil, err
 	}
-	if s.Type != "AVRO" {
-		return nil, &schemaError{fmt.Errorf("schema id %d is a %s schema; the topic's format is %s", id, s.Type, rt.format)}
+	if want := registryType[rt.format]; s.Type != want {
+		return nil, &schemaError{fmt.Errorf("schema id %d is a %s schema; the topic's format %s needs %s", id, s.Type, rt.format, want)}
 	}
-	a, err := codec.ParseAvro(s.Text)
+	a, err := rt.parse(s.Text)
 	if err != nil {
 		return nil, &schemaError{fmt.Errorf("schema id %d: %w", id, err)}
 	}
@@ -204,6 +205,23 @@ func (rt *registryTopic) compile(ctx context.Context, base *Topic, id int) (*Top
 	return p, nil
 }
 
+// writerSchema is a parsed writer schema of any registry format.
+type writerSchema interface {
+	Columns() []schema.Column
+	HasDefault(column string) bool
+	Extractor(paths []field.Path) (record.Extractor, error)
+}
+
+// registryType is the registry's schemaType of each format.
+var registryType = map[string]string{FormatAvro: "AVRO", FormatJSONSchema: "JSON", FormatProtobuf: "PROTOBUF"}
+
+func (rt *registryTopic) parse(text string) (writerSchema, error) {
+	if rt.format == FormatJSONSchema {
+		return codec.ParseJSONSchema(text)
+	}
+	return codec.ParseAvro(text)
+}
+
 // subjectOf picks the subject and version of id: the topic's value subject (TopicNameStrategy) if
 // id is registered under it, else the first one the registry lists; zero if it lists none.
 func (rt *registryTopic) subjectOf(ctx context.Context, id int) (registry.SubjectVersion, error) {
@@ -221,7 +239,7 @@ func (rt *registryTopic) subjectOf(ctx context.Context, id int) (registry.Subjec
 
 // check compares the writer schema with the subject's earlier versions, or, when the subject is
 // unknown, with the ids accepted so far in this process.
-func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectVersion, a *codec.Avro) error {
+func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectVersion, a writerSchema) error {
 	if sv.Subject == "" {
 		for _, d := range rt.accepted {
 			if err := compatible(d.cols, a); err != nil {
@@ -238,7 +256,7 @@ func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectV
 		if err != nil {
 			return err
 		}
-		oa, err := codec.ParseAvro(old.Text)
+		oa, err := rt.parse(old.Text)
 		if err != nil {
 			continue // not a record schema the topic could have loaded
 		}
@@ -253,7 +271,7 @@ func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectV
 // compatible says whether files of the new writer schema can sit beside files of the old one in a
 // table whose readers merge the schemas: a shared column keeps its type or widens it, and a new
 // column is optional or has a default (docs/schema-registry.md, Evolution).
-func compatible(old []schema.Column, a *codec.Avro) error {
+func compatible(old []schema.Column, a writerSchema) error {
 	was := make(map[string]schema.Column, len(old))
 	for _, c := range old {
 		was[c.Name] = c
@@ -278,7 +296,7 @@ func compatible(old []schema.Column, a *codec.Avro) error {
 
 // build compiles a plan for one writer schema: the topic's interceptors, partitioner and the
 // columns against a layout whose values the Avro extractor fills.
-func (rt *registryTopic) build(base *Topic, a *codec.Avro, cols []schema.Column) (*Topic, error) {
+func (rt *registryTopic) build(base *Topic, a writerSchema, cols []schema.Column) (*Topic, error) {
 	spec, opts := rt.spec, rt.opts
 	layout := record.NewLayout(true)
 	chain, err := interceptor.BuildChain(spec.Interceptors, interceptor.Env{Layout: layout, Hostname: hostname(opts.Hostname)})

@@ -249,3 +249,39 @@ func TestAvroRegistryDown(t *testing.T) {
 	h.start("m2", cfg, true).finish(t, 60*time.Second)
 	h.check()
 }
+
+// JSON Schema: the value after the header is JSON; the columns come from the schema's properties.
+func TestJSONSchemaTopic(t *testing.T) {
+	h := newHarness(t, "orders", 1)
+	reg := fakeregistry.Start()
+	defer reg.Close()
+	id := reg.Register(h.topic+"-value", "JSON", `{"type":"object","required":["id"],"properties":{
+	  "id":{"type":"integer"},"customer":{"type":"object","properties":{"name":{"type":"string"}}}}}`)
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	p, err := sarama.NewSyncProducer(h.brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 50 {
+		v := append(codec.AppendHeader(nil, id), fmt.Sprintf(`{"id":%d,"customer":{"name":"c%d"}}`, i, i)...)
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: h.topic, Value: sarama.ByteEncoder(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = p.Close()
+	h.produced[verify.TP{Topic: h.topic, Partition: 0}] = 50
+	conf := h.configEdited("g-js", func(y string) string {
+		return strings.Replace(avroConfigEdit(reg, "stop")(y), "format: avro", "format: json_schema", 1)
+	})
+	h.start("m1", conf, true).finish(t, 60*time.Second)
+	rep := h.check()
+	if n := deadRows(rep); n != 0 {
+		t.Errorf("%d dead letters", n)
+	}
+	for _, f := range readFooters(t, h.root, h.topic) {
+		if f.columns["id"] != "INT(64,true)" || f.columns["customer_name"] != "STRING" {
+			t.Errorf("columns %v", f.columns)
+		}
+	}
+}
