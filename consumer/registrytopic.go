@@ -86,10 +86,6 @@ func (e *schemaError) Error() string { return e.err.Error() }
 func (e *schemaError) Unwrap() error { return e.err }
 
 func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileOptions, errs []error) (*Topic, error) {
-	switch format {
-	case FormatProtobuf:
-		errs = append(errs, fmt.Errorf("format: %s is not implemented yet; avro is (docs/schema-registry.md)", format))
-	}
 	switch spec.Nested {
 	case "", "flatten":
 	case "group":
@@ -176,8 +172,11 @@ func (rt *registryTopic) compile(ctx context.Context, base *Topic, id int) (*Top
 	if want := registryType[rt.format]; s.Type != want {
 		return nil, &schemaError{fmt.Errorf("schema id %d is a %s schema; the topic's format %s needs %s", id, s.Type, rt.format, want)}
 	}
-	a, err := rt.parse(s.Text)
+	a, err := rt.parse(ctx, s)
 	if err != nil {
+		if errors.Is(err, registry.ErrUnavailable) {
+			return nil, err
+		}
 		return nil, &schemaError{fmt.Errorf("schema id %d: %w", id, err)}
 	}
 	sv, err := rt.subjectOf(ctx, id)
@@ -215,11 +214,40 @@ type writerSchema interface {
 // registryType is the registry's schemaType of each format.
 var registryType = map[string]string{FormatAvro: "AVRO", FormatJSONSchema: "JSON", FormatProtobuf: "PROTOBUF"}
 
-func (rt *registryTopic) parse(text string) (writerSchema, error) {
-	if rt.format == FormatJSONSchema {
-		return codec.ParseJSONSchema(text)
+func (rt *registryTopic) parse(ctx context.Context, s *registry.Schema) (writerSchema, error) {
+	switch rt.format {
+	case FormatJSONSchema:
+		return codec.ParseJSONSchema(s.Text)
+	case FormatProtobuf:
+		imports := map[string]string{}
+		if err := rt.imports(ctx, s.References, imports, 0); err != nil {
+			return nil, err
+		}
+		return codec.ParseProtobuf(s.Text, imports)
 	}
-	return codec.ParseAvro(text)
+	return codec.ParseAvro(s.Text)
+}
+
+// imports fetches the schemas a protobuf schema references (its imports), and theirs, by subject
+// and version, into srcs by import path.
+func (rt *registryTopic) imports(ctx context.Context, refs []registry.Reference, srcs map[string]string, depth int) error {
+	if depth > 16 {
+		return errors.New("protobuf schema: references nest deeper than 16")
+	}
+	for _, r := range refs {
+		if _, done := srcs[r.Name]; done {
+			continue
+		}
+		s, err := rt.opts.Registry.SubjectVersion(ctx, registry.SubjectVersion{Subject: r.Subject, Version: r.Version})
+		if err != nil {
+			return fmt.Errorf("reference %s (%s version %d): %w", r.Name, r.Subject, r.Version, err)
+		}
+		srcs[r.Name] = s.Text
+		if err := rt.imports(ctx, s.References, srcs, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // subjectOf picks the subject and version of id: the topic's value subject (TopicNameStrategy) if
@@ -256,7 +284,10 @@ func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectV
 		if err != nil {
 			return err
 		}
-		oa, err := rt.parse(old.Text)
+		oa, err := rt.parse(ctx, old)
+		if errors.Is(err, registry.ErrUnavailable) {
+			return err
+		}
 		if err != nil {
 			continue // not a record schema the topic could have loaded
 		}
