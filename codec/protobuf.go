@@ -299,3 +299,33 @@ func jsonOf(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 	}
 	return out
 }
+
+// Marshal encodes a message of the schema's first message type whose fields are set from values
+// (field name → Go value; nested messages as maps), for producers in tests and the demo.
+func (p *Protobuf) Marshal(values map[string]any) ([]byte, error) {
+	m, err := fill(p.msg, values)
+	if err != nil {
+		return nil, err
+	}
+	return proto.Marshal(m)
+}
+
+func fill(md protoreflect.MessageDescriptor, values map[string]any) (*dynamicpb.Message, error) {
+	m := dynamicpb.NewMessage(md)
+	for k, v := range values {
+		fd := md.Fields().ByName(protoreflect.Name(k))
+		if fd == nil {
+			return nil, fmt.Errorf("message %s has no field %s", md.FullName(), k)
+		}
+		if sub, ok := v.(map[string]any); ok {
+			sm, err := fill(fd.Message(), sub)
+			if err != nil {
+				return nil, err
+			}
+			m.Set(fd, protoreflect.ValueOfMessage(sm))
+			continue
+		}
+		m.Set(fd, protoreflect.ValueOf(v))
+	}
+	return m, nil
+}

@@ -285,3 +285,53 @@ func TestJSONSchemaTopic(t *testing.T) {
 		}
 	}
 }
+
+// Protobuf: the .proto is compiled from the registry's text; values carry message indexes.
+func TestProtobufTopic(t *testing.T) {
+	h := newHarness(t, "orders", 1)
+	reg := fakeregistry.Start()
+	defer reg.Close()
+	const proto3 = `syntax = "proto3";
+message Order { int64 id = 1; optional string note = 2; Customer customer = 3; message Customer { string name = 1; } }`
+	id := reg.Register(h.topic+"-value", "PROTOBUF", proto3)
+	pb, err := codec.ParseProtobuf(proto3, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	p, err := sarama.NewSyncProducer(h.brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 40 {
+		body := protoOrder(t, pb, int64(i), fmt.Sprintf("c%d", i))
+		v := append(append(codec.AppendHeader(nil, id), 0), body...) // indexes [0]: the first message
+		if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: h.topic, Value: sarama.ByteEncoder(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = p.Close()
+	h.produced[verify.TP{Topic: h.topic, Partition: 0}] = 40
+	conf := h.configEdited("g-pb", func(y string) string {
+		return strings.Replace(avroConfigEdit(reg, "stop")(y), "format: avro", "format: protobuf", 1)
+	})
+	h.start("m1", conf, true).finish(t, 60*time.Second)
+	if n := deadRows(h.check()); n != 0 {
+		t.Errorf("%d dead letters", n)
+	}
+	for _, f := range readFooters(t, h.root, h.topic) {
+		if f.columns["id"] != "INT(64,true)" || f.columns["customer_name"] != "STRING" || f.columns["note"] != "STRING" {
+			t.Errorf("columns %v", f.columns)
+		}
+	}
+}
+
+func protoOrder(t *testing.T, pb *codec.Protobuf, id int64, name string) []byte {
+	t.Helper()
+	b, err := pb.Marshal(map[string]any{"id": id, "customer": map[string]any{"name": name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
