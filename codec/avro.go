@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/hamba/avro/v2"
 
@@ -308,7 +309,9 @@ func toValue(v any, lf *avroPath, scratch []byte) (field.Value, []byte) {
 	case float64:
 		return num(strconv.AppendFloat(nil, x, 'g', -1, 64))
 	case string:
-		return field.Value{Kind: field.String, Bytes: []byte(x)}, scratch
+		// The decoder allocated the string for this value alone and nothing writes to it: its
+		// bytes can be handed on without a second copy.
+		return field.Value{Kind: field.String, Bytes: unsafe.Slice(unsafe.StringData(x), len(x))}, scratch
 	case []byte:
 		return field.Value{Kind: field.String, Bytes: x}, scratch
 	case time.Time:

@@ -31,3 +31,8 @@ func Split(v []byte) (id int, body []byte, err error) {
 	}
 	return int(int32(binary.BigEndian.Uint32(v[1:HeaderLen]))), v[HeaderLen:], nil
 }
+
+// AppendHeader appends the wire format's header for schema id to b.
+func AppendHeader(b []byte, id int) []byte {
+	return binary.BigEndian.AppendUint32(append(b, Magic), uint32(id))
+}

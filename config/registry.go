@@ -23,7 +23,7 @@ func (c *Config) registryErrors() []error {
 	case c.SchemaRegistry.Set():
 		return c.SchemaRegistry.Check()
 	case c.usesRegistry():
-		return []error{fmt.Errorf("schema_registry.url: missing; topics in the avro format need the schema registry's URL")}
+		return []error{fmt.Errorf("schema_registry.url: missing; topics in the avro, protobuf and json_schema formats need the schema registry's URL")}
 	}
 	return nil
 }

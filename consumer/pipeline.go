@@ -109,6 +109,8 @@ type pipeline struct {
 	dataRows int64
 
 	late *lateState // completeness: the late-record policy and the open-bucket set; nil when off (see completeness.go)
+
+	reg regState // the schema registry formats' per-record plan (registrytopic.go)
 }
 
 func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error {
@@ -126,6 +128,11 @@ func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error
 	for _, h := range m.Headers {
 		if h != nil {
 			r.Headers = append(r.Headers, record.Header{Key: string(h.Key), Value: h.Value})
+		}
+	}
+	if pl.topic.reg != nil {
+		if err := pl.registryCut(ctx, r); err != nil {
+			return err
 		}
 	}
 	if pl.records == 0 {

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/kafka2hdfs/kafka2hdfs/codec"
+	"github.com/kafka2hdfs/kafka2hdfs/field"
 	"github.com/kafka2hdfs/kafka2hdfs/interceptor"
 	"github.com/kafka2hdfs/kafka2hdfs/partitioner"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
@@ -87,10 +88,6 @@ func (e *schemaError) Error() string { return e.err.Error() }
 func (e *schemaError) Unwrap() error { return e.err }
 
 func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileOptions, errs []error) (*Topic, error) {
-	switch format {
-	case FormatProtobuf, FormatJSONSchema:
-		errs = append(errs, fmt.Errorf("format: %s is not implemented yet; avro is (docs/schema-registry.md)", format))
-	}
 	switch spec.Nested {
 	case "", "flatten":
 	case "group":
@@ -174,11 +171,14 @@ func (rt *registryTopic) compile(ctx context.Context, base *Topic, id int) (*Top
 	if err != nil {
 		return nil, err
 	}
-	if s.Type != "AVRO" {
-		return nil, &schemaError{fmt.Errorf("schema id %d is a %s schema; the topic's format is %s", id, s.Type, rt.format)}
+	if want := registryType[rt.format]; s.Type != want {
+		return nil, &schemaError{fmt.Errorf("schema id %d is a %s schema; the topic's format %s needs %s", id, s.Type, rt.format, want)}
 	}
-	a, err := codec.ParseAvro(s.Text)
+	a, err := rt.parse(ctx, s)
 	if err != nil {
+		if errors.Is(err, registry.ErrUnavailable) {
+			return nil, err
+		}
 		return nil, &schemaError{fmt.Errorf("schema id %d: %w", id, err)}
 	}
 	sv, err := rt.subjectOf(ctx, id)
@@ -206,6 +206,52 @@ func (rt *registryTopic) compile(ctx context.Context, base *Topic, id int) (*Top
 	return p, nil
 }
 
+// writerSchema is a parsed writer schema of any registry format.
+type writerSchema interface {
+	Columns() []schema.Column
+	HasDefault(column string) bool
+	Extractor(paths []field.Path) (record.Extractor, error)
+}
+
+// registryType is the registry's schemaType of each format.
+var registryType = map[string]string{FormatAvro: "AVRO", FormatJSONSchema: "JSON", FormatProtobuf: "PROTOBUF"}
+
+func (rt *registryTopic) parse(ctx context.Context, s *registry.Schema) (writerSchema, error) {
+	switch rt.format {
+	case FormatJSONSchema:
+		return codec.ParseJSONSchema(s.Text)
+	case FormatProtobuf:
+		imports := map[string]string{}
+		if err := rt.imports(ctx, s.References, imports, 0); err != nil {
+			return nil, err
+		}
+		return codec.ParseProtobuf(s.Text, imports)
+	}
+	return codec.ParseAvro(s.Text)
+}
+
+// imports fetches the schemas a protobuf schema references (its imports), and theirs, by subject
+// and version, into srcs by import path.
+func (rt *registryTopic) imports(ctx context.Context, refs []registry.Reference, srcs map[string]string, depth int) error {
+	if depth > 16 {
+		return errors.New("protobuf schema: references nest deeper than 16")
+	}
+	for _, r := range refs {
+		if _, done := srcs[r.Name]; done {
+			continue
+		}
+		s, err := rt.opts.Registry.SubjectVersion(ctx, registry.SubjectVersion{Subject: r.Subject, Version: r.Version})
+		if err != nil {
+			return fmt.Errorf("reference %s (%s version %d): %w", r.Name, r.Subject, r.Version, err)
+		}
+		srcs[r.Name] = s.Text
+		if err := rt.imports(ctx, s.References, srcs, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // subjectOf picks the subject and version of id: the topic's value subject (TopicNameStrategy) if
 // id is registered under it, else the first one the registry lists; zero if it lists none.
 func (rt *registryTopic) subjectOf(ctx context.Context, id int) (registry.SubjectVersion, error) {
@@ -223,7 +269,7 @@ func (rt *registryTopic) subjectOf(ctx context.Context, id int) (registry.Subjec
 
 // check compares the writer schema with the subject's earlier versions, or, when the subject is
 // unknown, with the ids accepted so far in this process.
-func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectVersion, a *codec.Avro) error {
+func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectVersion, a writerSchema) error {
 	if sv.Subject == "" {
 		for _, d := range rt.accepted {
 			if err := compatible(d.cols, a); err != nil {
@@ -240,7 +286,10 @@ func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectV
 		if err != nil {
 			return err
 		}
-		oa, err := codec.ParseAvro(old.Text)
+		oa, err := rt.parse(ctx, old)
+		if errors.Is(err, registry.ErrUnavailable) {
+			return err
+		}
 		if err != nil {
 			continue // not a record schema the topic could have loaded
 		}
@@ -255,7 +304,7 @@ func (rt *registryTopic) check(ctx context.Context, id int, sv registry.SubjectV
 // compatible says whether files of the new writer schema can sit beside files of the old one in a
 // table whose readers merge the schemas: a shared column keeps its type or widens it, and a new
 // column is optional or has a default (docs/schema-registry.md, Evolution).
-func compatible(old []schema.Column, a *codec.Avro) error {
+func compatible(old []schema.Column, a writerSchema) error {
 	was := make(map[string]schema.Column, len(old))
 	for _, c := range old {
 		was[c.Name] = c
@@ -280,7 +329,7 @@ func compatible(old []schema.Column, a *codec.Avro) error {
 
 // build compiles a plan for one writer schema: the topic's interceptors, partitioner and the
 // columns against a layout whose values the Avro extractor fills.
-func (rt *registryTopic) build(base *Topic, a *codec.Avro, cols []schema.Column) (*Topic, error) {
+func (rt *registryTopic) build(base *Topic, a writerSchema, cols []schema.Column) (*Topic, error) {
 	spec, opts := rt.spec, rt.opts
 	layout := record.NewLayout(true)
 	chain, err := interceptor.BuildChain(spec.Interceptors, interceptor.Env{Layout: layout, Hostname: hostname(opts.Hostname)})
@@ -302,11 +351,43 @@ func (rt *registryTopic) build(base *Topic, a *codec.Avro, cols []schema.Column)
 	return &Topic{spec: spec, match: base.match, filler: filler, chain: chain, part: part, schema: s, dead: base.dead}, nil
 }
 
+// regState is a partition pipeline's view of its topic's writer schemas.
+type regState struct {
+	// plan and err are the current record's plan or why it has none, found by registryCut.
+	plan *Topic
+	err  error
+	// step is the plan of the records of the current step.
+	step *Topic
+}
+
+// registryCut finds the plan of r's writer schema and, when it differs from the step's, flushes
+// the step first: every file of a step is named by the step's offset range, so one bucket
+// directory holds one file per step, and a file has one schema. A new writer schema therefore
+// starts a new step, and its rows new files, at its first record (docs/schema-registry.md).
+func (pl *pipeline) registryCut(ctx context.Context, r *record.Record) error {
+	p, err := pl.topic.reg.plan(ctx, pl.topic, r.Value)
+	pl.reg.plan, pl.reg.err = p, err
+	if p == nil {
+		return nil // handled by registryPlan, after the record is counted
+	}
+	if pl.reg.step != nil && p != pl.reg.step && pl.records > 0 {
+		if err := pl.flushAsync(ctx, "schema"); err != nil {
+			return err
+		}
+	}
+	pl.reg.step = p
+	return nil
+}
+
 // registryPlan returns the plan for r's writer schema, or nil when r was handled here (a dead
 // letter, with err nil) or the partition must stop (err).
 func (pl *pipeline) registryPlan(ctx context.Context, r *record.Record) (*Topic, error) {
 	rt := pl.topic.reg
-	p, err := rt.plan(ctx, pl.topic, r.Value)
+	p, err := pl.reg.plan, pl.reg.err
+	pl.reg.plan, pl.reg.err = nil, nil
+	if err == nil && p == nil {
+		err = errors.New("internal: no writer schema plan for the record") // registryCut ran first
+	}
 	if err == nil {
 		return p, nil
 	}

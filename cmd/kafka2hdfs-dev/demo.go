@@ -42,6 +42,7 @@ the HDFS sink; the data is gone when the demo exits.`,
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "kafka2hdfs-demo", Usage: "output folder (cleared first if it holds an earlier demo); with --sink hdfs, the path in HDFS"},
 			&cli.StringFlag{Name: "sink", Value: "local", Usage: "local (a folder) or hdfs (an in-process HDFS)"},
 			&cli.IntFlag{Name: "records", Value: 120_000, Usage: "records to produce"},
+			&cli.StringFlag{Name: "format", Value: "json", Usage: "json, or avro (through an embedded schema registry, two schema versions)"},
 			&cli.IntFlag{Name: "partitions", Value: 6, Usage: "partitions of the topic"},
 			&cli.DurationFlag{Name: "span", Value: 6 * time.Hour, Usage: "event times spread over this span, ending at the current hour"},
 			&cli.IntFlag{Name: "bad-every", Value: 2000, Usage: "every n-th record is malformed (0: none)"},
@@ -86,13 +87,29 @@ func demo(c *cli.Context) error {
 	brokers := cluster.ListenAddrs()
 	fmt.Fprintf(w, "embedded Kafka at %s; producing %d clickstream events to topic clicks (%d partitions)...\n",
 		strings.Join(brokers, ","), c.Int("records"), c.Int("partitions"))
-	produced, err := sample.Produce(c.Context, brokers, sample.Options{
-		Topic: "clicks", Records: c.Int("records"), Span: c.Duration("span"), BadEvery: c.Int("bad-every"), Seed: 42,
-	})
+	so := sample.Options{Topic: "clicks", Records: c.Int("records"), Span: c.Duration("span"), BadEvery: c.Int("bad-every"), Seed: 42}
+	var (
+		produced sample.Produced
+		yml      = DemoConfig(brokers, out, c.String("log-level"))
+	)
+	switch f := c.String("format"); f {
+	case "json":
+		produced, err = sample.Produce(c.Context, brokers, so)
+	case "avro":
+		var regURL string
+		var stopReg func()
+		produced, regURL, stopReg, err = demoProduceAvro(c.Context, brokers, so)
+		if err == nil {
+			defer stopReg()
+			yml = DemoAvroConfig(brokers, out, c.String("log-level"), regURL)
+		}
+	default:
+		return loadercli.ConfigError(fmt.Errorf("--format %q: use json or avro", f))
+	}
 	if err != nil {
 		return err
 	}
-	cfg, err := config.Parse([]byte(DemoConfig(brokers, out, c.String("log-level"))))
+	cfg, err := config.Parse([]byte(yml))
 	if err != nil {
 		return err
 	}
