@@ -37,6 +37,12 @@ const mainProto = "registry-schema.proto"
 // ParseProtobuf compiles a .proto schema; imports maps the import paths of its references (other
 // registry subjects) to their source. google/protobuf well-known imports resolve by themselves.
 func ParseProtobuf(text string, imports map[string]string) (*Protobuf, error) {
+	if fd, ok, err := descriptorFile(text, imports); ok {
+		if err != nil {
+			return nil, err
+		}
+		return protobufOf(fd)
+	}
 	srcs := map[string]string{mainProto: text}
 	for k, v := range imports {
 		srcs[k] = v
@@ -47,7 +53,10 @@ func ParseProtobuf(text string, imports map[string]string) (*Protobuf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protobuf schema: %w", err)
 	}
-	fd := files[0]
+	return protobufOf(files[0])
+}
+
+func protobufOf(fd protoreflect.FileDescriptor) (*Protobuf, error) {
 	if fd.Messages().Len() == 0 {
 		return nil, errors.New("protobuf schema: the file declares no message")
 	}

@@ -1,11 +1,14 @@
 package codec
 
 import (
+	"encoding/base64"
 	"errors"
+	"reflect"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/dynamicpb"
 
@@ -121,4 +124,27 @@ func FuzzProtobufIndexes(f *testing.F) {
 			t.Fatalf("accepted %v: %v, %d bytes left", b, md, len(rest))
 		}
 	})
+}
+
+// Confluent's serializers register a schema as a base64 FileDescriptorProto, not .proto text; both
+// forms of one schema give the same columns.
+func TestProtobufRegisteredAsDescriptor(t *testing.T) {
+	text, err := ParseProtobuf(orderProto, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := proto.Marshal(protodesc.ToFileDescriptorProto(text.file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc, err := ParseProtobuf(base64.StdEncoding.EncodeToString(b), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(desc.Columns(), text.Columns()) {
+		t.Fatalf("from the descriptor: %+v\nfrom the text: %+v", desc.Columns(), text.Columns())
+	}
+	if _, err := ParseProtobuf(base64.StdEncoding.EncodeToString([]byte("not a descriptor")), nil); err == nil {
+		t.Fatal("base64 of no descriptor parsed")
+	}
 }

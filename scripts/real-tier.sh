@@ -29,7 +29,7 @@ started=$(date +%s)
 echo "== real tier: Apache Kafka 4 + Apache HDFS (state in $REAL_ENV_DIR)"
 # With the schema registry (Apicurio, testenv/registry): its tests fail rather than skip without it.
 scripts/real-env.sh up --kafka 4 --secure --registry
-export K2H_REQUIRE_REGISTRY=1
+export K2H_REQUIRE_REGISTRY=1 K2H_REQUIRE_REGISTRY_LOADER=1
 echo "environment up in $(( $(date +%s) - started ))s"
 K2H_REAL=1 go test -race -tags failpoints -count="$count" -parallel 3 -timeout 60m -run '^TestReal' -skip '^(TestRealSparkReadsOutput|TestRealSecure.*|TestRealRegistry.*)$' ./e2e
 # Secure listeners: once (their failures are about configuration, not timing). The env file's
