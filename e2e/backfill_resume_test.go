@@ -166,7 +166,10 @@ func TestBackfillKilledAndResumed(t *testing.T) {
 	liveBefore := h.committed(live)
 	cfgPath := filepath.Join(t.TempDir(), "config.yaml")
 	// A killed member stays in the backfill's group until its session times out; keep it short.
+	// Small steps (rotation.max_records 100, not 700): the three kills below each need a step of
+	// their own to land in, whatever else ends a step.
 	y := strings.Replace(h.configYAML(live), "session_timeout: 6s", "session_timeout: 2s", 1)
+	y = strings.Replace(y, "max_records: 700", "max_records: 100", 1)
 	if err := os.WriteFile(cfgPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -168,7 +168,7 @@ func TestBenchExternalServers(t *testing.T) {
 	defer cancel()
 	err = app.RunContext(ctx, []string{"kafka2hdfs", "bench", "--brokers", strings.Join(brokers, ","), "--hdfs-namenode", hc.NameNodeAddr(),
 		"--brokers-desc", "kfake (stand-in)", "--hdfs-desc", "hdfstest (stand-in)",
-		"--records", "3000", "--partitions", "3", "--repeats", "1", "--buckets-records", "0", "--timeout", "2m",
+		"--records", "3000", "--partitions", "3", "--repeats", "1", "--buckets-records", "0", "--cases", "none", "--timeout", "2m",
 		"--out", md, "--json", js})
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, log.String())
