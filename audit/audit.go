@@ -21,6 +21,8 @@ type Options struct {
 	// Deep opens every final file: checks it reads back whole, its row count, and that every
 	// kafka_offset lies in the name's range and kafka_topic/kafka_partition match the name.
 	Deep bool
+	// Reader reads the files for Deep; nil is ParquetGoReader.
+	Reader FileReader
 	// Kafka (optional: nil client = files only): compare with the group's committed offsets and
 	// metadata and each partition's log start and end. Config defaults to Client.Config(); an empty
 	// Group reads log offsets only. The audit looks topics up by name: give it a client whose
@@ -39,6 +41,8 @@ type Report struct {
 	Group string `json:"group,omitempty"`
 	Kafka bool   `json:"kafka"`
 	Deep  bool   `json:"deep"`
+	// Reader names the Parquet implementation that read the files back (Deep only).
+	Reader string `json:"reader,omitempty"`
 	// Partitions, sorted by topic and partition.
 	Partitions []Partition `json:"partitions"`
 	// Staging lists every file under _staging (of the audited topics), relative to the root.
@@ -144,11 +148,18 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Client != nil && o.Config == nil {
 		o.Config = o.Client.Config()
 	}
+	if o.Reader == nil {
+		o.Reader = ParquetGoReader{}
+	}
 	a := &auditor{
 		o:       o,
+		reader:  o.Reader,
 		rep:     &Report{Root: o.Root, Group: o.Group, Kafka: o.Client != nil, Deep: o.Deep, Staging: []string{}},
 		tps:     map[offsets.TP]*tpState{},
 		staging: map[stagingKey][]string{},
+	}
+	if o.Deep {
+		a.rep.Reader = o.Reader.Name()
 	}
 	if o.Topics != nil {
 		a.want = map[string]bool{}
@@ -204,6 +215,7 @@ type auditor struct {
 	rep     *Report
 	want    map[string]bool // nil: every topic
 	tps     map[offsets.TP]*tpState
+	reader  FileReader
 	staging map[stagingKey][]string // file names in each staging directory
 	// resets are the moves of `offsets reset` by partition, from the reset records.
 	resets map[offsets.TP][]resetMove

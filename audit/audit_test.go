@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/audit"
 	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
@@ -242,7 +244,37 @@ func (f *fixture) audit(deep bool) *audit.Report {
 	if err != nil {
 		f.t.Fatalf("audit: %v", err)
 	}
+	if deep {
+		// The release binary reads with parquet-go, the dev binary with arrow-go: both must find
+		// the same problems, counts and rows in every case.
+		o.Reader = verify.AuditReader{}
+		indep, err := audit.Run(ctx, o)
+		if err != nil {
+			f.t.Fatalf("audit with %s: %v", o.Reader.Name(), err)
+		}
+		if rep.Reader != "parquet-go" || indep.Reader != "apache/arrow-go" {
+			f.t.Errorf("readers %q and %q, want parquet-go and apache/arrow-go", rep.Reader, indep.Reader)
+		}
+		a, b := *rep, *indep
+		a.Reader, b.Reader = "", ""
+		// Why a file does not read back is each library's own wording.
+		a.Problems, b.Problems = withoutReaderWords(a.Problems), withoutReaderWords(b.Problems)
+		if !reflect.DeepEqual(a, b) {
+			f.t.Errorf("the two readers disagree:\nparquet-go:      %+v\napache/arrow-go: %+v", a, b)
+		}
+	}
 	return rep
+}
+
+// withoutReaderWords copies ps with the reader's own error text cut from unreadable files' details.
+func withoutReaderWords(ps []audit.Problem) []audit.Problem {
+	out := slices.Clone(ps)
+	for i, p := range out {
+		if p.Kind == audit.KindUnreadable {
+			out[i].Detail, _, _ = strings.Cut(p.Detail, "):")
+		}
+	}
+	return out
 }
 
 // kafkaEnv is a kfake cluster with topic clicks (2 partitions) and a sarama client.

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
 )
@@ -89,21 +88,20 @@ func (a *auditor) deepFile(ctx context.Context, tp offsets.TP, f *fileInfo, offs
 		return 0, nil, fmt.Errorf("audit: open %s: %w", f.rel, err)
 	}
 	defer rf.Close()
-	t, err := verify.ReadFile(rf, rf.Size())
+	t, err := a.reader.ReadFile(rf, rf.Size())
 	if err != nil {
 		a.problem(tp, KindUnreadable, f.rel, "does not read back whole (%d bytes): %v", rf.Size(), err)
 		return 0, nil, nil
 	}
-	ct, cp, co := t.Col(schema.ColTopic), t.Col(schema.ColPartition), t.Col(schema.ColOffset)
-	if ct < 0 || cp < 0 || co < 0 {
+	if t.Topic == nil || t.Partition == nil || t.Offset == nil {
 		a.problem(tp, KindUnreadable, f.rel, "has no %s, %s or %s column: not a file kafka2hdfs wrote", schema.ColTopic, schema.ColPartition, schema.ColOffset)
-		return int64(len(t.Rows)), t.Metadata, nil
+		return t.Rows, t.Metadata, nil
 	}
 	var outside, badType []int64
 	var wrongTP int
 	var wrongExample string
-	for i, row := range t.Rows {
-		o, ok := row[co].(int64)
+	for i := range t.Offset {
+		o, ok := t.Offset[i].(int64)
 		if !ok {
 			badType = append(badType, int64(i))
 			continue
@@ -113,11 +111,11 @@ func (a *auditor) deepFile(ctx context.Context, tp offsets.TP, f *fileInfo, offs
 		} else {
 			*offs = append(*offs, o)
 		}
-		topic, _ := row[ct].(string)
-		part, ok := row[cp].(int32)
+		topic, _ := t.Topic[i].(string)
+		part, ok := t.Partition[i].(int32)
 		if topic != tp.Topic || !ok || part != tp.Partition {
 			if wrongTP == 0 {
-				wrongExample = fmt.Sprintf("%v/%v at offset %d", row[ct], row[cp], o)
+				wrongExample = fmt.Sprintf("%v/%v at offset %d", t.Topic[i], t.Partition[i], o)
 			}
 			wrongTP++
 		}
@@ -128,12 +126,12 @@ func (a *auditor) deepFile(ctx context.Context, tp offsets.TP, f *fileInfo, offs
 	if len(outside) > 0 {
 		slices.Sort(outside)
 		a.problem(tp, KindOffsetOutOfRange, f.rel, "%d of %d rows have offsets outside the name's range [%d, %d]: %s",
-			len(outside), len(t.Rows), f.start, f.end, list(outside))
+			len(outside), t.Rows, f.start, f.end, list(outside))
 	}
 	if wrongTP > 0 {
-		a.problem(tp, KindRowMismatch, f.rel, "%d of %d rows belong to another topic-partition than the name's %s (first: %s)", wrongTP, len(t.Rows), tp, wrongExample)
+		a.problem(tp, KindRowMismatch, f.rel, "%d of %d rows belong to another topic-partition than the name's %s (first: %s)", wrongTP, t.Rows, tp, wrongExample)
 	}
-	return int64(len(t.Rows)), t.Metadata, nil
+	return t.Rows, t.Metadata, nil
 }
 
 // list writes at most maxListedOffsets numbers.

@@ -25,6 +25,9 @@ func (r *Report) WriteTable(w io.Writer) error {
 	mode := "names only"
 	if r.Deep {
 		mode = "deep: every file read back"
+		if r.Reader != "" {
+			mode += " with " + r.Reader
+		}
 	}
 	kafka := "files only, no Kafka"
 	if r.Kafka && r.Group != "" {

@@ -161,7 +161,7 @@ func TestBenchExternalServers(t *testing.T) {
 	dir := t.TempDir()
 	md, js := filepath.Join(dir, "perf-real.md"), filepath.Join(dir, "perf-real.json")
 	var out, log bytes.Buffer
-	app := loadercli.NewApp(devCommands()...)
+	app := loadercli.NewApp(loadercli.WithCommands(devCommands()...))
 	app.Writer, app.ErrWriter = &out, &log
 	t.Cleanup(loadercli.RedirectStderr(&log))
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

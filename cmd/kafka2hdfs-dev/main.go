@@ -11,13 +11,18 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 )
 
 func main() {
 	os.Exit(run(os.Args))
 }
 
-func run(args []string) int { return loadercli.Main(args, devCommands()...) }
+// The development binary audits with arrow-go, so `audit --deep` there checks parquet-go's
+// output with a second, independent implementation, as the tests do.
+func run(args []string) int {
+	return loadercli.Main(args, loadercli.WithCommands(devCommands()...), loadercli.WithDeepReader(verify.AuditReader{}))
+}
 
 func devCommands() []*cli.Command {
 	return []*cli.Command{

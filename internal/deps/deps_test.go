@@ -26,13 +26,19 @@ func TestNoKafkaClientBelowTheConsumer(t *testing.T) {
 }
 
 // The release binary links no test stand-in: no in-memory Kafka (kfake, or franz-go at all: the
-// loader speaks sarama), no test HDFS, no benchmark.
+// loader speaks sarama), no test HDFS or schema registry, no benchmark, and no second Parquet
+// implementation (arrow-go, with grpc behind it, is the tests' independent reader; the loader's
+// audit --deep reads with parquet-go).
 func TestReleaseBinaryLinksNoStandIns(t *testing.T) {
 	forbidden := []string{
 		"github.com/twmb/franz-go",
+		"github.com/apache/arrow-go",
+		"google.golang.org/grpc",
 		"github.com/kafka2hdfs/kafka2hdfs/hdfstest",
 		"github.com/kafka2hdfs/kafka2hdfs/internal/bench",
 		"github.com/kafka2hdfs/kafka2hdfs/internal/sample",
+		"github.com/kafka2hdfs/kafka2hdfs/internal/verify",
+		"github.com/kafka2hdfs/kafka2hdfs/internal/fakeregistry",
 	}
 	for _, dep := range listDeps(t, "github.com/kafka2hdfs/kafka2hdfs/cmd/kafka2hdfs") {
 		for _, f := range forbidden {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/kafka2hdfs/kafka2hdfs/audit"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -38,13 +39,31 @@ type configError struct{ err error }
 func (e configError) Error() string { return e.err.Error() }
 func (e configError) Unwrap() error { return e.err }
 
-// Main runs the command line with args (os.Args) and returns the process exit code; extra adds
-// commands beside the loader's own (the dev binary's).
-func Main(args []string, extra ...*cli.Command) int {
-	return run(args, extra...)
+// An Option extends the command line: the development binary adds its commands and audits with
+// an independent Parquet reader; the release binary takes none.
+type Option func(*settings)
+
+type settings struct {
+	commands   []*cli.Command
+	deepReader audit.FileReader // nil: audit's default, parquet-go
 }
 
-func run(args []string, extra ...*cli.Command) int {
+// WithCommands adds commands beside the loader's own.
+func WithCommands(cmds ...*cli.Command) Option {
+	return func(s *settings) { s.commands = append(s.commands, cmds...) }
+}
+
+// WithDeepReader makes `audit --deep` read the files with r.
+func WithDeepReader(r audit.FileReader) Option {
+	return func(s *settings) { s.deepReader = r }
+}
+
+// Main runs the command line with args (os.Args) and returns the process exit code.
+func Main(args []string, opts ...Option) int {
+	return run(args, NewApp(opts...))
+}
+
+func run(args []string, app *cli.App) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	// A second signal while draining means "now": exit without waiting.
@@ -57,7 +76,7 @@ func run(args []string, extra ...*cli.Command) int {
 		fmt.Fprintln(os.Stderr, "kafka2hdfs: second signal, exiting without draining")
 		os.Exit(exitSignals)
 	}()
-	err := newApp(extra...).RunContext(ctx, args)
+	err := app.RunContext(ctx, args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "kafka2hdfs:", err)
 	}
@@ -87,7 +106,7 @@ func exitCode(err error) int {
 	return exitFailed
 }
 
-func newApp(extra ...*cli.Command) *cli.App {
+func newApp(s settings) *cli.App {
 	app := &cli.App{
 		Name:    "kafka2hdfs",
 		Usage:   "load Kafka topics into time-bucketed Parquet on HDFS or a local filesystem, exactly once",
@@ -105,7 +124,7 @@ Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 3 audit foun
 			backfillCommand(),
 			offsetsCommand(),
 			validateCommand(),
-			auditCommand(),
+			auditCommand(s.deepReader),
 			versionCommand(),
 		},
 		Flags:          profileFlags(),
@@ -113,7 +132,7 @@ Exit codes: 0 done, 1 the job failed, 2 bad configuration or usage, 3 audit foun
 		After:          stopProfiles,
 		ExitErrHandler: func(*cli.Context, error) {}, // main decides exit codes
 	}
-	app.Commands = append(app.Commands, extra...)
+	app.Commands = append(app.Commands, s.commands...)
 	strictUsage(app)
 	return app
 }

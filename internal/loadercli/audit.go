@@ -21,7 +21,7 @@ import (
 // report itself has been printed by then.
 var errAuditProblems = errors.New("the audit found problems in the output")
 
-func auditCommand() *cli.Command {
+func auditCommand(reader audit.FileReader) *cli.Command {
 	return &cli.Command{
 		Name:      "audit",
 		Usage:     "check an output root: step ranges tile every partition's offsets, files are whole, commits agree",
@@ -42,11 +42,11 @@ audit itself failed (filesystem or Kafka unreachable).`,
 			&cli.StringFlag{Name: "group", EnvVars: []string{"KAFKA2HDFS_GROUP"}, Usage: "the loader's consumer group (kafka.group; default kafka2hdfs, as for the loader)"},
 			&cli.StringFlag{Name: "hdfs-user", EnvVars: []string{"KAFKA2HDFS_HDFS_USER"}, Usage: "HDFS user for hdfs:// roots (output.hdfs.user)"},
 			&cli.StringSliceFlag{Name: "topic", Usage: "audit only this topic (repeatable); default: every topic directory under the root"},
-			&cli.BoolFlag{Name: "deep", Usage: "read every file back with an independent Parquet reader"},
+			&cli.BoolFlag{Name: "deep", Usage: "read every file back: every page decoded, row counts, offsets and partitions checked"},
 			&cli.BoolFlag{Name: "json", Usage: "print the report as JSON instead of a table"},
 		},
 		Action: func(c *cli.Context) error {
-			clean, err := auditAction(c)
+			clean, err := auditAction(c, reader)
 			if err != nil {
 				return err
 			}
@@ -59,7 +59,7 @@ audit itself failed (filesystem or Kafka unreachable).`,
 }
 
 // auditAction runs the audit and prints the report; clean is false when it found problems.
-func auditAction(c *cli.Context) (clean bool, err error) {
+func auditAction(c *cli.Context, reader audit.FileReader) (clean bool, err error) {
 	if c.Args().Len() > 0 {
 		return false, configError{fmt.Errorf("audit takes no arguments, got %q; use --output ROOT", c.Args().Slice())}
 	}
@@ -115,7 +115,7 @@ func auditAction(c *cli.Context) (clean bool, err error) {
 	} else if !st.IsDir() {
 		return false, configError{fmt.Errorf("output root %s is not a directory", cfg.Output.Root)}
 	}
-	opts := audit.Options{FS: fsys, Root: root, Deep: c.Bool("deep"), Topics: c.StringSlice("topic")}
+	opts := audit.Options{FS: fsys, Root: root, Deep: c.Bool("deep"), Reader: reader, Topics: c.StringSlice("topic")}
 	if withKafka {
 		sc, err := cfg.Sarama()
 		if err != nil {

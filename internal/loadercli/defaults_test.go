@@ -18,7 +18,7 @@ import (
 // keys from there.
 func TestValidateShowsThePackagesDefaults(t *testing.T) {
 	var out bytes.Buffer
-	app := newApp()
+	app := newApp(settings{})
 	app.Writer, app.ErrWriter = &out, io.Discard
 	err := app.RunContext(t.Context(), []string{"kafka2hdfs", "validate", "--offline", "--config", writeConfig(t, "localhost:9092", t.TempDir())})
 	if err != nil {

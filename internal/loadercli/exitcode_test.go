@@ -46,7 +46,7 @@ topics:
 
 func runApp(t *testing.T, args ...string) error {
 	t.Helper()
-	app := newApp()
+	app := newApp(settings{})
 	app.Writer, app.ErrWriter = io.Discard, io.Discard
 	return app.RunContext(t.Context(), append([]string{"kafka2hdfs"}, args...))
 }

@@ -39,5 +39,11 @@ func RedirectStderr(w io.Writer) (restore func()) {
 	return func() { stderr = saved }
 }
 
-// NewApp is the command line Main runs, with extra commands beside the loader's.
-func NewApp(extra ...*cli.Command) *cli.App { return newApp(extra...) }
+// NewApp is the command line Main runs with opts.
+func NewApp(opts ...Option) *cli.App {
+	var s settings
+	for _, o := range opts {
+		o(&s)
+	}
+	return newApp(s)
+}

@@ -12,7 +12,7 @@ const benchChildVar = "K2H_TEST_AS_BINARY"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(benchChildVar) == "1" {
-		os.Exit(run(os.Args))
+		os.Exit(Main(os.Args))
 	}
 	os.Exit(m.Run())
 }

@@ -34,7 +34,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 			for k, v := range tc.env {
 				t.Setenv(k, v)
 			}
-			app := newApp()
+			app := newApp(settings{})
 			app.Writer, app.ErrWriter = io.Discard, io.Discard
 			err := app.RunContext(t.Context(), append([]string{"kafka2hdfs"}, tc.args...))
 			if got := exitCode(err); got != exitConfig {
@@ -51,7 +51,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 func TestHelpExits0(t *testing.T) {
 	for _, args := range [][]string{{}, {"--help"}, {"help"}, {"help", "batch"}, {"h", "offsets"}, {"batch", "--help"},
 		{"offsets"}, {"offsets", "--help"}, {"offsets", "help"}, {"offsets", "help", "show"}, {"offsets", "show", "--help"}, {"--version"}} {
-		app := newApp()
+		app := newApp(settings{})
 		var out strings.Builder
 		app.Writer, app.ErrWriter = &out, io.Discard
 		err := app.RunContext(t.Context(), append([]string{"kafka2hdfs"}, args...))
@@ -63,7 +63,7 @@ func TestHelpExits0(t *testing.T) {
 
 // The top-level help lists every exit code main can return.
 func TestHelpListsExitCodes(t *testing.T) {
-	desc := newApp().Description
+	desc := newApp(settings{}).Description
 	for _, code := range []int{exitOK, exitFailed, exitConfig, exitProblems, exitPartial, exitSignals} {
 		if !regexp.MustCompile(fmt.Sprintf(`\s%d\s`, code)).MatchString(desc) {
 			t.Errorf("help does not list exit code %d:\n%s", code, desc)
@@ -74,7 +74,7 @@ func TestHelpListsExitCodes(t *testing.T) {
 // `kafka2hdfs version` and `--version` say which build this is: version, commit and Go version.
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"version"}, {"--version"}} {
-		app := newApp()
+		app := newApp(settings{})
 		var out strings.Builder
 		app.Writer = &out
 		if err := app.RunContext(t.Context(), append([]string{"kafka2hdfs"}, args...)); err != nil {
