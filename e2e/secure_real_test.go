@@ -3,12 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -393,95 +391,4 @@ func scrape(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// tokenEndpoint is an OIDC token endpoint for the client-credentials flow (HTTP Basic client
-// authentication), serving what Kafka's default OAUTHBEARER validator accepts: an unsigned JWT
-// (alg none) for sub with an exp. signed makes it claim HS256 with a signature instead, which
-// that validator must refuse.
-func tokenEndpoint(t *testing.T, clientID, secret, sub string, signed bool) string {
-	t.Helper()
-	b64 := base64.RawURLEncoding.EncodeToString
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, sec, ok := r.BasicAuth()
-		if !ok || id != clientID || sec != secret || r.FormValue("grant_type") != "client_credentials" {
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusUnauthorized)
-			_, _ = io.WriteString(w, `{"error":"invalid_client"}`)
-			return
-		}
-		now := time.Now().Unix()
-		header, sig := `{"alg":"none"}`, ""
-		if signed {
-			header, sig = `{"alg":"HS256","typ":"JWT"}`, b64([]byte("not-a-real-signature"))
-		}
-		tok := b64([]byte(header)) + "." + b64([]byte(fmt.Sprintf(`{"sub":%q,"iat":%d,"exp":%d}`, sub, now, now+600))) + "." + sig
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = fmt.Fprintf(w, `{"access_token":%q,"token_type":"Bearer","expires_in":600}`, tok)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.URL + "/oauth2/token"
-}
-
-func oauthBlock(tokenURL, clientID, secretRef string) string {
-	return fmt.Sprintf("  sasl:\n    mechanism: OAUTHBEARER\n    oauth:\n      token_url: %s\n      client_id: %s\n      client_secret: %q\n",
-		tokenURL, clientID, secretRef)
-}
-
-// TestRealSecureOAuthBearer: the OIDC client-credentials flow against a token endpoint the test
-// serves, and the token in the SASL exchange with the real broker (its default validator, which
-// takes unsigned JWTs): a load exactly once; a wrong client secret (the token endpoint refuses)
-// and a token the broker refuses each end the loader with exit 1 within seconds.
-func TestRealSecureOAuthBearer(t *testing.T) {
-	_, s := theSecureEnv(t)
-	brokers := s.brokers("K2H_TEST_OAUTH_UNSECURED_BROKERS")
-	if brokers[0] == "" {
-		t.Fatal("the secure environment has no K2H_TEST_OAUTH_UNSECURED_BROKERS (an env file from an older real-env-secure.sh: down and up again)")
-	}
-	const clientSecret = "K2H-oauth-client-secret-5d8e"
-	env := []string{secureLoaderPasswordVar + "=" + clientSecret}
-	ref := "${env:" + secureLoaderPasswordVar + "}"
-	ca := tlsBlock(s["K2H_TEST_CA_FILE"], "", "")
-
-	t.Run("load", func(t *testing.T) {
-		t.Parallel()
-		markStart(t)
-		h := newRealHarness(t, "oauth", 2)
-		h.produce(1_200, 40)
-		group := h.g("g-oauth")
-		cfg := h.secureConfig(t, group, kafkaSecurity{brokers, ca + oauthBlock(tokenEndpoint(t, "kafka2hdfs", clientSecret, "loader", false), "kafka2hdfs", ref)}, nil)
-		code, out, took := runSecureLoader(t, 3*time.Minute, env, "batch", "--config", cfg, "--progress", "none")
-		if code != 0 {
-			t.Fatalf("batch over OAUTHBEARER: exit %d after %s:\n%s", code, took.Round(time.Millisecond), out)
-		}
-		t.Logf("batch over OAUTHBEARER/SASL_SSL: exit 0 in %s", took.Round(time.Millisecond))
-		if strings.Contains(out, clientSecret) {
-			t.Errorf("the output shows the client secret:\n%s", out)
-		}
-		fsys, p := h.outputFS()
-		h.checkDeadLetters(h.proveFS(t, group, "secure load over OAUTHBEARER/SASL_SSL [real Kafka "+h.real.kafkaVersion+"]", "", fsys, p))
-	})
-	for _, c := range []struct {
-		name, secret string
-		signed       bool
-		want         string
-	}{
-		{"wrong client secret", "K2H-not-the-secret-11aa", false, ": 401 Unauthorized: invalid_client; check client_id, client_secret and scopes"},
-		{"token refused by the broker", clientSecret, true, "SASL OAUTHBEARER was refused: check kafka.sasl.oauth"},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			t.Parallel()
-			h := newRealHarness(t, "oauth-refused", 1)
-			url := tokenEndpoint(t, "kafka2hdfs", clientSecret, "loader", c.signed)
-			cfg := h.secureConfig(t, h.g("g-oauth-refused"), kafkaSecurity{brokers, ca + oauthBlock(url, "kafka2hdfs", ref)}, nil)
-			code, out, took := runSecureLoader(t, time.Minute, []string{secureLoaderPasswordVar + "=" + c.secret}, "batch", "--config", cfg, "--progress", "none")
-			t.Logf("exit %d after %s; last line: %s", code, took.Round(time.Millisecond), lastLines(strings.TrimSpace(out), 1))
-			if code != 1 || !strings.Contains(out, c.want) || took > 15*time.Second {
-				t.Errorf("exit %d after %s, want exit 1 within 15 s with %q:\n%s", code, took.Round(time.Millisecond), c.want, out)
-			}
-			if strings.Contains(out, c.secret) {
-				t.Errorf("the output shows the client secret:\n%s", out)
-			}
-		})
-	}
 }

@@ -72,6 +72,29 @@ secure_pki() {
   touch "$d/.pki-ok"
 }
 
+# secure_oauth_keys: the test identity provider's signing keys for OAUTHBEARER: an RSA key whose
+# public half the broker trusts as a JWKS file (kid k2h-test), and a second key under the same kid
+# that it does not (a token signed by the wrong issuer key). Kept apart from secure_pki so an
+# environment made before them gets them at its next up.
+secure_oauth_keys() {
+  local d=$SECURE_DIR n
+  [ -f "$d/.oauth-ok" ] && return
+  (
+    set -e
+    cd "$d"
+    umask 077
+    for k in oauth-key other-oauth-key; do
+      openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$k.pem" 2>>openssl.log
+    done
+    # The JWK's n is the modulus, big-endian, base64url without padding; e is 65537.
+    n=$(openssl rsa -in oauth-key.pem -noout -modulus 2>>openssl.log | sed 's/^Modulus=//' |
+      perl -ne 'chomp; print pack("H*", $_)' | base64 -w0 | tr '+/' '-_' | tr -d '=')
+    printf '{"keys":[{"kty":"RSA","use":"sig","alg":"RS256","kid":"k2h-test","n":"%s","e":"AQAB"}]}\n' "$n" >oauth-jwks.json
+    chmod 644 oauth-jwks.json # public keys
+  ) || { tail_log "$d/openssl.log"; die "making the OAUTHBEARER signing keys failed"; }
+  touch "$d/.oauth-ok"
+}
+
 # ---- KDC ----
 # Hadoop's MiniKdc (Apache Kerby) by its standalone main: realm EXAMPLE.COM on 127.0.0.1:KDC_PORT
 # (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>) and loader,
@@ -113,6 +136,9 @@ EOF
 secure_kafka_jvm() {
   [ "${SECURE:-}" = 1 ] || return 0
   echo "-Djava.security.krb5.conf=$SECURE_DIR/kdc/krb5.conf"
+  # Kafka 4 reads an OAuth JWKS file only where these allow it (its SSRF guard).
+  echo "-Dorg.apache.kafka.sasl.oauthbearer.allowed.files=$SECURE_DIR/oauth-jwks.json"
+  echo "-Dorg.apache.kafka.sasl.oauthbearer.allowed.urls=file://$SECURE_DIR/oauth-jwks.json"
 }
 
 # secure_kafka_props: appended to server.properties. java.util.Properties keeps the last value of
@@ -133,16 +159,25 @@ ssl.keystore.location=$d/broker-keystore.pem
 ssl.truststore.type=PEM
 ssl.truststore.location=$d/ca.pem
 listener.name.ssl.ssl.client.auth=required
+sasl.oauthbearer.jwks.endpoint.url=file://$d/oauth-jwks.json
+sasl.oauthbearer.expected.audience=kafka
+sasl.oauthbearer.expected.issuer=https://idp.kafka2hdfs.test
 EOF
   for l in sasl_ssl sasl_plaintext; do
     echo "listener.name.$l.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_loader=\"$pw\";"
     for m in scram-sha-256 scram-sha-512; do
       echo "listener.name.$l.$m.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;"
     done
-    # OAUTHBEARER with Kafka's default (unsecured) validator: it takes unsigned JWTs (alg none)
-    # with a sub and an unexpired exp, and refuses anything else; the tests serve the token
-    # endpoint (client credentials) themselves.
-    echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
+    if [ "$l" = sasl_ssl ]; then
+      # OAUTHBEARER as production runs it: RS256 tokens checked against the identity provider's
+      # keys (a JWKS file), audience and issuer, by Kafka's OAuthBearerValidatorCallbackHandler.
+      echo "listener.name.$l.oauthbearer.sasl.server.callback.handler.class=org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler"
+      echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;"
+    else
+      # Kafka's default (unsecured) validator: unsigned JWTs (alg none) with a sub and an
+      # unexpired exp. The tests serve the token endpoint (client credentials) themselves.
+      echo "listener.name.$l.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub=\"broker\";"
+    fi
     echo "listener.name.$l.gssapi.sasl.jaas.config=com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true storeKey=true keyTab=\"$d/kdc/all.keytab\" principal=\"kafka/127.0.0.1@$KDC_REALM\";"
   done
 }
@@ -179,9 +214,14 @@ K2H_TEST_KRB5_CONF=$d/kdc/krb5.conf
 K2H_TEST_KEYTAB=$d/kdc/all.keytab
 K2H_TEST_PRINCIPAL=loader@$KDC_REALM
 K2H_TEST_KAFKA_SERVICE=kafka
-K2H_TEST_OAUTH_UNSECURED_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+K2H_TEST_OAUTH_UNSECURED_BROKERS=127.0.0.1:$KAFKA_SASL_PLAINTEXT_PORT
+K2H_TEST_OAUTH_SIGNED_BROKERS=127.0.0.1:$KAFKA_SASL_SSL_PORT
+K2H_TEST_OAUTH_SIGNING_KEY=$d/oauth-key.pem
+K2H_TEST_OTHER_OAUTH_SIGNING_KEY=$d/other-oauth-key.pem
+K2H_TEST_OAUTH_ISSUER=https://idp.kafka2hdfs.test
+K2H_TEST_OAUTH_AUDIENCE=kafka
 EOF
 }
 
 # secure_complete: the KDC runs and the env file is of this version of the secure setup.
-secure_complete() { alive kdc && grep -q '^K2H_TEST_KRB5_CONF=' "$STATE/env" 2>/dev/null; }
+secure_complete() { alive kdc && grep -q '^K2H_TEST_OAUTH_SIGNED_BROKERS=' "$STATE/env" 2>/dev/null; }

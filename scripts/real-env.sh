@@ -502,6 +502,7 @@ cmd_up() {
   if [ "${SECURE:-}" = 1 ]; then
     secure_ports
     secure_pki
+    secure_oauth_keys
     secure_kdc
   fi
   prepare "$major"
