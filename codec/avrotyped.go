@@ -440,9 +440,6 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 		}
 	}
 	start := len(scratch)
-	number := func() (field.Value, []byte) {
-		return field.Value{Kind: field.Number, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
-	}
 	switch l.kind {
 	case kindBool:
 		if *(*bool)(p) {
@@ -451,16 +448,16 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 		return field.Value{Kind: field.Bool, Bytes: []byte("false")}, scratch
 	case kindInt32:
 		scratch = strconv.AppendInt(scratch, int64(*(*int32)(p)), 10)
-		return number()
+		return numberFrom(scratch, start)
 	case kindInt64:
 		scratch = strconv.AppendInt(scratch, *(*int64)(p), 10)
-		return number()
+		return numberFrom(scratch, start)
 	case kindFloat32:
 		scratch = strconv.AppendFloat(scratch, float64(*(*float32)(p)), 'g', -1, 32)
-		return number()
+		return numberFrom(scratch, start)
 	case kindFloat64:
 		scratch = strconv.AppendFloat(scratch, *(*float64)(p), 'g', -1, 64)
-		return number()
+		return numberFrom(scratch, start)
 	case kindString:
 		// hamba carves each string out of the reader's slab and never writes that memory again, so
 		// its bytes can be handed on without a copy (the struct is reused; the string is not).
@@ -474,12 +471,18 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 		return field.Value{Kind: field.String, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
 	case kindDecimalBytes:
 		scratch = appendDecimal(scratch, *(*[]byte)(p), l.scale)
-		return number()
+		return numberFrom(scratch, start)
 	case kindDecimalFixed:
 		scratch = appendDecimal(scratch, unsafe.Slice((*byte)(p), l.size), l.scale)
-		return number()
+		return numberFrom(scratch, start)
 	}
 	return field.Value{}, scratch
+}
+
+// numberFrom is the number formatted into scratch from start. (A closure capturing scratch made
+// it escape: one allocation per record.)
+func numberFrom(scratch []byte, start int) (field.Value, []byte) {
+	return field.Value{Kind: field.Number, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
 }
 
 // appendDecimal appends the decimal whose unscaled value is the big-endian two's-complement b, with
