@@ -121,6 +121,15 @@ func (rep *Report) Summary(w io.Writer) {
 				statOf(pt.Runs, cpuM).format("%.2f"), statOf(pt.Runs, rssMB).format("%.0f"), ratio, fph)
 		}
 	}
+	if a := rep.Avro; a != nil {
+		for i := range a.Parties {
+			pt := &a.Parties[i]
+			fmt.Fprintf(w, "avro comparison: %-24s %s records/s, %s CPU µs/record\n", pt.Name, statOf(pt.Runs, rate).format("%.0f"), statOf(pt.Runs, cpuM).format("%.2f"))
+		}
+		if s, ok := a.Ratio(); ok {
+			fmt.Fprintf(w, "avro comparison: Avro / JSON records/s %.2f× (per repeat %.2f–%.2f)\n", s.med, s.lo, s.hi)
+		}
+	}
 	if b := rep.Buckets; b != nil {
 		fmt.Fprintf(w, "many buckets: %d records, %d partitions × %d hourly buckets: %.0f records/s, peak RSS %.0f MiB (≤ 512 MiB: %s), %d files of %.1f KB on average\n",
 			b.Seed.Records, b.Options.Partitions, int(b.Options.Span/time.Hour), b.Run.RecordsPerSec(), rssMB(b.Run), yesNo(b.Run.MaxRSS <= RSSTarget),
@@ -258,6 +267,7 @@ func (rep *Report) Markdown(w io.Writer) {
 		float64(rep.Seed.Records)/rep.Seed.Took.Seconds(), float64(rep.Seed.Bytes)/1e6/rep.Seed.Took.Seconds())
 
 	rep.casesMarkdown(p)
+	rep.avroMarkdown(p)
 	if a := strings.TrimSpace(rep.Appendix); a != "" {
 		p("%s\n\n", a)
 	}
