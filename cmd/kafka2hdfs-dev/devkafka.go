@@ -26,7 +26,10 @@ With --seed-records it first fills the topic with clickstream JSON events (the d
 --seed-size bytes) through franz-go in 1 MiB batches, event times spread over --seed-span ending at
 the current hour. Everything is in memory and gone on exit; for development and benchmarks only.
 
-It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed is acknowledged.`,
+It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed is acknowledged.
+With --seed-avro-topic (and --seed-event bench) it then serves an embedded schema registry
+("registry: URL"), creates that topic too and seeds it with the same events as Avro in the
+Confluent wire format ("seeded-avro: {...}"): the bench's Avro comparison.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:9092", Usage: "listen address (port 0: a free port)"},
 			&cli.StringFlag{Name: "topic", Value: "clicks", Usage: "topic to create"},
