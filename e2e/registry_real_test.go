@@ -5,11 +5,13 @@ import (
 	"context"
 	binenc "encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -410,7 +412,9 @@ func TestRealRegistryEachFormat(t *testing.T) {
 // One Avro schema evolves three times mid-topic (an optional field added, a field with a default
 // added, id widened from int to long) while the binary runs in run mode and is SIGKILLed at random
 // moments; a last batch run finishes. Each version's records land in files of their own with the
-// version's columns; Spark, merging the files' schemas, reads every row and every version's columns.
+// version's columns; Spark, merging the files' schemas, reads every row and every version's columns
+// (v1..v4 with the merged schema stated, as its mergeSchema refuses int -> long; v1..v3, the
+// evolution it supports, with its own mergeSchema).
 func TestRealRegistryEvolutionUnderKills(t *testing.T) {
 	_, url := registryEnv(t)
 	t.Parallel()
@@ -507,6 +511,58 @@ func TestRealRegistryEvolutionUnderKills(t *testing.T) {
 			t.Errorf("Spark's merged schema has %s as %q (present %t), want %s", col, g.Type, ok, typ)
 		}
 	}
+
+	// The evolution Spark's mergeSchema supports, merged by Spark itself: v1..v3's files (an
+	// optional field added, then a field with a default) copied under a root of their own, read with
+	// mergeSchema=true and no refusal; v1's rows read note and score as null.
+	var older []*javaFile
+	for _, v := range variants[:3] {
+		older = append(older, files[idOf[v]]...)
+	}
+	sub := h.copyFiles(t, "v1-v3", older)
+	s3 := sparkCheck(t, sub, h.topic, "SPARK_CHECK_MERGE_SCHEMA=1")
+	if s3.MergeError != nil {
+		t.Errorf("Spark's mergeSchema refused v1..v3's files (optional field added, field with default added): %s", *s3.MergeError)
+	}
+	older3 := int64(3 * per)
+	if s3.Rows != older3 || s3.DistinctOffsets != older3 || s3.IDs == nil || s3.IDs.Distinct != older3 || s3.IDs.Min != 0 || s3.IDs.Max != older3-1 {
+		t.Errorf("Spark reads v1..v3 as %d rows, %d distinct offsets, ids %+v; want %d, ids 0..%d", s3.Rows, s3.DistinctOffsets, s3.IDs, older3, older3-1)
+	}
+	for col, typ := range map[string]string{"id": "int", "name": "string", "note": "string", "score": "double", "ts": "timestamp"} {
+		if g, ok := s3.Schema[col]; !ok || g.Type != typ {
+			t.Errorf("Spark's mergeSchema of v1..v3 has %s as %q (present %t), want %s", col, g.Type, ok, typ)
+		}
+	}
+}
+
+// copyFiles copies data files (paths relative to the output root, as parquet-mr lists them) under
+// a new root beside it, in the same directories, and returns the new root's URL: a table of some of
+// the output's files for a reader, without touching the output.
+func (h *harness) copyFiles(t *testing.T, name string, files []*javaFile) string {
+	t.Helper()
+	fsys, base := h.outputFS()
+	ctx := context.Background()
+	dst := base + "-" + name
+	for _, f := range files {
+		to := path.Join(dst, f.Path)
+		if err := fsys.MkdirAll(ctx, path.Dir(to)); err != nil {
+			t.Fatal(err)
+		}
+		in, err := fsys.Open(ctx, path.Join(base, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := fsys.Create(ctx, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(out, in)
+		in.Close()
+		if err = errors.Join(err, out.Close()); err != nil {
+			t.Fatalf("copy %s to %s: %v", f.Path, to, err)
+		}
+	}
+	return h.root + "-" + name
 }
 
 // poisonCase is a record the loader must not load as data: a schema change that is not compatible,
