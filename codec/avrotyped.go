@@ -443,9 +443,9 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 	switch l.kind {
 	case kindBool:
 		if *(*bool)(p) {
-			return field.Value{Kind: field.Bool, Bytes: []byte("true")}, scratch
+			return field.Value{Kind: field.Bool, Bytes: trueText}, scratch
 		}
-		return field.Value{Kind: field.Bool, Bytes: []byte("false")}, scratch
+		return field.Value{Kind: field.Bool, Bytes: falseText}, scratch
 	case kindInt32:
 		scratch = strconv.AppendInt(scratch, int64(*(*int32)(p)), 10)
 		return numberFrom(scratch, start)
@@ -464,7 +464,9 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 		s := *(*string)(p)
 		return field.Value{Kind: field.String, Bytes: unsafe.Slice(unsafe.StringData(s), len(s))}, scratch
 	case kindBytes:
-		return field.Value{Kind: field.String, Bytes: *(*[]byte)(p)}, scratch
+		// Capped: the slice is carved out of the reader's slab, whose next bytes are later strings.
+		b := *(*[]byte)(p)
+		return field.Value{Kind: field.String, Bytes: b[:len(b):len(b)]}, scratch
 	case kindFixed:
 		// The array lives in the reused struct: copy it out.
 		scratch = append(scratch, unsafe.Slice((*byte)(p), l.size)...)
@@ -478,6 +480,10 @@ func (l *typedLeaf) read(base unsafe.Pointer, scratch []byte) (field.Value, []by
 	}
 	return field.Value{}, scratch
 }
+
+// A field.Value's bytes are read, never written: one copy of each boolean serves every record
+// ([]byte("true") in read allocated per record).
+var trueText, falseText = []byte("true"), []byte("false")
 
 // numberFrom is the number formatted into scratch from start. (A closure capturing scratch made
 // it escape: one allocation per record.)
