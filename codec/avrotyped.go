@@ -77,9 +77,8 @@ type typedState struct {
 
 // pathNode is the trie of the paths' segments below one record.
 type pathNode struct {
-	kids  map[string]*pathNode
-	order []string
-	ends  bool // a path ends here
+	kids map[string]*pathNode
+	ends bool // a path ends here
 }
 
 func (n *pathNode) add(p field.Path) {
@@ -88,7 +87,6 @@ func (n *pathNode) add(p field.Path) {
 		if !ok {
 			k = &pathNode{kids: map[string]*pathNode{}}
 			n.kids[seg] = k
-			n.order = append(n.order, seg)
 		}
 		n = k
 	}
