@@ -41,7 +41,7 @@ func ParseAvro(text string) (*Avro, error) {
 	}
 	a := &Avro{schema: s, defaults: map[string]bool{}}
 	seen := map[string]string{}
-	if err := a.derive(rs, nil, false, false, seen); err != nil {
+	if err := a.derive(rs, nil, false, false, seen, map[string]bool{}); err != nil {
 		return nil, err
 	}
 	return a, nil
@@ -80,14 +80,19 @@ func nullable(s avro.Schema) (avro.Schema, bool) {
 	return s, false
 }
 
-func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional, hasDefault bool, seen map[string]string) error {
+// onStack holds the records being flattened: a record that contains itself (a linked list, a tree)
+// would flatten forever, so its recursive field is one column holding the JSON text, as Protobuf's
+// recursive messages are.
+func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional, hasDefault bool, seen map[string]string, onStack map[string]bool) error {
+	onStack[rs.FullName()] = true
+	defer delete(onStack, rs.FullName())
 	for _, f := range rs.Fields() {
 		path := append(append(field.Path{}, prefix...), f.Name())
 		t, null := nullable(deref(f.Type()))
 		opt := optional || null
 		def := hasDefault || f.HasDefault()
-		if r, ok := t.(*avro.RecordSchema); ok {
-			if err := a.derive(r, path, opt, def, seen); err != nil {
+		if r, ok := t.(*avro.RecordSchema); ok && !onStack[r.FullName()] {
+			if err := a.derive(r, path, opt, def, seen, onStack); err != nil {
 				return err
 			}
 			continue
@@ -151,11 +156,20 @@ func columnType(s avro.Schema) string {
 // this schema. Paths go through records and nullable unions (and map keys); a path into anything
 // else, or naming no field, reads Missing.
 func (a *Avro) Extractor(paths []field.Path) (record.Extractor, error) {
+	if t, err := newTypedExtractor(a.schema, paths); err == nil {
+		return t, nil
+	}
+	return a.genericExtractor(paths), nil
+}
+
+// genericExtractor decodes with Reader.ReadNext into maps: the fallback for a schema the typed
+// extractor cannot build a struct for, and the reference its tests compare against.
+func (a *Avro) genericExtractor(paths []field.Path) *avroExtractor {
 	e := &avroExtractor{schema: a.schema}
 	for _, p := range paths {
 		e.paths = append(e.paths, compilePath(a.schema, p))
 	}
-	return e, nil
+	return e
 }
 
 // avroPath is a path compiled against the schema: which steps meet a union branch to step

@@ -5,11 +5,13 @@ import (
 	"context"
 	binenc "encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -410,7 +412,9 @@ func TestRealRegistryEachFormat(t *testing.T) {
 // One Avro schema evolves three times mid-topic (an optional field added, a field with a default
 // added, id widened from int to long) while the binary runs in run mode and is SIGKILLed at random
 // moments; a last batch run finishes. Each version's records land in files of their own with the
-// version's columns; Spark, merging the files' schemas, reads every row and every version's columns.
+// version's columns; Spark, merging the files' schemas, reads every row and every version's columns
+// (v1..v4 with the merged schema stated, as its mergeSchema refuses int -> long; v1..v3, the
+// evolution it supports, with its own mergeSchema).
 func TestRealRegistryEvolutionUnderKills(t *testing.T) {
 	_, url := registryEnv(t)
 	t.Parallel()
@@ -507,6 +511,113 @@ func TestRealRegistryEvolutionUnderKills(t *testing.T) {
 			t.Errorf("Spark's merged schema has %s as %q (present %t), want %s", col, g.Type, ok, typ)
 		}
 	}
+
+	// The evolution Spark's mergeSchema supports, merged by Spark itself: v1..v3's files (an
+	// optional field added, then a field with a default) copied under a root of their own, read with
+	// mergeSchema=true and no refusal; v1's rows read note and score as null.
+	var older []*javaFile
+	for _, v := range variants[:3] {
+		older = append(older, files[idOf[v]]...)
+	}
+	sub := h.copyFiles(t, "v1-v3", older)
+	s3 := sparkCheck(t, sub, h.topic, "SPARK_CHECK_MERGE_SCHEMA=1")
+	if s3.MergeError != nil {
+		t.Errorf("Spark's mergeSchema refused v1..v3's files (optional field added, field with default added): %s", *s3.MergeError)
+	}
+	older3 := int64(3 * per)
+	if s3.Rows != older3 || s3.DistinctOffsets != older3 || s3.IDs == nil || s3.IDs.Distinct != older3 || s3.IDs.Min != 0 || s3.IDs.Max != older3-1 {
+		t.Errorf("Spark reads v1..v3 as %d rows, %d distinct offsets, ids %+v; want %d, ids 0..%d", s3.Rows, s3.DistinctOffsets, s3.IDs, older3, older3-1)
+	}
+	for col, typ := range map[string]string{"id": "int", "name": "string", "note": "string", "score": "double", "ts": "timestamp"} {
+		if g, ok := s3.Schema[col]; !ok || g.Type != typ {
+			t.Errorf("Spark's mergeSchema of v1..v3 has %s as %q (present %t), want %s", col, g.Type, ok, typ)
+		}
+	}
+
+	// parquet-mr merges the footers as its ParquetInputFormat does (strict union): v1..v4 it refuses
+	// like Spark (id INT32 and INT64); v1..v3 it merges, and reads every file with the merged schema.
+	// (parquet-mr 1.16 says "cannot merge logical type INTEGER(64,true) into INTEGER(32,true)".)
+	if m := parquetMRMerged(t, h.root); m.Error == nil || !strings.Contains(*m.Error, "INTEGER(64") || !strings.Contains(*m.Error, "INTEGER(32") {
+		t.Errorf("parquet-mr merged v1..v4's schemas (error %s); want its refusal of id INT32 vs INT64", show(m.Error))
+	} else {
+		t.Logf("parquet-mr refuses to merge v1..v4: %s", *m.Error)
+	}
+	m := parquetMRMerged(t, sub)
+	switch {
+	case m.Error != nil:
+		t.Errorf("parquet-mr could not merge v1..v3's schemas: %s", *m.Error)
+	case m.Rows != older3 || m.Files != int64(len(older)) || m.NonNull["id"] != older3 || m.NonNull["score"] != per ||
+		m.Ints["id"].Distinct != older3 || m.Ints["id"].Min == nil || *m.Ints["id"].Min != 0 || *m.Ints["id"].Max != older3-1:
+		t.Errorf("parquet-mr reads v1..v3 merged as %d rows in %d files (want %d in %d), non-null %v, ids %+v; want id on every row, score on v3's %d, ids 0..%d",
+			m.Rows, m.Files, older3, len(older), m.NonNull, m.Ints["id"], per, older3-1)
+	default:
+		t.Logf("parquet-mr merges v1..v3: %d rows in %d files, non-null %v", m.Rows, m.Files, m.NonNull)
+	}
+}
+
+// javaMerged is ParquetCheck --merge's line: the files' schemas merged and read with.
+type javaMerged struct {
+	Error   *string          `json:"error"`
+	Schema  []javaColumn     `json:"schema"`
+	Files   int64            `json:"files"`
+	Rows    int64            `json:"rows"`
+	NonNull map[string]int64 `json:"non_null"`
+	Ints    map[string]struct {
+		Distinct int64
+		Min, Max *int64
+	} `json:"ints"`
+}
+
+// parquetMRMerged runs parquet-mr over root with the files' schemas merged (ParquetCheck --merge).
+func parquetMRMerged(t *testing.T, root string) *javaMerged {
+	t.Helper()
+	cmd := exec.Command(filepath.Join("..", "scripts", "real-env.sh"), "parquet-check", root, "--merge")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("parquet-mr merged read of %s: %v\nstderr:\n%s\nstdout (tail):\n%s", root, err, stderr.String(), tail(string(out), 4000))
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		var l struct {
+			Merged *javaMerged `json:"merged"`
+		}
+		if strings.HasPrefix(line, `{"merged":`) && json.Unmarshal([]byte(line), &l) == nil && l.Merged != nil {
+			return l.Merged
+		}
+	}
+	t.Fatalf("parquet-mr printed no merged line for %s:\n%s", root, tail(string(out), 2000))
+	return nil
+}
+
+// copyFiles copies data files (paths relative to the output root, as parquet-mr lists them) under
+// a new root beside it, in the same directories, and returns the new root's URL: a table of some of
+// the output's files for a reader, without touching the output.
+func (h *harness) copyFiles(t *testing.T, name string, files []*javaFile) string {
+	t.Helper()
+	fsys, base := h.outputFS()
+	ctx := context.Background()
+	dst := base + "-" + name
+	for _, f := range files {
+		to := path.Join(dst, f.Path)
+		if err := fsys.MkdirAll(ctx, path.Dir(to)); err != nil {
+			t.Fatal(err)
+		}
+		in, err := fsys.Open(ctx, path.Join(base, f.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := fsys.Create(ctx, to)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = io.Copy(out, in)
+		in.Close()
+		if err = errors.Join(err, out.Close()); err != nil {
+			t.Fatalf("copy %s to %s: %v", f.Path, to, err)
+		}
+	}
+	return h.root + "-" + name
 }
 
 // poisonCase is a record the loader must not load as data: a schema change that is not compatible,
@@ -692,4 +803,11 @@ func TestRealRegistryKilledMidRun(t *testing.T) {
 	}
 	h.proveReal(t, group, "Registry SIGKILLed mid-run (run binary, then batch)", "registry SIGKILLed before records of a new schema id; restarted")
 	h.srIDs(t, 1500, map[int]string{v1.SchemaID: "avro", v2id: "avro"})
+}
+
+func show(s *string) string {
+	if s == nil {
+		return "none"
+	}
+	return *s
 }

@@ -2,7 +2,8 @@
 # Measures the loader against a raw sarama consumer group on this machine and writes
 # docs/performance.md: builds the binary, then runs `kafka2hdfs-dev bench` (see `kafka2hdfs-dev bench --help`).
 # The defaults (1M x 1 KB messages over 8 partitions, 3 repeats; the cases 3M x 200 B x 8 and
-# 1M x 1 KB x 64; then the many-buckets scenario)
+# 1M x 1 KB x 64; the same 1M x 1 KB events as JSON and as Avro (--avro, about a minute more); then
+# the many-buckets scenario)
 # take a few minutes on 2 cores.
 #
 #   scripts/bench.sh                                  defaults, writes docs/performance.md

@@ -15,7 +15,7 @@
 #   scripts/real-env.sh create-topic NAME PARTITIONS
 #   scripts/real-env.sh produce TOPIC N [PREFIX]   N string records (key-i, PREFIX-i)
 #   scripts/real-env.sh consume TOPIC N            print the first N records (partition, offset, key, value)
-#   scripts/real-env.sh parquet-check ROOT [--values] [--errors]
+#   scripts/real-env.sh parquet-check ROOT [--values] [--errors] [--merge]
 #   scripts/real-env.sh parquet-sample OUT [ROWS]  write a small Parquet file covering many types
 #   scripts/real-env.sh fetch [--registry]      only download/resolve and compile (for CI caches)
 #   scripts/real-env.sh stop-registry [--kill]  stop the schema registry (SIGTERM, or SIGKILL)
@@ -655,7 +655,7 @@ case "$cmd" in
     kafka_tool consume "127.0.0.1:$KAFKA_PORT" "$1" "$2"
     ;;
   parquet-check)
-    [ $# -ge 1 ] || die "usage: parquet-check ROOT [--values] [--errors]"
+    [ $# -ge 1 ] || die "usage: parquet-check ROOT [--values] [--errors] [--merge]"
     hdfs_java ParquetCheck "$@"
     ;;
   parquet-sample)

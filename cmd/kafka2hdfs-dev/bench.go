@@ -55,6 +55,7 @@ Prints a summary and, with --out, writes the Markdown report (docs/performance.m
 			&cli.StringFlag{Name: "brokers-desc", Usage: "what the --brokers are, for the report (e.g. \"Apache Kafka 4.4.0 (real broker, KRaft, loopback)\")"},
 			&cli.StringFlag{Name: "hdfs-namenode", Usage: "use the external HDFS whose NameNode is at `HOST:PORT` for the HDFS sink instead of dev-hdfs"},
 			&cli.StringFlag{Name: "hdfs-desc", Usage: "what the --hdfs-namenode is, for the report (e.g. \"Apache HDFS 3.4.2 MiniDFSCluster (3 DataNodes, replication 3)\")"},
+			&cli.StringFlag{Name: "avro", Value: d.Avro.String(), Usage: "the Avro comparison `RECORDSxSIZExPARTITIONS`: the loader on the same events as JSON and as Avro (registry format, dev-kafka's embedded registry), interleaved; none: skip (skipped with --brokers)"},
 			&cli.StringFlag{Name: "cases", Value: casesFlag(d.Cases), Usage: "further cases `RECORDSxSIZExPARTITIONS[,...]`, each measured like the main one (ceiling and local loader); none: skip"},
 			&cli.StringFlag{Name: "from-json", Usage: "measure nothing: write the report of an earlier run's --json again (with --out, --appendix)"},
 			&cli.StringFlag{Name: "appendix", Usage: "with --from-json: a Markdown `FILE` about the run (an analysis of its numbers), added after its tables"},
@@ -93,6 +94,14 @@ func runBench(c *cli.Context) error {
 	o.Topic, o.Ports = c.String("topic"), c.String("ports")
 	if o.Cases, err = bench.ParseCases(c.String("cases")); err != nil {
 		return loadercli.ConfigError(fmt.Errorf("--cases: %w", err))
+	}
+	switch avro, err := bench.ParseCases(c.String("avro")); {
+	case err != nil || len(avro) > 1:
+		return loadercli.ConfigError(fmt.Errorf("--avro: one RECORDSxSIZExPARTITIONS or none: %v", err))
+	case len(avro) == 1:
+		o.Avro = avro[0]
+	default:
+		o.Avro = bench.Case{}
 	}
 	if _, _, err := bench.ParsePorts(o.Ports); err != nil {
 		return loadercli.ConfigError(fmt.Errorf("--ports: %w", err))

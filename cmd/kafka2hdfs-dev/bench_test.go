@@ -46,6 +46,7 @@ func TestBenchSmoke(t *testing.T) {
 	o.Binary, o.Env = os.Args[0], []string{benchChildVar + "=1"}
 	o.Records, o.Partitions, o.Repeats = 10_000, 4, 1
 	o.Cases = []bench.Case{{Records: 3000, Size: 200, Partitions: 2}}
+	o.Avro = bench.Case{Records: 3000, Size: 1024, Partitions: 2}
 	o.Buckets = bench.BucketsOptions{Records: 600, Partitions: 4, Span: 6 * time.Hour, MaxBufferedBytes: "64MiB", MaxOpenFiles: 8}
 	o.WorkDir, o.ProfileDir, o.KeepOutput = work, filepath.Join(work, "prof"), true
 	o.Timeout = 2 * time.Minute
@@ -77,6 +78,15 @@ func TestBenchSmoke(t *testing.T) {
 		rep.Cases[0].Parties[1].Runs[0].Output.Rows != 3000 || rep.Cases[0].Seed.Bytes > 3000*215 {
 		t.Errorf("the 200-byte case: %+v", rep.Cases)
 	}
+	if a := rep.Avro; a == nil || len(a.Parties) != 2 || a.SeedAvro.Records != 3000 || a.SeedAvro.Bytes < 3000*1024 {
+		t.Errorf("the Avro comparison: %+v", rep.Avro)
+	} else {
+		for _, p := range a.Parties {
+			if len(p.Runs) != 1 || p.Runs[0].Output == nil || p.Runs[0].Output.Rows != 3000 {
+				t.Errorf("the Avro comparison's %s: %+v", p.Name, p.Runs)
+			}
+		}
+	}
 	if b := rep.Buckets; b == nil || b.Run.Output == nil || b.Run.Output.Rows != 600 || b.Run.Output.Buckets < 2 {
 		t.Errorf("many-buckets scenario: %+v", rep.Buckets)
 	}
@@ -87,7 +97,7 @@ func TestBenchSmoke(t *testing.T) {
 	}
 	var md bytes.Buffer
 	rep.Markdown(&md)
-	for _, want := range []string{"| " + bench.PartyLocal + " |", "| " + bench.PartyHDFS + " |", "## Many buckets", "## Reproduce", "CPU model", "### 3000 × 200 B, 2 partitions"} {
+	for _, want := range []string{"| " + bench.PartyLocal + " |", "| " + bench.PartyHDFS + " |", "## Many buckets", "## Avro beside JSON", "Avro / JSON records/s", "## Reproduce", "CPU model", "### 3000 × 200 B, 2 partitions"} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report has no %q", want)
 		}

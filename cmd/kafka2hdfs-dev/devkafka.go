@@ -13,6 +13,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/config"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/bench"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/fakeregistry"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/loadercli"
 )
 
@@ -25,7 +26,10 @@ With --seed-records it first fills the topic with clickstream JSON events (the d
 --seed-size bytes) through franz-go in 1 MiB batches, event times spread over --seed-span ending at
 the current hour. Everything is in memory and gone on exit; for development and benchmarks only.
 
-It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed is acknowledged.`,
+It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed is acknowledged.
+With --seed-avro-topic (and --seed-event bench) it then serves an embedded schema registry
+("registry: URL"), creates that topic too and seeds it with the same events as Avro in the
+Confluent wire format ("seeded-avro: {...}"): the bench's Avro comparison.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "addr", Value: "127.0.0.1:9092", Usage: "listen address (port 0: a free port)"},
 			&cli.StringFlag{Name: "topic", Value: "clicks", Usage: "topic to create"},
@@ -36,6 +40,7 @@ It prints "broker: ADDR" once listening and "seeded: {...}" (JSON) once the seed
 			&cli.BoolFlag{Name: "seed-spread", Usage: "event times at random over the span instead of in order (every partition writes every time bucket)"},
 			&cli.StringFlag{Name: "seed-event", Value: bench.EventSample, Usage: "shape of the seeded events: sample (the demo's clickstream events, ~750 bytes) or bench (exactly the bench schema's fields, ~200 bytes)"},
 			&cli.StringFlag{Name: "seed-compression", Value: "none", Usage: "compression of the seeded batches: none, snappy, lz4 or zstd"},
+			&cli.StringFlag{Name: "seed-avro-topic", Usage: "also create this topic and seed it with the same bench events as Avro (Confluent wire format), the schema registered in an embedded registry (needs --seed-event bench)"},
 			&cli.StringFlag{Name: "log-level", Value: "warn", Usage: "broker log level: debug, info, warn or error"},
 		},
 		Action: devKafka,
@@ -50,8 +55,16 @@ func devKafka(c *cli.Context) error {
 	if c.Int("partitions") < 1 || c.Int("seed-records") < 0 || c.Duration("seed-span") <= 0 {
 		return loadercli.ConfigError(fmt.Errorf("--partitions must be at least 1, --seed-records not negative, --seed-span positive"))
 	}
+	avroTopic := c.String("seed-avro-topic")
+	if avroTopic != "" && c.String("seed-event") != bench.EventBench {
+		return loadercli.ConfigError(fmt.Errorf("--seed-avro-topic needs --seed-event %s", bench.EventBench))
+	}
+	topics := []string{c.String("topic")}
+	if avroTopic != "" {
+		topics = append(topics, avroTopic)
+	}
 	addr := c.String("addr")
-	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), c.String("topic")),
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(int32(c.Int("partitions")), topics...),
 		kfake.GroupMinSessionTimeout(time.Second),
 		kfake.ListenFn(func(network, _ string) (net.Listener, error) { return net.Listen(network, addr) }),
 		kfake.WithLogger(kfakeLogger{slog.New(slog.NewTextHandler(loadercli.Stderr(), &slog.HandlerOptions{Level: level}))}))
@@ -72,6 +85,23 @@ func devKafka(c *cli.Context) error {
 	}
 	js, _ := json.Marshal(seeded)
 	fmt.Fprintf(w, "seeded: %s\n", js)
+	if avroTopic != "" {
+		// The same events (same seed) as Avro, for the bench's Avro-beside-JSON comparison.
+		reg := fakeregistry.Start()
+		defer reg.Close()
+		id := reg.Register(avroTopic+"-value", "", bench.AvroSchema)
+		fmt.Fprintf(w, "registry: %s\n", reg.URL())
+		s, err := bench.Seed(c.Context, brokers, bench.SeedOptions{
+			Topic: avroTopic, Partitions: c.Int("partitions"), Records: c.Int("seed-records"),
+			Size: c.Int("seed-size"), Span: c.Duration("seed-span"), Spread: c.Bool("seed-spread"),
+			Compression: c.String("seed-compression"), Seed: 1, Event: bench.EventBench, AvroID: id,
+		})
+		if err != nil {
+			return err
+		}
+		js, _ := json.Marshal(s)
+		fmt.Fprintf(w, "seeded-avro: %s\n", js)
+	}
 	fmt.Fprintf(w, `Kafka running in memory (gone on exit); Ctrl-C stops it
   topic %s: %d partitions, %d records (%.1f MB) seeded in %s
 

@@ -76,6 +76,9 @@ type Options struct {
 
 	// Buckets is the many-buckets scenario; Records 0 skips it.
 	Buckets BucketsOptions
+	// Avro is the shape of the Avro comparison (the loader on the same events as JSON and as
+	// Avro); Records 0 skips it. It needs the bench's own broker: skipped with Brokers.
+	Avro Case
 
 	// WorkDir holds configs and output roots; default a temporary directory, removed at the end.
 	WorkDir string
@@ -109,6 +112,7 @@ func Defaults() Options {
 		Topic: "bench", Records: 1_000_000, Size: 1024, Partitions: 8, Span: 4 * time.Hour, Repeats: 3,
 		Compression: "none", Local: true, HDFS: true, Timeout: 10 * time.Minute,
 		Cases:   DefaultCases(),
+		Avro:    DefaultAvro(),
 		Buckets: BucketsOptions{Records: 1_000_000, Partitions: 64, Span: 48 * time.Hour, MaxBufferedBytes: "256MiB", MaxOpenFiles: 256},
 	}
 }
@@ -133,6 +137,8 @@ type Report struct {
 	Buckets *BucketsReport
 	// Cases are the results of Options.Cases.
 	Cases []CaseReport
+	// Avro is the result of the Avro comparison (Options.Avro), if it ran.
+	Avro *AvroReport `json:",omitempty"`
 	// Appendix is Markdown written by hand about this run (an analysis of its numbers), added
 	// after the cases when the report is written again from its JSON (--from-json, --appendix).
 	Appendix string `json:",omitempty"`
@@ -327,6 +333,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	for _, c := range o.Cases {
 		if err := b.extraCase(ctx, sc, c); err != nil {
+			return b.rep, err
+		}
+	}
+	if o.Avro.Records > 0 {
+		if len(o.Brokers) > 0 {
+			b.logf("avro comparison skipped: it needs the bench's own broker and registry (no --brokers)")
+		} else if err := b.avroCompare(ctx, sc); err != nil {
 			return b.rep, err
 		}
 	}
@@ -735,6 +748,11 @@ func bucketsExtra(bo BucketsOptions) string {
 // default rotation and memory budget, and the default (exactly-once) commit protocol. lateness
 // is rotation.allowed_lateness; extra is appended (YAML sections).
 func LoaderConfig(brokers []string, topic, group, root, lateness, extra string) string {
+	return loaderConfig(brokers, topic, group, root, lateness, extra, "json", "rfc3339")
+}
+
+// loaderConfig is LoaderConfig with the topic's format and the timestamp interceptor's format.
+func loaderConfig(brokers []string, topic, group, root, lateness, extra, format, tsFormat string) string {
 	return fmt.Sprintf(`kafka:
   brokers: [%s]
   group: %s
@@ -747,15 +765,15 @@ log:
   level: warn
 %stopics:
   - name: %s
-    format: json
+    format: %s
     interceptors:
-      - {type: timestamp, field: ts, format: rfc3339}
+      - {type: timestamp, field: ts, format: %s}
     partitioner:
       time: {source: event}
       granularity: hour
       path: dt=2006-01-02/hour=15
     schema:%s
-`, strings.Join(brokers, ", "), group, root, lateness, extra, topic, Schema)
+`, strings.Join(brokers, ", "), group, root, lateness, extra, topic, format, tsFormat, Schema)
 }
 
 // Schema is the benchmark's 9-column schema over the bench events (the loader adds its

@@ -3,9 +3,11 @@ package bench
 import (
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
+	regcodec "github.com/kafka2hdfs/kafka2hdfs/codec"
 	"github.com/kafka2hdfs/kafka2hdfs/field"
 )
 
@@ -55,5 +57,63 @@ func TestBenchEventMatchesSchema(t *testing.T) {
 	// The 200-byte case: nested keys cost ~120 bytes of every event, so the values vary around it.
 	if mean := total / 2000; longest > 215 || mean > 200 {
 		t.Errorf("unpadded events are %d bytes on average, %d at most; the 200-byte case needs at most 200 and 215", mean, longest)
+	}
+}
+
+// TestBenchAvroEventMatchesJSON checks that the Avro bench event i carries the values of the JSON
+// one (same seed), read through the loader's codecs with the bench schema's paths, and is padded
+// to the same size.
+func TestBenchAvroEventMatchesJSON(t *testing.T) {
+	var paths []field.Path
+	for _, m := range regexp.MustCompile(`field: ([a-z_.]+)`).FindAllStringSubmatch(Schema, -1) {
+		p, _ := field.ParsePath(m[1])
+		paths = append(paths, p)
+	}
+	a, err := regcodec.ParseAvro(AvroSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ax, err := a.Extractor(paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jx, _ := field.NewExtractor(paths)
+	rj, ra := rand.New(rand.NewPCG(1, 2)), rand.New(rand.NewPCG(1, 2))
+	ts := time.Date(2026, 12, 5, 13, 4, 5, 0, time.UTC)
+	jout, aout := make([]field.Value, len(paths)), make([]field.Value, len(paths))
+	for i := range 500 {
+		for _, size := range []int{0, 200, 1024} {
+			jk, jv := benchEvent(rj, i, ts, nil)
+			jv = pad(jv, size)
+			ak, av, err := benchAvroEvent(ra, i, ts, size, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(jk) != string(ak) {
+				t.Fatalf("event %d: keys %s and %s", i, jk, ak)
+			}
+			if size > 0 && (len(av) < size || len(av) > size+1) {
+				t.Fatalf("event %d: Avro value of %d bytes, padded to %d", i, len(av), size)
+			}
+			if _, err := jx.Extract(jv, jout, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ax.Extract(av, aout, nil); err != nil {
+				t.Fatalf("event %d (size %d): %v", i, size, err)
+			}
+			for j := range paths {
+				want := string(jout[j].Bytes)
+				switch paths[j].String() {
+				case "ts":
+					want = strconv.FormatInt(ts.UnixMilli(), 10) // the JSON event's RFC3339 text as millis
+				case "cart.price":
+					p, _ := strconv.ParseFloat(want, 64) // "61.90" is the double 61.9
+					want = strconv.FormatFloat(p, 'g', -1, 64)
+				}
+				if string(aout[j].Bytes) != want {
+					t.Fatalf("event %d, %s: avro %q, json %q", i, paths[j], aout[j].Bytes, jout[j].Bytes)
+				}
+			}
+		}
 	}
 }

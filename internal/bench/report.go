@@ -121,6 +121,15 @@ func (rep *Report) Summary(w io.Writer) {
 				statOf(pt.Runs, cpuM).format("%.2f"), statOf(pt.Runs, rssMB).format("%.0f"), ratio, fph)
 		}
 	}
+	if a := rep.Avro; a != nil {
+		for i := range a.Parties {
+			pt := &a.Parties[i]
+			fmt.Fprintf(w, "avro comparison: %-24s %s records/s, %s CPU µs/record\n", pt.Name, statOf(pt.Runs, rate).format("%.0f"), statOf(pt.Runs, cpuM).format("%.2f"))
+		}
+		if s, ok := a.Ratio(); ok {
+			fmt.Fprintf(w, "avro comparison: Avro / JSON records/s %.2f× (per repeat %.2f–%.2f)\n", s.med, s.lo, s.hi)
+		}
+	}
 	if b := rep.Buckets; b != nil {
 		fmt.Fprintf(w, "many buckets: %d records, %d partitions × %d hourly buckets: %.0f records/s, peak RSS %.0f MiB (≤ 512 MiB: %s), %d files of %.1f KB on average\n",
 			b.Seed.Records, b.Options.Partitions, int(b.Options.Span/time.Hour), b.Run.RecordsPerSec(), rssMB(b.Run), yesNo(b.Run.MaxRSS <= RSSTarget),
@@ -258,6 +267,7 @@ func (rep *Report) Markdown(w io.Writer) {
 		float64(rep.Seed.Records)/rep.Seed.Took.Seconds(), float64(rep.Seed.Bytes)/1e6/rep.Seed.Took.Seconds())
 
 	rep.casesMarkdown(p)
+	rep.avroMarkdown(p)
 	if a := strings.TrimSpace(rep.Appendix); a != "" {
 		p("%s\n\n", a)
 	}
@@ -342,8 +352,9 @@ func (rep *Report) Markdown(w io.Writer) {
 	p("go run ./cmd/kafka2hdfs-dev bench --help   # sizes, partitions, repeats, parties, profiles\n")
 	p("kafka2hdfs-dev bench --records 200000 --repeats 1 --out /tmp/perf.md   # a quick look\n")
 	p("kafka2hdfs-dev bench --cpuprofile-dir /tmp/prof && go tool pprof -top /tmp/prof/local-1.pprof\n```\n\n")
-	p("The defaults (1M × 1 KB over 8 partitions, 3 repeats of 3 parties, then %d records in the many-buckets\n", Defaults().Buckets.Records)
-	p("scenario) take about as long as shown under *took* above. `go test ./cmd/kafka2hdfs-dev -run TestBenchSmoke`\n")
+	p("The defaults (1M × 1 KB over 8 partitions, 3 repeats of 3 parties, the two further cases, the same 1M events\n")
+	p("as JSON and as Avro (`--avro`), then %d records in the many-buckets scenario) take about as long as shown\n", Defaults().Buckets.Records)
+	p("under *took* above. `go test ./cmd/kafka2hdfs-dev -run TestBenchSmoke`\n")
 	p("runs a tiny version (CI does), checking that the machinery works and that verification fails on a\n")
 	p("broken output. Results vary with the machine and with what else runs on it; compare runs on one machine,\n")
 	p("and the ratio to the ceiling across machines.\n")

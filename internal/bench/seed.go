@@ -36,6 +36,9 @@ type SeedOptions struct {
 	Seed        uint64
 	// Event is the shape of the messages: EventSample (default) or EventBench.
 	Event string
+	// AvroID, if not 0, makes the bench events Avro in the Confluent wire format with this
+	// schema id (AvroSchema, registered by the caller), padded to Size like the JSON ones.
+	AvroID int
 }
 
 // Seeded is what Seed wrote.
@@ -58,6 +61,9 @@ func Seed(ctx context.Context, brokers []string, o SeedOptions) (Seeded, error) 
 	}
 	if o.Event != "" && o.Event != EventSample && o.Event != EventBench {
 		return Seeded{}, fmt.Errorf("seed: event shape %q: use %s or %s", o.Event, EventSample, EventBench)
+	}
+	if o.AvroID != 0 && o.Event != EventBench {
+		return Seeded{}, fmt.Errorf("seed: Avro events are of the %s shape only", EventBench)
 	}
 	codec, err := codec(o.Compression)
 	if err != nil {
@@ -91,12 +97,20 @@ func Seed(ctx context.Context, brokers []string, o SeedOptions) (Seeded, error) 
 				}
 				ts := eventTime(r, o, i)
 				var key, value []byte
-				if o.Event == EventBench {
+				switch {
+				case o.AvroID != 0:
+					var err error
+					if key, value, err = benchAvroEvent(r, i, ts, o.Size, o.AvroID); err != nil {
+						fail(err)
+						return
+					}
+				case o.Event == EventBench:
 					key, value = benchEvent(r, i, ts, nil)
-				} else {
+					value = pad(value, o.Size)
+				default:
 					key, value = sample.Event(r, i, ts, 0)
+					value = pad(value, o.Size)
 				}
-				value = pad(value, o.Size)
 				total.Add(int64(len(key) + len(value)))
 				rec := &kgo.Record{Key: key, Value: value, Timestamp: ts, Partition: int32(i % o.Partitions)}
 				cl.Produce(ctx, rec, func(_ *kgo.Record, err error) {

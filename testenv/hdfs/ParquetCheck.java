@@ -45,7 +45,7 @@ import org.apache.parquet.schema.Type;
  * prints what it found as JSON lines.
  *
  * <pre>
- *   ParquetCheck ROOT [--values] [--errors]
+ *   ParquetCheck ROOT [--values] [--errors] [--merge]
  * </pre>
  *
  * ROOT is a file or directory: hdfs://host:port/path, hdfs:///path (fs.defaultFS's NameNode),
@@ -62,6 +62,19 @@ import org.apache.parquet.schema.Type;
  * rows_values only with --values. A file that cannot be read gives {"path":..,"error":..} and exit
  * code 1 at the end. The last line is {"files":F,"rows":R} (F counts files read without error).
  *
+ * With --merge, before the last line, the files' schemas merged the way parquet-mr's
+ * ParquetInputFormat merges a table's footers (MessageType.union, strict: a column of two physical
+ * types is an error), and every file read with that merged schema as the requested one (a column a
+ * file lacks reads as null):
+ *
+ * <pre>
+ *   {"merged":{"error":null,"schema":[...],"files":F,"rows":R,"non_null":{"a.b":N,...},
+ *    "ints":{"id":{"distinct":D,"min":M,"max":X}}}}
+ * </pre>
+ *
+ * ints covers the top-level INT32/INT64 columns that are not kafka_ metadata. On a merge error,
+ * only "error" is given (and the exit code is unaffected: refusing is the reader's answer).
+ *
  * Canonical values: TIMESTAMP (INT64, any unit) and INT96 as Instant.toString() (UTC, ISO-8601),
  * DATE as an ISO date, TIME as LocalTime.toString(), DECIMAL as a string holding
  * BigDecimal.toPlainString(), STRING/ENUM/JSON as strings, UUID as its canonical string, other
@@ -76,11 +89,12 @@ public final class ParquetCheck {
 
   public static void main(String[] args) throws Exception {
     String root = null;
-    boolean values = false, errors = false;
+    boolean values = false, errors = false, merge = false;
     for (String a : args) {
       switch (a) {
         case "--values": values = true; break;
         case "--errors": errors = true; break;
+        case "--merge": merge = true; break;
         default:
           if (a.startsWith("--") || root != null) usage();
           root = a;
@@ -88,19 +102,22 @@ public final class ParquetCheck {
     }
     if (root == null) usage();
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
-    int code = new ParquetCheck(out, values, errors).run(root);
+    ParquetCheck pc = new ParquetCheck(out, values, errors);
+    pc.merge = merge;
+    int code = pc.run(root);
     out.flush();
     System.exit(code);
   }
 
   private static void usage() {
-    System.err.println("usage: ParquetCheck ROOT [--values] [--errors]");
+    System.err.println("usage: ParquetCheck ROOT [--values] [--errors] [--merge]");
     System.exit(2);
   }
 
   private final PrintStream out;
   private final boolean values;
   private final boolean errors;
+  private boolean merge;
   private final Configuration conf = new Configuration();
   private long files;
   private long rows;
@@ -134,6 +151,7 @@ public final class ParquetCheck {
     for (String rel : rels) {
       check(fs, new Path(root, rel), rel);
     }
+    if (merge) merged(root, rels);
     out.println("{\"files\":" + files + ",\"rows\":" + rows + "}");
     return failed ? 1 : 0;
   }
@@ -238,6 +256,96 @@ public final class ParquetCheck {
       failed = true;
       out.println("{\"path\":" + Json.str(rel) + ",\"error\":" + Json.str(String.valueOf(e)) + "}");
     }
+  }
+
+  /** The --merge line: the footers' schemas unioned strictly, then every file read with it. */
+  private void merged(Path root, List<String> rels) {
+    MessageType m = null;
+    try {
+      for (String rel : rels) {
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(root, rel), conf))) {
+          MessageType s = r.getFooter().getFileMetaData().getSchema();
+          m = m == null ? s : m.union(s, true);
+        }
+      }
+    } catch (Exception e) {
+      out.println("{\"merged\":{\"error\":" + Json.str(String.valueOf(e)) + "}}");
+      return;
+    }
+    if (m == null) {
+      out.println("{\"merged\":{\"error\":\"no files\"}}");
+      return;
+    }
+    long n = 0;
+    Map<String, Long> nonNull = new TreeMap<>();
+    Map<String, java.util.Set<Long>> ints = new TreeMap<>();
+    for (Type t : m.getFields()) {
+      nonNull.put(t.getName(), 0L);
+      if (t.isPrimitive() && !t.getName().startsWith("kafka_")) {
+        PrimitiveType.PrimitiveTypeName pt = t.asPrimitiveType().getPrimitiveTypeName();
+        if (pt == PrimitiveType.PrimitiveTypeName.INT32 || pt == PrimitiveType.PrimitiveTypeName.INT64) {
+          ints.put(t.getName(), new java.util.HashSet<>());
+        }
+      }
+    }
+    try {
+      for (String rel : rels) {
+        try (ParquetFileReader r = ParquetFileReader.open(HadoopInputFile.fromPath(new Path(root, rel), conf))) {
+          MessageType fileSchema = r.getFooter().getFileMetaData().getSchema();
+          org.apache.parquet.io.MessageColumnIO io = new org.apache.parquet.io.ColumnIOFactory(
+              r.getFooter().getFileMetaData().getCreatedBy()).getColumnIO(m, fileSchema, true);
+          for (org.apache.parquet.column.page.PageReadStore pages; (pages = r.readNextRowGroup()) != null; ) {
+            org.apache.parquet.io.RecordReader<Group> rr =
+                io.getRecordReader(pages, new org.apache.parquet.example.data.simple.convert.GroupRecordConverter(m));
+            for (long i = 0; i < pages.getRowCount(); i++, n++) {
+              Group g = rr.read();
+              for (Type t : m.getFields()) {
+                String f = t.getName();
+                if (g.getFieldRepetitionCount(f) == 0) continue;
+                nonNull.merge(f, 1L, Long::sum);
+                java.util.Set<Long> set = ints.get(f);
+                if (set != null) {
+                  set.add(t.asPrimitiveType().getPrimitiveTypeName() == PrimitiveType.PrimitiveTypeName.INT32
+                      ? (long) g.getInteger(f, 0) : g.getLong(f, 0));
+                }
+              }
+            }
+          }
+        }
+      }
+    } catch (Exception e) {
+      failed = true;
+      out.println("{\"merged\":{\"error\":" + Json.str("reading with the merged schema: " + e) + "}}");
+      return;
+    }
+    StringBuilder b = new StringBuilder("{\"merged\":{\"error\":null,\"schema\":[");
+    boolean first = true;
+    for (String[] col : leaves(m)) {
+      if (!first) b.append(',');
+      first = false;
+      b.append("{\"path\":").append(Json.str(col[0])).append(",\"type\":").append(Json.str(col[1]))
+          .append(",\"logical\":").append(col[2] == null ? "null" : Json.str(col[2]))
+          .append(",\"repetition\":").append(Json.str(col[3])).append('}');
+    }
+    b.append("],\"files\":").append(rels.size()).append(",\"rows\":").append(n).append(",\"non_null\":{");
+    first = true;
+    for (Map.Entry<String, Long> e : nonNull.entrySet()) {
+      if (!first) b.append(',');
+      first = false;
+      b.append(Json.str(e.getKey())).append(':').append(e.getValue());
+    }
+    b.append("},\"ints\":{");
+    first = true;
+    for (Map.Entry<String, java.util.Set<Long>> e : ints.entrySet()) {
+      if (!first) b.append(',');
+      first = false;
+      java.util.Set<Long> v = e.getValue();
+      b.append(Json.str(e.getKey())).append(":{\"distinct\":").append(v.size())
+          .append(",\"min\":").append(v.isEmpty() ? "null" : String.valueOf(java.util.Collections.min(v)))
+          .append(",\"max\":").append(v.isEmpty() ? "null" : String.valueOf(java.util.Collections.max(v))).append('}');
+    }
+    b.append("}}}");
+    out.println(b);
   }
 
   private static String scalar(Group g, String field) {
