@@ -47,7 +47,7 @@ func (p *Partition) Spill() (freed int64, err error) {
 		if full || bk.buf.rows == 0 {
 			continue
 		}
-		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
+		p.enc = appendBuffer(p.enc[:0], bk.buf)
 		n := int64(len(p.enc))
 		if full = !b.spillRoom(n); full {
 			continue // encoding the other buckets would be wasted work
@@ -210,6 +210,20 @@ func appendSegment(dst []byte, cols [][]parquet.Value) []byte {
 		for _, v := range vals {
 			dst = appendValue(dst, v)
 		}
+	}
+	return dst
+}
+
+// appendBuffer is appendSegment of a row buffer's columns, chunk by chunk.
+func appendBuffer(dst []byte, b *rowBuffer) []byte {
+	for c := range b.cols {
+		dst = binary.AppendUvarint(dst, uint64(b.columnLen(c)))
+		_ = b.column(c, func(vals []parquet.Value) error {
+			for _, v := range vals {
+				dst = appendValue(dst, v)
+			}
+			return nil
+		})
 	}
 	return dst
 }

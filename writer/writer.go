@@ -250,8 +250,12 @@ func (p *Partition) drain(bk *bucket) error {
 	}
 	of := bk.out
 	cols := of.pw.ColumnWriters()
-	for c, vals := range bk.buf.cols {
-		if _, err := cols[c].WriteRowValues(vals); err != nil {
+	for c := range bk.buf.cols {
+		err := bk.buf.column(c, func(vals []parquet.Value) error {
+			_, err := cols[c].WriteRowValues(vals)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("write %s: %w", of.staging, err)
 		}
 	}
