@@ -53,14 +53,9 @@ func newRowBuffer(columns int) *rowBuffer {
 // how much cost grew.
 func (b *rowBuffer) add(row parquet.Row, est int64) int64 {
 	before := b.cost
-	for _, v := range row {
+	for i := range row {
+		v := &row[i] // values are not copied, nor rebuilt but for their bytes: both cost
 		c := v.Column()
-		switch v.Kind() {
-		case parquet.ByteArray:
-			v = parquet.ByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-		case parquet.FixedLenByteArray:
-			v = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-		}
 		col := b.cols[c]
 		if len(col) == cap(col) {
 			size := minValueChunk
@@ -71,7 +66,20 @@ func (b *rowBuffer) add(row parquet.Row, est int64) int64 {
 			col = make([]parquet.Value, 0, size)
 			b.cost += int64(size) * valueSize
 		}
-		b.cols[c] = append(col, v)
+		col = append(col, *v)
+		b.cols[c] = col
+		switch k := v.Kind(); k {
+		case parquet.ByteArray, parquet.FixedLenByteArray:
+			w := &col[len(col)-1]
+			if k == parquet.ByteArray {
+				*w = parquet.ByteArrayValue(b.copyBytes(v.ByteArray()))
+			} else {
+				*w = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray()))
+			}
+			w.SetRepetitionLevel(v.RepetitionLevel())
+			w.SetDefinitionLevel(v.DefinitionLevel())
+			w.SetColumnIndex(c)
+		}
 	}
 	b.rows++
 	b.est += est

@@ -169,7 +169,7 @@ func (p *Partition) writeDirect(bk *bucket, row parquet.Row, est int64) error {
 	for i := 0; i < len(row); {
 		c := row[i].Column()
 		j := i + 1
-		for j < len(row) && row[j].Column() == c {
+		for j < len(row) && (&row[j]).Column() == c {
 			j++
 		}
 		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
@@ -272,7 +272,8 @@ func (p *Partition) drain(bk *bucket) error {
 // to what the column buffers hold uncompressed.
 func checkRow(row parquet.Row, columns int) (est int64, err error) {
 	col := 0
-	for i, v := range row {
+	for i := range row {
+		v := &row[i] // not a copy of each value
 		if c := v.Column(); c != col {
 			if c != col+1 || i == 0 {
 				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
