@@ -437,7 +437,7 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 	for i := range s.cols {
 		c := &s.cols[i]
 		v := &row[i]
-		if err := c.value(v, r.Fields[c.slot]); err != nil {
+		if err := c.value(v, r.Fields[c.slot], r); err != nil {
 			return row[:i], &ConvertError{Column: c.name, Field: c.field, Err: err}
 		}
 		v.SetRepetitionLevel(0)
@@ -462,8 +462,8 @@ func (s *Schema) checkKey(r *record.Record) error {
 	return nil
 }
 
-// value converts fv into *v, levels not set.
-func (c *column) value(v *parquet.Value, fv field.Value) error {
+// value converts fv, a field value of r, into *v, levels not set.
+func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error {
 	if fv.IsAbsent() {
 		if c.def != nil {
 			*v = *c.def
@@ -479,7 +479,7 @@ func (c *column) value(v *parquet.Value, fv field.Value) error {
 		return nil
 	}
 	var err error
-	*v, err = c.convert(fv, nil)
+	*v, err = c.convert(fv, r)
 	return err
 }
 
@@ -488,7 +488,8 @@ var errNotUTF8 = errors.New("not valid UTF-8")
 // HeaderKeyField is the Field of a ConvertError about a header key.
 const HeaderKeyField = "@header key"
 
-func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
+// convert converts fv, a field value of r (nil for a default), into the column's type.
+func (c *column) convert(fv field.Value, r *record.Record) (parquet.Value, error) {
 	b := fv.Bytes
 	switch c.conv {
 	case convString:
@@ -560,9 +561,15 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		if c.timeFmt != nil {
 			tf = *c.timeFmt
 		}
-		t, err := tf.Parse(fv)
-		if err != nil {
-			return parquet.Value{}, err
+		t, ok := time.Time{}, false
+		if r != nil {
+			t, ok = r.RecallTime(fv, tf) // the timestamp interceptor read it already
+		}
+		if !ok {
+			var err error
+			if t, err = tf.Parse(fv); err != nil {
+				return parquet.Value{}, err
+			}
 		}
 		if err := checkTimestampRange(t); err != nil {
 			return parquet.Value{}, err
@@ -646,10 +653,16 @@ func (c *column) fromTime(t time.Time) (parquet.Value, error) {
 	return parquet.Value{}, fmt.Errorf("type %s does not hold a time", c.typ)
 }
 
+// UnixNano is exact for these instants (it overflows outside 1678..2262).
+var (
+	nanoFrom = time.Date(1681, 1, 1, 0, 0, 0, 0, time.UTC)
+	nanoTo   = time.Date(2260, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
 // floorDiv converts an instant to whole units, flooring so that instants before 1970 land in the
 // unit that contains them. UnixNano overflows outside 1678..2262, so those go through seconds.
 func floorDiv(ns, unit int64, t time.Time, millis bool) int64 {
-	if y := t.Year(); y > 1680 && y < 2260 {
+	if !t.Before(nanoFrom) && t.Before(nanoTo) { // the years 1681 to 2259, without Year()'s cost
 		q := ns / unit
 		if ns%unit < 0 {
 			q--
