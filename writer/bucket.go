@@ -120,6 +120,23 @@ func (b *rowBuffer) copyBytes(p []byte) []byte {
 	return b.chunk[n:len(b.chunk):len(b.chunk)]
 }
 
+// rewind empties the buffer for the next batch of a bucket with an open file, whose column writers
+// have copied the rows: it keeps each column's current chunk and the arena's current chunk, and
+// returns the cost it frees (the earlier chunks).
+func (b *rowBuffer) rewind() int64 {
+	before := b.cost
+	b.cost = int64(cap(b.chunk))
+	for c, col := range b.cols {
+		clear(col)
+		b.cols[c] = col[:0]
+		b.cost += int64(cap(col)) * valueSize
+	}
+	clear(b.full)
+	b.chunk = b.chunk[:0]
+	b.rows, b.est = 0, 0
+	return before - b.cost
+}
+
 // reset drops the rows (they have been written) and returns the cost it frees. The memory goes
 // back to the garbage collector rather than staying with the bucket: a bucket written once an hour
 // must not hold a row group's worth of slices in between.

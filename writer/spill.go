@@ -36,9 +36,14 @@ func (p *Partition) Spill() (freed int64, err error) {
 	full := false // no more spilling this time; open files' row groups still end
 	for _, bk := range p.order {
 		if bk.out != nil {
-			if n := bk.out.rgBytes; n > 0 {
-				if err := p.endRowGroup(bk); err != nil {
+			if n := bk.buf.cost + bk.out.rgBytes; n > 0 {
+				if err := p.writePending(bk); err != nil {
 					return freed, err
+				}
+				if bk.out.rgBytes > 0 {
+					if err := p.endRowGroup(bk); err != nil {
+						return freed, err
+					}
 				}
 				freed += n
 			}
