@@ -149,7 +149,9 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	grown := bk.buf.add(row, est)
 	p.acct.add(grown, grown)
 	if bk.out != nil {
-		if bk.buf.rows >= directBatchRows || bk.buf.est >= directBatchBytes {
+		// A row group still ends at the row that fills it, as it did row by row.
+		if bk.buf.rows >= directBatchRows || bk.buf.est >= directBatchBytes ||
+			bk.out.rgBytes+bk.buf.est >= p.cfg.rowGroupBytes() {
 			return p.writeBatch(bk)
 		}
 		return nil
