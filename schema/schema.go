@@ -478,6 +478,13 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 		*v = parquet.NullValue()
 		return nil
 	}
+	if c.conv == convString { // most columns: convert's call and copied result cost more than this
+		if !utf8.Valid(fv.Bytes) {
+			return errNotUTF8
+		}
+		*v = parquet.ByteArrayValue(fv.Bytes)
+		return nil
+	}
 	var err error
 	*v, err = c.convert(fv, r)
 	return err
