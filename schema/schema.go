@@ -478,12 +478,29 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 		*v = parquet.NullValue()
 		return nil
 	}
-	if c.conv == convString { // most columns: convert's call and copied result cost more than this
+	// The commonest conversions in place: convert's call and copied result cost more than they.
+	// Anything else, or an error, is convert's, which says why.
+	switch c.conv {
+	case convString:
 		if !utf8.Valid(fv.Bytes) {
 			return errNotUTF8
 		}
 		*v = parquet.ByteArrayValue(fv.Bytes)
 		return nil
+	case convInt64:
+		if fv.Kind == field.Number {
+			if n, err := strconv.ParseInt(string(fv.Bytes), 10, 64); err == nil {
+				*v = parquet.Int64Value(n)
+				return nil
+			}
+		}
+	case convDouble:
+		if fv.Kind == field.Number { // a JSON number: no NaN, no hexadecimal
+			if x, err := strconv.ParseFloat(string(fv.Bytes), 64); err == nil {
+				*v = parquet.DoubleValue(x)
+				return nil
+			}
+		}
 	}
 	var err error
 	*v, err = c.convert(fv, r)
