@@ -146,8 +146,9 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	p.last = bk
 	bk.rows++
-	grown := bk.buf.add(row, est)
-	p.acct.add(grown, grown)
+	if grown := bk.buf.add(row, est); grown != 0 { // most rows fit the chunks: no atomics then
+		p.acct.add(grown, grown)
+	}
 	if bk.out != nil {
 		// A row group still ends at the row that fills it, as it did row by row.
 		if bk.buf.rows >= directBatchRows || bk.buf.est >= directBatchBytes ||
