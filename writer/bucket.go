@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -22,10 +23,12 @@ const (
 // what the buffer costs is known exactly (the capacity of its slices) rather than estimated.
 //
 // Columns are kept apart because that is how parquet-go takes them: one WriteRowValues call per
-// column chunk per row group instead of one per column per row. A column grows by chunks, not by
-// append: a bucket of a few thousand rows grew each column by doubling, copying and zeroing it
-// every time, which was an eighth of the loader's CPU with 64 partitions, whose buckets all stay
-// buffered.
+// column chunk per row group instead of one per column per row. A column grows as append grows
+// it up to maxValueChunk values, then by chunks of that size: a bucket of a few thousand rows
+// grew each column by doubling, copying and zeroing it every time, which was an eighth of the
+// loader's CPU with 64 partitions, whose buckets all stay buffered; and chunks from the first
+// value on (4, 8, 16, ...) made the many small buckets of a wide time spread many small objects,
+// which the garbage collector scanned at half again the cost.
 type rowBuffer struct {
 	cols  [][]parquet.Value   // each column's current chunk
 	full  [][][]parquet.Value // each column's earlier chunks, oldest first
@@ -38,12 +41,9 @@ type rowBuffer struct {
 	cost int64
 }
 
-// Chunk sizes of a column, in values: small buckets stay small, large ones stop at a chunk whose
-// per-chunk costs (an allocation, a WriteRowValues call) are negligible.
-const (
-	minValueChunk = 4
-	maxValueChunk = 1024
-)
+// maxValueChunk is the size in values of a column's chunks once it has grown to it: small buckets
+// stay small, and a chunk's costs (an allocation, a WriteRowValues call) are negligible.
+const maxValueChunk = 1024
 
 func newRowBuffer(columns int) *rowBuffer {
 	return &rowBuffer{cols: make([][]parquet.Value, columns), full: make([][][]parquet.Value, columns)}
@@ -58,13 +58,15 @@ func (b *rowBuffer) add(row parquet.Row, est int64) int64 {
 		c := v.Column()
 		col := b.cols[c]
 		if len(col) == cap(col) {
-			size := minValueChunk
-			if cap(col) > 0 {
+			if cap(col) >= maxValueChunk {
 				b.full[c] = append(b.full[c], col)
-				size = min(2*cap(col), maxValueChunk)
+				col = make([]parquet.Value, 0, maxValueChunk)
+				b.cost += maxValueChunk * valueSize
+			} else {
+				grown := slices.Grow(col, 1)
+				b.cost += int64(cap(grown)-cap(col)) * valueSize
+				col = grown
 			}
-			col = make([]parquet.Value, 0, size)
-			b.cost += int64(size) * valueSize
 		}
 		col = append(col, *v)
 		b.cols[c] = col
