@@ -44,8 +44,9 @@ type Config struct {
 	CreatedBy string
 }
 
-// openBytes is the size at which a bucket gets its file and writes to it directly: well below a row
-// group, so that large buckets take the direct path for most of their rows, and well above what
+// openBytes is the size at which a bucket gets its file and writes to it a small batch at a time
+// (writeBatch): well below a row group, so that large buckets take that path for most of their
+// rows, and well above what
 // the many small buckets of a wide time spread hold, which then cost only their rows.
 func (c *Config) openBytes() int64 { return max(c.rowGroupBytes()/8, min(c.rowGroupBytes(), 16<<10)) }
 
