@@ -2,8 +2,10 @@ package consumer
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +53,28 @@ schema:
   - {name: device_os,  type: string,           field: device.os}
   - {name: price,      type: double,           field: cart.price}
   - {name: is_mobile,  type: boolean,          field: device.mobile}
+`
+
+// The bench's topic (internal/bench): its nine columns, event time from ts, hourly buckets.
+const benchBenchSpec = `
+name: clicks
+format: json
+interceptors:
+  - {type: timestamp, field: ts, format: rfc3339}
+partitioner:
+  time: {source: event}
+  granularity: hour
+  path: dt=2006-01-02/hour=15
+schema:
+  - {name: event_id,   type: string,           field: event_id, required: true}
+  - {name: event_type, type: string,           field: type, required: true}
+  - {name: event_time, type: timestamp-millis, field: ts, required: true}
+  - {name: user_id,    type: int64,            field: user.id, required: true}
+  - {name: country,    type: string,           field: user.geo.country}
+  - {name: session_id, type: string,           field: session_id}
+  - {name: url,        type: string,           field: page.url}
+  - {name: device_os,  type: string,           field: device.os}
+  - {name: price,      type: double,           field: cart.price}
 `
 
 // memCommitter keeps commits in memory: the benchmark measures the loader, not the coordinator.
@@ -112,13 +136,44 @@ func benchMessages(n int) []*sarama.ConsumerMessage {
 	return msgs
 }
 
+// benchEventMessages are internal/bench's events (that package imports this one): exactly the
+// fields benchBenchSpec reads, ~200 bytes, padded to size with a field no column reads.
+func benchEventMessages(n, size int) []*sarama.ConsumerMessage {
+	r := rand.New(rand.NewPCG(7, 11))
+	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	msgs := make([]*sarama.ConsumerMessage, n)
+	for i := range msgs {
+		ts := base.Add(time.Duration(i) * 4 * time.Hour / 1_000_000)
+		user := r.IntN(50_000) + 1
+		b := fmt.Appendf(nil, `{"event_id":"%08x","type":"%s","ts":"%s","user":{"id":%d,"geo":{"country":"%s"}},`+
+			`"session_id":"%s","page":{"url":"/p/%d"},"device":{"os":"%s"},"cart":{"price":%.2f}`,
+			r.Uint32()^uint32(i), []string{"view", "click", "cart", "buy", "find"}[r.IntN(5)], ts.Format(time.RFC3339),
+			user, []string{"US", "DE", "FR", "GB", "IN"}[user%5], strconv.FormatUint(uint64(r.Uint32()>>8), 36),
+			r.IntN(1000), []string{"iOS", "Android", "Linux"}[user%3], float64(100+r.IntN(9900))/100)
+		if pad := size - len(b) - len(`,"pad":""}`); pad > 0 {
+			b = append(append(append(b, `,"pad":"`...), strings.Repeat("x", pad)...), `"`...)
+		}
+		b = append(b, '}')
+		msgs[i] = &sarama.ConsumerMessage{Topic: "clicks", Key: []byte("user-" + strconv.Itoa(user)), Value: b, Timestamp: ts}
+	}
+	return msgs
+}
+
 // BenchmarkPipeline is the loader's whole per-record path without Kafka: handle (Fill, interceptors,
 // partitioner, schema row, writer) and the flushes the demo's rotation triggers (Parquet close, file
 // write and fsync, the commit protocol with an in-memory committer). One op is one record.
 func BenchmarkPipeline(b *testing.B) {
 	const distinct = 1 << 14
-	msgs := benchMessages(distinct)
-	for _, bc := range []struct{ name, spec string }{{"demo", benchDemoSpec}, {"nine", benchNineSpec}} {
+	sample := benchMessages(distinct)
+	for _, bc := range []struct {
+		name, spec string
+		msgs       []*sarama.ConsumerMessage
+	}{
+		{"demo", benchDemoSpec, sample}, {"nine", benchNineSpec, sample},
+		{"bench200", benchBenchSpec, benchEventMessages(distinct, 200)},
+		{"bench1K", benchBenchSpec, benchEventMessages(distinct, 1024)},
+	} {
+		msgs := bc.msgs
 		b.Run(bc.name, func(b *testing.B) {
 			pl, done := benchPipeline(b, bc.spec)
 			defer done()

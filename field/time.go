@@ -61,6 +61,32 @@ func ParseTimeFormat(name string, loc *time.Location) (TimeFormat, error) {
 	return TimeFormat{kind: timeLayout, layout: name, loc: loc}, nil
 }
 
+// SameAs reports whether f and g read a value of kind k as the same instant: a time one of them
+// parsed can stand for the other's (record.Record.RecallTime).
+func (f TimeFormat) SameAs(g TimeFormat, k Kind) bool {
+	fk, gk := f.effective(k), g.effective(k)
+	if fk != gk {
+		return false
+	}
+	if fk == timeLayout {
+		return f.layout == g.layout && f.loc == g.loc
+	}
+	return true // RFC3339 and the epoch formats do not depend on the location
+}
+
+// effective is the format auto stands for with a value of kind k.
+func (f TimeFormat) effective(k Kind) timeKind {
+	if f.kind == timeAuto {
+		switch k {
+		case String:
+			return timeRFC3339
+		case Number:
+			return timeEpochMillis
+		}
+	}
+	return f.kind
+}
+
 func (f TimeFormat) String() string {
 	switch f.kind {
 	case timeEpochSeconds:

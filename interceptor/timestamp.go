@@ -75,12 +75,18 @@ func (ts *timestamp) Intercept(r *record.Record) (bool, error) {
 	// The range the partitioner buckets and the columns store. Checked here too because Go's zero
 	// time (year 1) would otherwise read as "no event time" downstream and the record would be
 	// bucketed by its Kafka timestamp instead.
-	if y := t.UTC().Year(); y < 1970 || y > 9999 {
+	if t.Before(minTime) || !t.Before(maxTime) { // the UTC years 1970 to 9999; Year() costs more
 		return false, fmt.Errorf("timestamp: field %q: %s is outside the years 1970 to 9999", ts.name, t.UTC().Format(time.RFC3339Nano))
 	}
 	r.EventTime = t
+	r.RememberTime(v, ts.format, t)
 	return true, nil
 }
+
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
 
 // reason is err's message cut short: field.TimeFormat.Parse quotes the whole value in some of its
 // messages, and the value is already shown, truncated.

@@ -15,8 +15,10 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -119,6 +121,8 @@ type Schema struct {
 	keyString bool
 	// footer is extra key/value metadata for the files written with the schema (footer.go).
 	footer [][2]string
+	// topic is the last topic name topicBytes made bytes of, shared with WithFooter's copies.
+	topic *atomic.Pointer[topicName]
 }
 
 type column struct {
@@ -224,6 +228,7 @@ func (s *Schema) finish(nodes []namedNode, opts Options) (*Schema, error) {
 	}
 	s.codec = codec
 	s.keyString = opts.KeyAsString
+	s.topic = new(atomic.Pointer[topicName])
 	s.parquet = parquet.NewSchema("record", orderedGroup(nodes))
 	return s, nil
 }
@@ -421,24 +426,32 @@ func (e *ConvertError) Unwrap() error { return e.Err }
 // Row appends r's row to row[:0] and returns it. Byte values alias r and the field values; the writer
 // copies them before the next record. A per-record problem is a *ConvertError.
 func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
-	row = row[:0]
-	switch s.kind {
-	case JSON:
-		for i := range s.cols {
-			c := &s.cols[i]
-			v, err := c.value(r.Fields[c.slot])
-			if err != nil {
-				return row, &ConvertError{Column: c.name, Field: c.field, Err: err}
-			}
-			row = append(row, v.Level(0, c.defLevel(v), i))
-		}
-		if err := s.checkKey(r); err != nil {
-			return row, err
-		}
-		return appendMeta(row, r, s.meta), nil
-	default:
+	if s.kind != JSON {
 		return nil, errors.New("schema: Row is for format json; use AppendRaw")
 	}
+	// Values are converted into their places and their levels set there: returning each value,
+	// then copying it with new levels (Value.Level, not inlined) and appending it, was a third of
+	// building a row.
+	n := len(s.cols)
+	row = slices.Grow(row[:0], n+metaColumns)[:n]
+	for i := range s.cols {
+		c := &s.cols[i]
+		v := &row[i]
+		if err := c.value(v, r.Fields[c.slot], r); err != nil {
+			return row[:i], &ConvertError{Column: c.name, Field: c.field, Err: err}
+		}
+		v.SetRepetitionLevel(0)
+		if c.required || v.IsNull() {
+			v.SetDefinitionLevel(0)
+		} else {
+			v.SetDefinitionLevel(1)
+		}
+		v.SetColumnIndex(i)
+	}
+	if err := s.checkKey(r); err != nil {
+		return row, err
+	}
+	return s.appendMeta(row, r, s.meta), nil
 }
 
 // checkKey rejects a key that cannot go into a STRING kafka_key column.
@@ -449,27 +462,49 @@ func (s *Schema) checkKey(r *record.Record) error {
 	return nil
 }
 
-func (c *column) defLevel(v parquet.Value) int {
-	if c.required || v.IsNull() {
-		return 0
-	}
-	return 1
-}
-
-func (c *column) value(fv field.Value) (parquet.Value, error) {
+// value converts fv, a field value of r, into *v, levels not set.
+func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error {
 	if fv.IsAbsent() {
 		if c.def != nil {
-			return *c.def, nil
+			*v = *c.def
+			return nil
 		}
 		if c.required {
 			if fv.Kind == field.Null {
-				return parquet.Value{}, errors.New("required, but the field is null")
+				return errors.New("required, but the field is null")
 			}
-			return parquet.Value{}, errors.New("required, but the field is missing")
+			return errors.New("required, but the field is missing")
 		}
-		return parquet.NullValue(), nil
+		*v = parquet.NullValue()
+		return nil
 	}
-	return c.convert(fv, nil)
+	// The commonest conversions in place: convert's call and copied result cost more than they.
+	// Anything else, or an error, is convert's, which says why.
+	switch c.conv {
+	case convString:
+		if !utf8.Valid(fv.Bytes) {
+			return errNotUTF8
+		}
+		*v = parquet.ByteArrayValue(fv.Bytes)
+		return nil
+	case convInt64:
+		if fv.Kind == field.Number {
+			if n, err := strconv.ParseInt(string(fv.Bytes), 10, 64); err == nil {
+				*v = parquet.Int64Value(n)
+				return nil
+			}
+		}
+	case convDouble:
+		if fv.Kind == field.Number { // a JSON number: no NaN, no hexadecimal
+			if x, err := strconv.ParseFloat(string(fv.Bytes), 64); err == nil {
+				*v = parquet.DoubleValue(x)
+				return nil
+			}
+		}
+	}
+	var err error
+	*v, err = c.convert(fv, r)
+	return err
 }
 
 var errNotUTF8 = errors.New("not valid UTF-8")
@@ -477,7 +512,8 @@ var errNotUTF8 = errors.New("not valid UTF-8")
 // HeaderKeyField is the Field of a ConvertError about a header key.
 const HeaderKeyField = "@header key"
 
-func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
+// convert converts fv, a field value of r (nil for a default), into the column's type.
+func (c *column) convert(fv field.Value, r *record.Record) (parquet.Value, error) {
 	b := fv.Bytes
 	switch c.conv {
 	case convString:
@@ -549,9 +585,15 @@ func (c *column) convert(fv field.Value, _ []byte) (parquet.Value, error) {
 		if c.timeFmt != nil {
 			tf = *c.timeFmt
 		}
-		t, err := tf.Parse(fv)
-		if err != nil {
-			return parquet.Value{}, err
+		t, ok := time.Time{}, false
+		if r != nil {
+			t, ok = r.RecallTime(fv, tf) // the timestamp interceptor read it already
+		}
+		if !ok {
+			var err error
+			if t, err = tf.Parse(fv); err != nil {
+				return parquet.Value{}, err
+			}
 		}
 		if err := checkTimestampRange(t); err != nil {
 			return parquet.Value{}, err
@@ -635,10 +677,16 @@ func (c *column) fromTime(t time.Time) (parquet.Value, error) {
 	return parquet.Value{}, fmt.Errorf("type %s does not hold a time", c.typ)
 }
 
+// UnixNano is exact for these instants (it overflows outside 1678..2262).
+var (
+	nanoFrom = time.Date(1681, 1, 1, 0, 0, 0, 0, time.UTC)
+	nanoTo   = time.Date(2260, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
+)
+
 // floorDiv converts an instant to whole units, flooring so that instants before 1970 land in the
 // unit that contains them. UnixNano overflows outside 1678..2262, so those go through seconds.
 func floorDiv(ns, unit int64, t time.Time, millis bool) int64 {
-	if y := t.Year(); y > 1680 && y < 2260 {
+	if !t.Before(nanoFrom) && t.Before(nanoTo) { // the years 1681 to 2259, without Year()'s cost
 		q := ns / unit
 		if ns%unit < 0 {
 			q--
@@ -701,19 +749,46 @@ func quote(b []byte) string {
 	return strconv.Quote(string(b))
 }
 
-func appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
-	row = append(row,
-		parquet.ByteArrayValue(copyBytes(r.Topic)).Level(0, 0, first),
-		parquet.Int32Value(r.Partition).Level(0, 0, first+1),
-		parquet.Int64Value(r.Offset).Level(0, 0, first+2),
-		parquet.Int64Value(r.Timestamp.UnixMilli()).Level(0, 0, first+3),
-	)
+// metaColumns is the number of metadata columns appendMeta appends.
+const metaColumns = 5
+
+func (s *Schema) appendMeta(row parquet.Row, r *record.Record, first int) parquet.Row {
+	n := len(row)
+	row = slices.Grow(row, metaColumns)[:n+metaColumns]
+	m := row[n : n+metaColumns : n+metaColumns]
+	m[0] = parquet.ByteArrayValue(s.topicBytes(r.Topic))
+	m[1] = parquet.Int32Value(r.Partition)
+	m[2] = parquet.Int64Value(r.Offset)
+	m[3] = parquet.Int64Value(r.Timestamp.UnixMilli())
 	if r.Key == nil {
-		row = append(row, parquet.NullValue().Level(0, 0, first+4))
+		m[4] = parquet.NullValue()
 	} else {
-		row = append(row, parquet.ByteArrayValue(r.Key).Level(0, 1, first+4))
+		m[4] = parquet.ByteArrayValue(r.Key)
+		m[4].SetDefinitionLevel(1)
+	}
+	for i := range m {
+		m[i].SetColumnIndex(first + i)
 	}
 	return row
+}
+
+// topicBytes is the topic's name as bytes for kafka_topic, made once per topic the schema serves
+// rather than once per record. The bytes are shared and never written: the writer copies them.
+func (s *Schema) topicBytes(topic string) []byte {
+	if s.topic == nil {
+		return []byte(topic)
+	}
+	if t := s.topic.Load(); t != nil && t.name == topic {
+		return t.b
+	}
+	t := &topicName{name: topic, b: []byte(topic)}
+	s.topic.Store(t)
+	return t.b
+}
+
+type topicName struct {
+	name string
+	b    []byte
 }
 
 // AppendRaw appends r's raw row (format raw, or a dead letter when reason is not empty) to row[:0].
@@ -737,7 +812,7 @@ func (s *Schema) AppendRaw(r *record.Record, reason, stage string, row parquet.R
 			}
 		}
 	}
-	row = appendMeta(row[:0], r, 0)
+	row = s.appendMeta(row[:0], r, 0)
 	if r.Value == nil {
 		row = append(row, parquet.NullValue().Level(0, 0, 5))
 	} else {

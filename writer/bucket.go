@@ -1,6 +1,7 @@
 package writer
 
 import (
+	"slices"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -22,10 +23,16 @@ const (
 // what the buffer costs is known exactly (the capacity of its slices) rather than estimated.
 //
 // Columns are kept apart because that is how parquet-go takes them: one WriteRowValues call per
-// column per row group instead of one per column per row.
+// column chunk per row group instead of one per column per row. A column grows as append grows
+// it up to maxValueChunk values, then by chunks of that size: a bucket of a few thousand rows
+// grew each column by doubling, copying and zeroing it every time, which was an eighth of the
+// loader's CPU with 64 partitions, whose buckets all stay buffered; and chunks from the first
+// value on (4, 8, 16, ...) made the many small buckets of a wide time spread many small objects,
+// which the garbage collector scanned at half again the cost.
 type rowBuffer struct {
-	cols  [][]parquet.Value
-	chunk []byte // the arena's current chunk; earlier chunks are referenced by values only
+	cols  [][]parquet.Value   // each column's current chunk
+	full  [][][]parquet.Value // each column's earlier chunks, oldest first
+	chunk []byte              // the arena's current chunk; earlier chunks are referenced by values only
 	rows  int64
 	// est is the rows' row-group estimate (see checkRow), which decides when the bucket gets a
 	// file.
@@ -34,28 +41,73 @@ type rowBuffer struct {
 	cost int64
 }
 
-func newRowBuffer(columns int) *rowBuffer { return &rowBuffer{cols: make([][]parquet.Value, columns)} }
+// maxValueChunk is the size in values of a column's chunks once it has grown to it: small buckets
+// stay small, and a chunk's costs (an allocation, a WriteRowValues call) are negligible.
+const maxValueChunk = 1024
+
+func newRowBuffer(columns int) *rowBuffer {
+	return &rowBuffer{cols: make([][]parquet.Value, columns), full: make([][][]parquet.Value, columns)}
+}
 
 // add appends a checked row (every column, in order) whose row-group estimate is est, and returns
 // how much cost grew.
 func (b *rowBuffer) add(row parquet.Row, est int64) int64 {
 	before := b.cost
-	for _, v := range row {
+	for i := range row {
+		v := &row[i] // values are not copied, nor rebuilt but for their bytes: both cost
 		c := v.Column()
-		switch v.Kind() {
-		case parquet.ByteArray:
-			v = parquet.ByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-		case parquet.FixedLenByteArray:
-			v = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray())).Level(v.RepetitionLevel(), v.DefinitionLevel(), c)
-		}
 		col := b.cols[c]
-		grown := append(col, v)
-		b.cost += int64(cap(grown)-cap(col)) * valueSize
-		b.cols[c] = grown
+		if len(col) == cap(col) {
+			if cap(col) >= maxValueChunk {
+				b.full[c] = append(b.full[c], col)
+				col = make([]parquet.Value, 0, maxValueChunk)
+				b.cost += maxValueChunk * valueSize
+			} else {
+				grown := slices.Grow(col, 1)
+				b.cost += int64(cap(grown)-cap(col)) * valueSize
+				col = grown
+			}
+		}
+		col = append(col, *v)
+		b.cols[c] = col
+		switch k := v.Kind(); k {
+		case parquet.ByteArray, parquet.FixedLenByteArray:
+			w := &col[len(col)-1]
+			if k == parquet.ByteArray {
+				*w = parquet.ByteArrayValue(b.copyBytes(v.ByteArray()))
+			} else {
+				*w = parquet.FixedLenByteArrayValue(b.copyBytes(v.ByteArray()))
+			}
+			w.SetRepetitionLevel(v.RepetitionLevel())
+			w.SetDefinitionLevel(v.DefinitionLevel())
+			w.SetColumnIndex(c)
+		}
 	}
 	b.rows++
 	b.est += est
 	return b.cost - before
+}
+
+// column calls f with each chunk of column c, oldest first, skipping empty ones.
+func (b *rowBuffer) column(c int, f func([]parquet.Value) error) error {
+	for _, vals := range b.full[c] {
+		if err := f(vals); err != nil {
+			return err
+		}
+	}
+	if len(b.cols[c]) == 0 {
+		return nil
+	}
+	return f(b.cols[c])
+}
+
+// columnLen is the number of values of column c.
+func (b *rowBuffer) columnLen(c int) int {
+	n := len(b.cols[c])
+	for _, vals := range b.full[c] {
+		n += len(vals)
+	}
+	return n
 }
 
 func (b *rowBuffer) copyBytes(p []byte) []byte {
@@ -70,12 +122,30 @@ func (b *rowBuffer) copyBytes(p []byte) []byte {
 	return b.chunk[n:len(b.chunk):len(b.chunk)]
 }
 
+// rewind empties the buffer for the next batch of a bucket with an open file, whose column writers
+// have copied the rows: it keeps each column's current chunk and the arena's current chunk, and
+// returns the cost it frees (the earlier chunks).
+func (b *rowBuffer) rewind() int64 {
+	before := b.cost
+	b.cost = int64(cap(b.chunk))
+	for c, col := range b.cols {
+		clear(col)
+		b.cols[c] = col[:0]
+		b.cost += int64(cap(col)) * valueSize
+	}
+	clear(b.full)
+	b.chunk = b.chunk[:0]
+	b.rows, b.est = 0, 0
+	return before - b.cost
+}
+
 // reset drops the rows (they have been written) and returns the cost it frees. The memory goes
 // back to the garbage collector rather than staying with the bucket: a bucket written once an hour
 // must not hold a row group's worth of slices in between.
 func (b *rowBuffer) reset() int64 {
 	freed := b.cost
 	clear(b.cols)
+	clear(b.full)
 	b.chunk = nil
 	b.rows, b.est, b.cost = 0, 0, 0
 	return freed

@@ -28,6 +28,9 @@ func (p *Partition) Settle(ctx context.Context, dir string) error {
 			return err
 		}
 	}
+	if err := p.writePending(bk); err != nil {
+		return err
+	}
 	if bk.out.rgBytes == 0 {
 		return nil
 	}

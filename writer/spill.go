@@ -36,9 +36,14 @@ func (p *Partition) Spill() (freed int64, err error) {
 	full := false // no more spilling this time; open files' row groups still end
 	for _, bk := range p.order {
 		if bk.out != nil {
-			if n := bk.out.rgBytes; n > 0 {
-				if err := p.endRowGroup(bk); err != nil {
+			if n := bk.buf.cost + bk.out.rgBytes; n > 0 {
+				if err := p.writePending(bk); err != nil {
 					return freed, err
+				}
+				if bk.out.rgBytes > 0 {
+					if err := p.endRowGroup(bk); err != nil {
+						return freed, err
+					}
 				}
 				freed += n
 			}
@@ -47,7 +52,7 @@ func (p *Partition) Spill() (freed int64, err error) {
 		if full || bk.buf.rows == 0 {
 			continue
 		}
-		p.enc = appendSegment(p.enc[:0], bk.buf.cols)
+		p.enc = appendBuffer(p.enc[:0], bk.buf)
 		n := int64(len(p.enc))
 		if full = !b.spillRoom(n); full {
 			continue // encoding the other buckets would be wasted work
@@ -210,6 +215,20 @@ func appendSegment(dst []byte, cols [][]parquet.Value) []byte {
 		for _, v := range vals {
 			dst = appendValue(dst, v)
 		}
+	}
+	return dst
+}
+
+// appendBuffer is appendSegment of a row buffer's columns, chunk by chunk.
+func appendBuffer(dst []byte, b *rowBuffer) []byte {
+	for c := range b.cols {
+		dst = binary.AppendUvarint(dst, uint64(b.columnLen(c)))
+		_ = b.column(c, func(vals []parquet.Value) error {
+			for _, v := range vals {
+				dst = appendValue(dst, v)
+			}
+			return nil
+		})
 	}
 	return dst
 }

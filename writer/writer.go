@@ -44,8 +44,9 @@ type Config struct {
 	CreatedBy string
 }
 
-// openBytes is the size at which a bucket gets its file and writes to it directly: well below a row
-// group, so that large buckets take the direct path for most of their rows, and well above what
+// openBytes is the size at which a bucket gets its file and writes to it a small batch at a time
+// (writeBatch): well below a row group, so that large buckets take that path for most of their
+// rows, and well above what
 // the many small buckets of a wide time spread hold, which then cost only their rows.
 func (c *Config) openBytes() int64 { return max(c.rowGroupBytes()/8, min(c.rowGroupBytes(), 16<<10)) }
 
@@ -146,11 +147,17 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	p.last = bk
 	bk.rows++
-	if bk.out != nil {
-		return p.writeDirect(bk, row, est)
+	if grown := bk.buf.add(row, est); grown != 0 { // most rows fit the chunks: no atomics then
+		p.acct.add(grown, grown)
 	}
-	grown := bk.buf.add(row, est)
-	p.acct.add(grown, grown)
+	if bk.out != nil {
+		// A row group still ends at the row that fills it, as it did row by row.
+		if bk.buf.rows >= directBatchRows || bk.buf.est >= directBatchBytes ||
+			bk.out.rgBytes+bk.buf.est >= p.cfg.rowGroupBytes() {
+			return p.writeBatch(bk)
+		}
+		return nil
+	}
 	if bk.buf.est >= p.cfg.openBytes() && p.cfg.Budget.fileRoom(p.fileCost(bk)) {
 		// Pages no larger than a row group's share per column, so that a small row group size
 		// also means a small open writer.
@@ -161,28 +168,40 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	return nil
 }
 
-// writeDirect hands a row of a bucket with an open file straight to its column writers: their
-// buffers are the row group, which ends at RowGroupBytes.
-func (p *Partition) writeDirect(bk *bucket, row parquet.Row, est int64) error {
-	of := bk.out
-	cols := of.pw.ColumnWriters()
-	for i := 0; i < len(row); {
-		c := row[i].Column()
-		j := i + 1
-		for j < len(row) && row[j].Column() == c {
-			j++
-		}
-		if _, err := cols[c].WriteRowValues(row[i:j]); err != nil {
-			return fmt.Errorf("write %s: %w", of.staging, err)
-		}
-		i = j
+// A bucket with an open file gathers its rows in its row buffer too, and hands them to the column
+// writers a batch at a time: parquet-go's ColumnWriter.WriteRowValues costs four interface calls
+// and its column buffer's bookkeeping per call, so one call per column per row cost more than
+// buffering the row. A batch is small (its current chunks are kept for the next one, on the budget
+// like any buffered row), and every path that ends a row group or the file writes the batch out
+// first (writePending), so rows keep their order in the file.
+const (
+	directBatchRows  = 128
+	directBatchBytes = 32 << 10
+)
+
+// writeBatch hands the batch of a bucket with an open file to its column writers, whose buffers
+// are the row group, which ends at RowGroupBytes.
+func (p *Partition) writeBatch(bk *bucket) error {
+	if err := p.drain(bk, true); err != nil {
+		return err
 	}
-	of.rgBytes += est
-	p.acct.add(est, est)
-	if of.rgBytes >= p.cfg.rowGroupBytes() {
+	if bk.out.rgBytes >= p.cfg.rowGroupBytes() {
 		return p.endRowGroup(bk)
 	}
 	return nil
+}
+
+// writePending hands the rows a bucket with an open file has gathered to its column writers and
+// releases the batch's memory: before its row group or file ends.
+func (p *Partition) writePending(bk *bucket) error {
+	if bk.out == nil {
+		return nil
+	}
+	if bk.buf.rows == 0 {
+		p.hold(bk, -bk.buf.reset())
+		return nil
+	}
+	return p.drain(bk, false)
 }
 
 // endRowGroup writes out the row group of a bucket's open file, releasing its buffered rows.
@@ -225,7 +244,7 @@ func (p *Partition) giveFile(ctx context.Context, bk *bucket, expect int64, sf *
 	if err := p.replay(bk, sf); err != nil {
 		return err
 	}
-	return p.drain(bk)
+	return p.drain(bk, false)
 }
 
 // fileCost is what the bucket's file would cost open for direct writes. It is computed once: a
@@ -244,19 +263,28 @@ func (p *Partition) pageFor(bk *bucket, expect int64) int {
 
 // drain moves a bucket's buffered rows into its file's column writers, whose row group they then
 // are (the budget counts them at the same estimate as directly written rows).
-func (p *Partition) drain(bk *bucket) error {
+func (p *Partition) drain(bk *bucket, keep bool) error {
 	if bk.buf.rows == 0 {
 		return nil // all spilled; parquet-go's column buffers must not be handed empty slices
 	}
 	of := bk.out
 	cols := of.pw.ColumnWriters()
-	for c, vals := range bk.buf.cols {
-		if _, err := cols[c].WriteRowValues(vals); err != nil {
+	for c := range bk.buf.cols {
+		err := bk.buf.column(c, func(vals []parquet.Value) error {
+			_, err := cols[c].WriteRowValues(vals)
+			return err
+		})
+		if err != nil {
 			return fmt.Errorf("write %s: %w", of.staging, err)
 		}
 	}
 	est := bk.buf.est
-	freed := bk.buf.reset()
+	var freed int64
+	if keep {
+		freed = bk.buf.rewind()
+	} else {
+		freed = bk.buf.reset()
+	}
 	of.rgBytes += est
 	p.hold(bk, est-freed)
 	return nil
@@ -268,7 +296,8 @@ func (p *Partition) drain(bk *bucket) error {
 // to what the column buffers hold uncompressed.
 func checkRow(row parquet.Row, columns int) (est int64, err error) {
 	col := 0
-	for i, v := range row {
+	for i := range row {
+		v := &row[i] // not a copy of each value
 		if c := v.Column(); c != col {
 			if c != col+1 || i == 0 {
 				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
@@ -416,6 +445,8 @@ func (b *Batch) stageOne(ctx context.Context, bk *bucket, stepRows int64) (offse
 		if err := p.giveFile(ctx, bk, bk.buf.est+bk.spilledEst(), b.spill); err != nil {
 			return offsets.File{}, fmt.Errorf("write %s: %w", bk.dir, err)
 		}
+	} else if err := p.writePending(bk); err != nil {
+		return offsets.File{}, err
 	}
 	of := bk.out
 	of.pw.SetKeyValueMetadata(offsets.MetaStepFiles, strconv.Itoa(len(b.order)))

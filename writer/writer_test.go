@@ -2,6 +2,7 @@ package writer_test
 
 import (
 	"context"
+	"reflect"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -130,5 +131,60 @@ func TestSealedBatchStaysOnBudgetUntilStaged(t *testing.T) {
 	p.Abort(ctx)
 	if b.Bytes() != 0 || b.Files() != 0 {
 		t.Fatalf("after abort: %d bytes, %d files", b.Bytes(), b.Files())
+	}
+}
+
+// Rows of a bucket with an open file are handed to its column writers in batches: whatever ends
+// a row group or the file early (Settle, Spill, Stage) writes the pending batch first, so the file
+// holds every row, in order, and the budget gets back to zero.
+func TestBatchedRowsKeepTheirOrder(t *testing.T) {
+	s, err := schema.NewRaw(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	b := &writer.Budget{}
+	p := newPartition(t, b)
+	const n = 1000
+	for i := range n {
+		if err := p.Write(ctx, "t/d", s, rawRow(t, s, int64(i), i%3)); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case i%211 == 5:
+			if err := p.Settle(ctx, "t/d"); err != nil {
+				t.Fatal(err)
+			}
+		case i%97 == 3:
+			if _, err := p.Spill(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	files, err := p.Stage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 1 || files[0].Rows != n {
+		t.Fatalf("staged %+v, want one file of %d rows", files, n)
+	}
+	if b.Bytes() != 0 || b.Files() != 0 {
+		t.Fatalf("after staging: %d bytes, %d files on the budget", b.Bytes(), b.Files())
+	}
+	tbl, err := verify.ReadPath(p.StagingPath(files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tbl.Rows) != n {
+		t.Fatalf("read %d rows back, want %d", len(tbl.Rows), n)
+	}
+	off, hdr := tbl.Col(schema.ColOffset), tbl.Col("headers")
+	for i, row := range tbl.Rows {
+		if row[off] != int64(i) {
+			t.Fatalf("row %d has offset %v", i, row[off])
+		}
+		if h := reflect.ValueOf(row[hdr]); h.Kind() != reflect.Slice || h.Len() != i%3 {
+			t.Fatalf("row %d has headers %v, want %d", i, row[hdr], i%3)
+		}
 	}
 }
