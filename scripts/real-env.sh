@@ -517,7 +517,13 @@ cmd_up() {
     hdfs_start
     want+=(hdfs)
   fi
+  local secure_hdfs=
+  if [ "${SECURE:-}" = 1 ] && ! alive hdfs-secure; then
+    secure_hdfs_start
+    secure_hdfs=1
+  fi
   wait_ready "${want[@]}"
+  [ -n "$secure_hdfs" ] && secure_hdfs_wait
   [ -n "$registry" ] && registry_up
   say "up in $((SECONDS - start)) s (logs in $STATE/logs)"
   write_env
@@ -532,7 +538,8 @@ cmd_down() {
     stop kafka & local a=$!
     stop hdfs & local b=$!
     stop registry & local c=$!
-    wait "$a" "$b" "$k" "$c" || true
+    stop hdfs-secure & local s=$!
+    wait "$a" "$b" "$k" "$c" "$s" || true
     rm -rf "$STATE"
     say "down: stopped and removed $STATE"
   else
