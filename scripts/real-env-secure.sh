@@ -86,11 +86,12 @@ secure_pki() {
 # ---- KDC ----
 # Hadoop's MiniKdc (Apache Kerby) by its standalone main: realm EXAMPLE.COM on 127.0.0.1:KDC_PORT
 # (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>), loader,
-# hdfs/localhost and HTTP/localhost (the secure HDFS), all in one keytab (MiniKdc's main writes
+# hdfs/localhost and HTTP/localhost (the secure HDFS), k2h-renew (the ticket renewal test's own,
+# so that it can count its logins in the KDC's log), all in one keytab (MiniKdc's main writes
 # one), and its krb5.conf. Keys are made anew at every KDC start, so the keytab is rewritten and
 # Kafka and the secure HDFS restarted with it.
 KDC_REALM=EXAMPLE.COM
-KDC_PRINCIPALS="kafka/127.0.0.1 loader hdfs/localhost HTTP/localhost"
+KDC_PRINCIPALS="kafka/127.0.0.1 loader hdfs/localhost HTTP/localhost k2h-renew"
 
 secure_kdc() {
   local d=$SECURE_DIR/kdc cpf i
@@ -199,6 +200,7 @@ K2H_TEST_HDFS_NAMENODE=127.0.0.1:$HDFS_SECURE_NN_PORT
 K2H_TEST_HDFS_CONTROL=127.0.0.1:$HDFS_SECURE_CONTROL_PORT
 K2H_TEST_HDFS_CONF_DIR=$d/hadoop-conf
 K2H_TEST_HDFS_PRINCIPAL=hdfs/localhost@$KDC_REALM
+K2H_TEST_HDFS_RENEW_PRINCIPAL=k2h-renew@$KDC_REALM
 K2H_TEST_HDFS_PROTECTION=$(secure_hdfs_protection)
 EOF
 }
@@ -341,4 +343,7 @@ secure_hdfs_wait() {
 
 # secure_complete: the KDC and the secure HDFS run and the env file is of this version of the
 # secure setup.
-secure_complete() { alive kdc && alive hdfs-secure && grep -q '^K2H_TEST_HDFS_CONF_DIR=' "$STATE/env" 2>/dev/null; }
+secure_complete() {
+  alive kdc && alive hdfs-secure && [ "$(cat "$SECURE_DIR/kdc/principals" 2>/dev/null)" = "$KDC_PRINCIPALS" ] &&
+    grep -q '^K2H_TEST_HDFS_RENEW_PRINCIPAL=' "$STATE/env" 2>/dev/null
+}

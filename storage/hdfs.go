@@ -176,6 +176,11 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 	// here, from one goroutine, before partitions create files concurrently (a data race otherwise).
 	if _, err := client.ServerDefaults(); err != nil {
 		_ = client.Close()
+		if co.KerberosClient == nil && strings.Contains(err.Error(), "unexpected sequence number") {
+			// A Kerberized namenode answers a client without Kerberos with a SASL call of its
+			// own (call id -33), which the client takes for a reply out of turn.
+			return nil, fmt.Errorf("connect to namenode %s as %s: %w; the namenode answered with a call the client did not make, as one that requires Kerberos (hadoop.security.authentication=kerberos) does: set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos", nns, who, err)
+		}
 		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))}
 	}
 	// NewClient's handshake only writes, so a namenode that accepts and drops the connection,

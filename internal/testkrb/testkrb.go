@@ -31,7 +31,8 @@ type Cred struct {
 }
 
 // TGT asks the KDC of cfg for a ticket-granting ticket of user@realm with the keys of kt, for
-// lifetime (the KDC may shorten it, never lengthen it).
+// lifetime (the KDC may shorten it, never lengthen it; MiniKdc refuses one of a few seconds as
+// ending before it starts, but grants 10 s).
 func TGT(cfg *config.Config, user, realm string, kt *keytab.Keytab, lifetime time.Duration) (Cred, error) {
 	c := *cfg
 	c.LibDefaults.TicketLifetime = lifetime
@@ -51,6 +52,9 @@ func TGT(cfg *config.Config, user, realm string, kt *keytab.Keytab, lifetime tim
 		return Cred{}, err
 	}
 	p := rep.DecryptedEncPart
+	if p.StartTime.IsZero() { // optional: then the ticket is valid from its auth time
+		p.StartTime = p.AuthTime
+	}
 	return Cred{Server: rep.Ticket.SName, ServerRealm: rep.Ticket.Realm, Key: p.Key, AuthTime: p.AuthTime,
 		StartTime: p.StartTime, EndTime: p.EndTime, RenewTill: p.RenewTill, Flags: p.Flags.Bytes, Ticket: tkt}, nil
 }
