@@ -242,10 +242,12 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 
 // TestRealSecureHDFSTicketRenewal: the loader's Kerberos tickets live one minute (its krb5.conf
 // asks the KDC for ticket_lifetime = 60s, for a principal of its own) while `run` loads for three
-// minutes, with the NameNode restarted after the first and after the second ticket has expired, so
-// that the loader must connect anew with tickets it did not have at start. It must log in again
-// (the KDC's log counts its AS exchanges), keep committing through all of it (no stall longer
-// than the NameNode restarts), and lose or duplicate nothing.
+// minutes, with the NameNode restarted twice, each time after the loader's NameNode ticket has
+// expired, so that the loader must connect anew with a ticket it did not have. In the KDC's log,
+// the loader must have refreshed its TGT as it neared its end (MiniKdc's TGTs are renewable, so
+// gokrb5 renews them; it would log in again otherwise) and asked for a new NameNode ticket after
+// each restart; it must keep committing through all of it (no stall longer than the restarts),
+// and lose or duplicate nothing.
 func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 	sh := theSecureHDFS(t)
 	s := sh.s
@@ -286,11 +288,17 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 	h := sh.harness(t, "secure-hdfs-renew", 2)
 	k := sh.kerberos(principal)
 	k.Krb5Conf = krb5
+	h.hdfsOpts.Kerberos = sh.kerberos(principal) // the output's owner reads it back (mode 0750)
 	group := h.g("g-secure-hdfs-renew")
 	conf := sh.config(t, h, group, k, nil)
 	kdcLog := filepath.Join(h.real.dir, "logs", "kdc.out")
-	logins := func() int { return countKDCLines(t, kdcLog, "AS_REQ ISSUE: ", principal+" for krbtgt/") }
-	before := logins()
+	// A TGT from an AS exchange (a login) or a TGS exchange for krbtgt (a renewal), and tickets
+	// for the NameNode.
+	tgts := func() int { return countKDCLines(t, kdcLog, "_REQ ISSUE: ", principal+" for krbtgt/") }
+	nnTickets := func() int {
+		return countKDCLines(t, kdcLog, "TGS_REQ ISSUE: ", principal+" for "+s["K2H_TEST_HDFS_PRINCIPAL"])
+	}
+	tgtsBefore, nnBefore := tgts(), nnTickets()
 
 	cmd := exec.Command(binary(t), "run", "--config", conf)
 	cmd.Env = append(os.Environ(), "HADOOP_CONF_DIR="+sh.confDir)
@@ -309,8 +317,10 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 	})
 
 	control := &realEnv{control: s["K2H_TEST_HDFS_CONTROL"]}
-	restarts := []time.Duration{lifetime + 15*time.Second, 2*lifetime + 20*time.Second}
+	// The first restart once the first NameNode ticket has expired, the second once the one the
+	// loader fetched after the first restart has.
 	began := time.Now()
+	nextRestart := began.Add(lifetime + 15*time.Second)
 	lastMove, lastTotal := began, int64(-1)
 	var stall time.Duration
 	var restartTook []time.Duration
@@ -323,11 +333,11 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 		if err := h.produceNext(120, 40); err != nil {
 			t.Fatal(err)
 		}
-		if len(restarts) > 0 && time.Since(began) >= restarts[0] {
-			restarts = restarts[1:]
+		if len(restartTook) < 2 && time.Now().After(nextRestart) {
 			r := time.Now()
 			control.hdfsControl(t, "restart-namenode")
 			restartTook = append(restartTook, time.Since(r))
+			nextRestart = time.Now().Add(lifetime + 15*time.Second)
 			t.Logf("NameNode restarted at %s (took %s)", time.Since(began).Round(time.Second), time.Since(r).Round(100*time.Millisecond))
 		}
 		total := int64(0)
@@ -354,16 +364,19 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 		t.Fatal("run did not stop within a minute of SIGTERM")
 	}
 	ran := time.Since(began)
-	relogins := logins() - before
-	t.Logf("ran %s with %s tickets: %d logins of %s, NameNode restarts took %v, longest commit stall %s",
-		ran.Round(time.Second), lifetime, relogins, principal, restartTook, stall.Round(time.Second))
-	// One login at start, then one each time the TGT nears its end (gokrb5 logs in again at 5/6 of
-	// its lifetime).
-	if want := int(ran / lifetime); relogins < want {
-		t.Errorf("%d logins of %s in %s, want at least %d: the loader did not log in again as its tickets expired", relogins, principal, ran.Round(time.Second), want)
+	newTGTs, newNN := tgts()-tgtsBefore, nnTickets()-nnBefore
+	t.Logf("ran %s with %s tickets: %d TGTs (logins and renewals) and %d NameNode tickets issued to %s, NameNode restarts took %v, longest commit stall %s",
+		ran.Round(time.Second), lifetime, newTGTs, newNN, principal, restartTook, stall.Round(time.Second))
+	// One TGT at start, then one each time the last nears its end (gokrb5 refreshes at 5/6 of
+	// its lifetime, so more than one per lifetime).
+	if want := 1 + int(ran/lifetime); newTGTs < want {
+		t.Errorf("%d TGTs issued to %s in %s, want at least %d: the loader did not renew or replace its TGT as it expired", newTGTs, principal, ran.Round(time.Second), want)
 	}
+	// One NameNode ticket at start, one after each restart.
 	if len(restartTook) != 2 {
 		t.Errorf("%d NameNode restarts, want 2", len(restartTook))
+	} else if newNN < 3 {
+		t.Errorf("%d NameNode tickets issued to %s, want at least 3 (one at start, one after each restart, each made after the last had expired)", newNN, principal)
 	}
 	// Files kept landing: no stall longer than a NameNode restart and the loader's retry after it.
 	maxRestart := time.Duration(0)

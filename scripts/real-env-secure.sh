@@ -105,6 +105,7 @@ kdc.bind.address=127.0.0.1
 kdc.port=$KDC_PORT
 max.ticket.lifetime=${REAL_ENV_KDC_TICKET_LIFETIME_MS:-86400000}
 EOF
+  # shellcheck disable=SC2086 # KDC_PRINCIPALS is a list of words
   setsid java "$MARK" -Xmx128m -XX:+UseSerialGC -cp "$(cat "$cpf")" org.apache.hadoop.minikdc.MiniKdc \
     "$d/work" "$d/kdc.properties" "$d/all.keytab" $KDC_PRINCIPALS \
     >>"$STATE/logs/kdc.out" 2>&1 </dev/null 9>&- &

@@ -7,8 +7,10 @@
 #                                           (the schema registry scenarios run once either way)
 #
 # The environment runs with --secure (scripts/real-env-secure.sh): the Kafka 4 broker also has
-# SASL_SSL, SASL_PLAINTEXT and mTLS listeners; the secure scenarios (e2e TestRealSecure*,
-# kafkasec.TestRealBroker) run once, whatever K2H_REAL_COUNT says.
+# SASL_SSL, SASL_PLAINTEXT and mTLS listeners, and a Kerberized HDFS runs next to the plain one;
+# the secure scenarios (e2e TestRealSecure*, TestRealSecureHDFS* among them, and
+# kafkasec.TestRealBroker) run once, whatever K2H_REAL_COUNT says. TestRealSecureHDFSTicketRenewal
+# alone takes about four minutes (a three-minute run under one-minute tickets).
 #
 # It starts its own environment in a state directory of its own and stops it at the end, so it
 # does not disturb one a developer keeps running (.real-env). Needs Java 17+ and Maven.
