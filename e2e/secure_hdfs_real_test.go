@@ -145,7 +145,9 @@ func TestRealSecureHDFSLoad(t *testing.T) {
 // wrong NameNode principal and no Kerberos at all each end `batch` within seconds with a message
 // naming the cause and the setting to check, and exit 2: the output root is checked with the
 // configuration, and credentials no retry can cure are the configuration's fault (the README's
-// exit codes; the Kafka side's refusals come later, at connect, with exit 1).
+// exit codes; the Kafka side's refusals come later, at connect, with exit 1). A client asking for
+// more data transfer protection than the DataNodes give fails at the start's write probe, exit 1
+// (only on a cluster below privacy: REAL_ENV_HDFS_PROTECTION).
 func TestRealSecureHDFSRefused(t *testing.T) {
 	sh := theSecureHDFS(t)
 	s := sh.s
@@ -188,6 +190,20 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 		}
 	}
 
+	// A client configuration asking for more data transfer protection than the DataNodes give;
+	// only possible when they do not give privacy (REAL_ENV_HDFS_PROTECTION).
+	moreQOP := t.TempDir()
+	for _, f := range []string{"core-site.xml", "hdfs-site.xml"} {
+		b, err := os.ReadFile(filepath.Join(sh.confDir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ReplaceAll(b, []byte("<name>dfs.data.transfer.protection</name><value>"+sh.protection+"<"), []byte("<name>dfs.data.transfer.protection</name><value>privacy<"))
+		if err := os.WriteFile(filepath.Join(moreQOP, f), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	type refusal struct {
 		name    string
 		k       *storage.HDFSKerberos // nil: no output.hdfs.kerberos block
@@ -210,11 +226,16 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 			"kerberos: ticket cache " + expired + ": the ticket-granting ticket of " + loader + " expired at "},
 		{"wrong namenode principal", withKT(loader, s["K2H_TEST_KEYTAB"]), wrongNN,
 			"KDC_ERR_S_PRINCIPAL_UNKNOWN Server not found in Kerberos database - Server not found in Kerberos database; the KDC has no principal nn/localhost for the namenode: set dfs.namenode.kerberos.principal in hdfs-site.xml"},
+		{"data transfer protection above the cluster's", withKT(loader, s["K2H_TEST_KEYTAB"]), moreQOP,
+			"negotiating data protection: invalid qop: [auth]; the datanodes offer less protection than dfs.data.transfer.protection in the client's hdfs-site.xml asks for: set it to the cluster's value"},
 		{"no kerberos", nil, t.TempDir(),
-			"the namenode answered with a call the client did not make, as one that requires Kerberos (hadoop.security.authentication=kerberos) does: set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos"},
+			`the namenode requires Kerberos (it answers a client without it: "SIMPLE authentication is not enabled.  Available:[TOKEN, KERBEROS]"): set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos`},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			if c.confDir == moreQOP && sh.protection == "privacy" {
+				t.Skip("the DataNodes give privacy, the most a client can ask for (REAL_ENV_HDFS_PROTECTION=authentication runs this)")
+			}
 			t.Parallel()
 			h := sh.harness(t, "secure-hdfs-refused", 1)
 			h.produce(50, 0)
@@ -233,8 +254,12 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 			}
 			code, out, took := runSecureLoader(t, time.Minute, []string{"HADOOP_CONF_DIR=" + conf, "KRB5CCNAME="}, "batch", "--config", cfg, "--progress", "none")
 			t.Logf("exit %d after %s; last line: %s", code, took.Round(time.Millisecond), lastLines(strings.TrimSpace(out), 1))
-			if code != 2 || !strings.Contains(out, c.want) || took > 15*time.Second {
-				t.Errorf("exit %d after %s, want exit 2 within 15 s with %q:\n%s", code, took.Round(time.Millisecond), c.want, out)
+			want := 2
+			if c.confDir == moreQOP {
+				want = 1 // found by the write probe when the group starts, not with the configuration
+			}
+			if code != want || !strings.Contains(out, c.want) || took > 15*time.Second {
+				t.Errorf("exit %d after %s, want exit %d within 15 s with %q:\n%s", code, took.Round(time.Millisecond), want, c.want, out)
 			}
 		})
 	}

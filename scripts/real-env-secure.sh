@@ -202,7 +202,7 @@ K2H_TEST_HDFS_CONTROL=127.0.0.1:$HDFS_SECURE_CONTROL_PORT
 K2H_TEST_HDFS_CONF_DIR=$d/hadoop-conf
 K2H_TEST_HDFS_PRINCIPAL=hdfs/localhost@$KDC_REALM
 K2H_TEST_HDFS_RENEW_PRINCIPAL=k2h-renew@$KDC_REALM
-K2H_TEST_HDFS_PROTECTION=$(secure_hdfs_protection)
+K2H_TEST_HDFS_PROTECTION=$(cat "$STATE/hdfs-secure/protection" 2>/dev/null || secure_hdfs_protection)
 EOF
 }
 
@@ -305,6 +305,7 @@ secure_hdfs_start() {
   secure_hdfs_client_conf
   rm -rf "$d"
   mkdir -p "$d" "$STATE/logs"
+  secure_hdfs_protection >"$d/protection" # what runs, for the env file, whatever a later up's environment says
   while IFS= read -r kv; do args+=(--conf "$kv"); done < <(secure_hdfs_settings)
   webapps=$(hdfs_webapps)
   cat >"$d/log4j.properties" <<EOF
@@ -347,4 +348,16 @@ secure_hdfs_wait() {
 secure_complete() {
   alive kdc && alive hdfs-secure && [ "$(cat "$SECURE_DIR/kdc/principals" 2>/dev/null)" = "$KDC_PRINCIPALS" ] &&
     grep -q '^K2H_TEST_HDFS_RENEW_PRINCIPAL=' "$STATE/env" 2>/dev/null
+}
+
+# cmd_restart_secure_hdfs: the secure HDFS again, formatted afresh, with the protection level of
+# this call's REAL_ENV_HDFS_PROTECTION; rewrites and prints the env.
+cmd_restart_secure_hdfs() {
+  require_up
+  [ "${SECURE:-}" = 1 ] || die "restart-secure-hdfs: the environment is not secure (up --secure)"
+  lock
+  stop hdfs-secure
+  secure_hdfs_start
+  secure_hdfs_wait
+  write_env
 }

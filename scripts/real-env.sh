@@ -12,6 +12,7 @@
 #   scripts/real-env.sh restart-datanode N      start it again on the same ports
 #   scripts/real-env.sh restart-namenode        restart the NameNode on the same port
 #   scripts/real-env.sh restart-kafka [--kill]  stop the broker (SIGTERM, or SIGKILL) and start it again
+#   scripts/real-env.sh restart-secure-hdfs     the Kerberized HDFS of --secure afresh (REAL_ENV_HDFS_PROTECTION)
 #   scripts/real-env.sh create-topic NAME PARTITIONS
 #   scripts/real-env.sh produce TOPIC N [PREFIX]   N string records (key-i, PREFIX-i)
 #   scripts/real-env.sh consume TOPIC N            print the first N records (partition, offset, key, value)
@@ -28,6 +29,7 @@
 #   REAL_ENV_TIMEOUT   seconds to wait for readiness (default 120)
 #   REAL_ENV_HADOOP    Hadoop version for hadoop-client-minicluster (default: testenv/pom.xml's)
 #   REAL_ENV_HDFS_CONF extra HDFS settings for MiniHdfs, "key=value key=value" (e.g. dfs.blocksize=1048576)
+#   REAL_ENV_HDFS_PROTECTION  the secure HDFS's RPC and data transfer protection (default privacy)
 #   MAVEN_ARGS_EXTRA   extra arguments for mvn (e.g. -o, -s settings.xml)
 set -euo pipefail
 
@@ -645,6 +647,7 @@ case "$cmd" in
     ;;
   restart-namenode) require_up; control POST /restart-namenode ;;
   restart-kafka) cmd_restart_kafka "$@" ;;
+  restart-secure-hdfs) cmd_restart_secure_hdfs ;;
   create-topic)
     [ $# = 2 ] || die "usage: create-topic NAME PARTITIONS"
     require_up

@@ -44,6 +44,15 @@ secure_started=$(date +%s)
   K2H_REAL=1 K2H_REAL_SECURE=1 go test -race -tags failpoints -count=1 -parallel 3 -timeout 20m -run '^TestRealSecure' ./e2e
   go test -race -count=1 -timeout 5m -run '^TestRealBroker$' ./kafkasec
 )
+# The secure HDFS once more at the weakest protection: the load and the refusals at that level,
+# and the one refusal only a cluster below privacy allows (a client asking for more than it gives).
+REAL_ENV_HDFS_PROTECTION=authentication scripts/real-env.sh restart-secure-hdfs >/dev/null
+(
+  set -a
+  . "$REAL_ENV_DIR/env"
+  set +a
+  K2H_REAL=1 K2H_REAL_SECURE=1 go test -race -tags failpoints -count=1 -timeout 10m -run '^TestRealSecureHDFS(Load|Refused)$' ./e2e
+)
 echo "secure scenarios in $(( $(date +%s) - secure_started ))s"
 # Spark (PySpark from PyPI, installed once into ~/.cache/kafka2hdfs-spark) reads one load back with
 # Hive partition discovery: once, since its JVM start costs half a minute.

@@ -176,10 +176,10 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 	// here, from one goroutine, before partitions create files concurrently (a data race otherwise).
 	if _, err := client.ServerDefaults(); err != nil {
 		_ = client.Close()
-		if co.KerberosClient == nil && strings.Contains(err.Error(), "unexpected sequence number") {
-			// A Kerberized namenode answers a client without Kerberos with a SASL call of its
-			// own (call id -33), which the client takes for a reply out of turn.
-			return nil, fmt.Errorf("connect to namenode %s as %s: %w; the namenode answered with a call the client did not make, as one that requires Kerberos (hadoop.security.authentication=kerberos) does: set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos", nns, who, err)
+		if co.KerberosClient == nil {
+			if refusal, ok := requiresKerberos(dial, addrs, timeout); ok {
+				return nil, fmt.Errorf("connect to namenode %s as %s: %w; the namenode requires Kerberos (it answers a client without it: %q): set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos", nns, who, err, refusal)
+			}
 		}
 		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))}
 	}
@@ -578,6 +578,7 @@ func pathError(op, name string, err error) error {
 	if err == nil {
 		return nil
 	}
+	err = protectionHint(err)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return err

@@ -1,7 +1,11 @@
 package storage
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -53,6 +57,16 @@ func kerberosHint(err error, spn string) error {
 	return fmt.Errorf("%w; %s", err, hint)
 }
 
+// protectionHint explains colinmarc/hdfs's refusal of a datanode that offers less protection
+// than the client's dfs.data.transfer.protection: the error names neither the setting nor the
+// cure, and shows first as "output directory ... is not writable".
+func protectionHint(err error) error {
+	if strings.Contains(err.Error(), "negotiating data protection: invalid qop") {
+		return fmt.Errorf("%w; the datanodes offer less protection than dfs.data.transfer.protection in the client's hdfs-site.xml asks for: set it to the cluster's value", err)
+	}
+	return err
+}
+
 // checkProtection checks hadoop.rpc.protection and dfs.data.transfer.protection. The client takes
 // what the namenode and datanodes offer (authentication, integrity or privacy), and refuses
 // datanodes offering less than dfs.data.transfer.protection, so all three levels work; but it
@@ -73,4 +87,42 @@ func checkProtection(conf hadoopConf) error {
 		}
 	}
 	return nil
+}
+
+// requiresKerberos asks the namenodes whether they refuse a client without Kerberos, by starting a
+// connection as such a client does (Hadoop's RPC header with auth protocol NONE): a Kerberized
+// namenode answers at once with "SIMPLE authentication is not enabled" and closes. colinmarc/hdfs
+// reports that as "unexpected sequence number" or a broken pipe, whichever it meets first, neither
+// of which suggests Kerberos. It returns the namenode's words.
+func requiresKerberos(dial func(ctx context.Context, network, addr string) (net.Conn, error), addrs []string, timeout time.Duration) (string, bool) {
+	const refusal = "SIMPLE authentication is not enabled"
+	for _, addr := range addrs {
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		conn, err := dial(ctx, "tcp", addr)
+		cancel()
+		if err != nil {
+			continue
+		}
+		// A namenode that takes the header waits for more; a second is plenty for a refusal.
+		_ = conn.SetDeadline(time.Now().Add(time.Second))
+		_, err = conn.Write([]byte{'h', 'r', 'p', 'c', 9, 0, 0}) // magic, version 9, service class 0, auth NONE
+		var got []byte
+		if err == nil {
+			got, _ = io.ReadAll(io.LimitReader(conn, 4096))
+		}
+		_ = conn.Close()
+		if i := bytes.Index(got, []byte(refusal)); i >= 0 {
+			msg := got[i:]
+			if j := bytes.IndexFunc(msg, func(r rune) bool { return r < ' ' || r > '~' }); j >= 0 {
+				msg = msg[:j]
+			}
+			// "... Available:[TOKEN, KERBEROS]", then the next protobuf field, whose tag byte may
+			// be printable.
+			if j := bytes.LastIndexByte(msg, ']'); j >= 0 {
+				msg = msg[:j+1]
+			}
+			return strings.TrimSpace(string(msg)), true
+		}
+	}
+	return "", false
 }
