@@ -163,8 +163,6 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 	if err != nil {
 		if co.KerberosClient != nil {
 			co.KerberosClient.Destroy()
-		}
-		if co.KerberosClient != nil {
 			// A Kerberos refusal is not the namenode being away: no retry will cure it.
 			if hinted := kerberosHint(err, co.KerberosServicePrincipleName); hinted != err {
 				return nil, fmt.Errorf("connect to namenode %s as %s: %w", nns, who, hinted)
