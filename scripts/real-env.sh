@@ -571,6 +571,13 @@ cmd_status() {
   else
     echo "hdfs: NOT RUNNING"; rc=1
   fi
+  if [ "${SECURE:-}" = 1 ]; then
+    if alive hdfs-secure; then
+      echo "hdfs-secure: pid $(cat "$STATE/hdfs-secure.pid"), $(curl -sf -m 5 "http://127.0.0.1:$HDFS_SECURE_CONTROL_PORT/status" || echo 'control server not answering')"
+    else
+      echo "hdfs-secure: NOT RUNNING"; rc=1
+    fi
+  fi
   if registry_on; then
     if alive registry; then
       echo "registry: pid $(cat "$STATE/registry.pid"), $(registry_url) $(registry_ready && echo answers || echo 'NOT ANSWERING')"
