@@ -22,6 +22,8 @@ ENV CGO_ENABLED=0 \
 
 # Modules first, so that editing code does not invalidate the download layer.
 COPY go.mod go.sum ./
+# go.mod replaces colinmarc/hdfs with this patched copy (third_party/colinmarc-hdfs/PATCHES.md).
+COPY third_party ./third_party
 RUN --mount=type=cache,target=/go/pkg/mod \
     go mod download
 

@@ -70,3 +70,5 @@ require (
 	google.golang.org/genproto/googleapis/rpc v0.0.0-20260526163538-3dc84a4a5aaa // indirect
 	google.golang.org/grpc v1.83.2 // indirect
 )
+
+replace github.com/colinmarc/hdfs/v2 => ./third_party/colinmarc-hdfs

@@ -170,3 +170,25 @@ func TestPermissionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// The HDFS keytab is a credential: readable by others, it is warned about like the Kafka one.
+func TestHDFSKeytabWarning(t *testing.T) {
+	dir := t.TempDir()
+	loose, tight := filepath.Join(dir, "loose.keytab"), filepath.Join(dir, "tight.keytab")
+	for p, mode := range map[string]os.FileMode{loose: 0o640, tight: 0o600} {
+		if err := os.WriteFile(p, []byte{5, 2}, mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // the umask may have cleared bits
+			t.Fatal(err)
+		}
+	}
+	for path, want := range map[string]string{loose: "output.hdfs.kerberos.keytab " + loose + " is readable by group or others (mode 0640); chmod 600 it", tight: ""} {
+		c := &Config{}
+		c.Output.HDFS.Kerberos.Keytab = path
+		got := strings.Join(c.Warnings(), "\n")
+		if (want == "") != (got == "") || !strings.Contains(got, want) {
+			t.Errorf("%s: warnings %q, want %q", path, got, want)
+		}
+	}
+}

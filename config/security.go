@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 
 	"gopkg.in/yaml.v3"
 
@@ -58,7 +59,14 @@ func (c *Config) Secrets() *secret.Set {
 // others can read, TLS verification turned off.
 func (c *Config) Warnings() []string {
 	w := append([]string(nil), c.Secrets().Warnings...)
-	return append(w, c.Kafka.warnings()...)
+	w = append(w, c.Kafka.warnings()...)
+	// The HDFS keytab is a credential like the Kafka one (kafkasec.Warnings).
+	if p := c.Output.HDFS.Kerberos.Keytab; p != "" {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			w = append(w, fmt.Sprintf("output.hdfs.kerberos.keytab %s is readable by group or others (mode %04o); chmod 600 it", p, fi.Mode().Perm()))
+		}
+	}
+	return w
 }
 
 // maskSecrets replaces, in a marshalled config, every value that is secret by its key's name or

@@ -22,6 +22,7 @@ import (
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkaoffsets"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
+	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
 // harness is one kfake cluster and one output root.
@@ -42,6 +43,9 @@ type harness struct {
 	// output root).
 	real *realEnv
 	id   string // the real tier's suffix of the harness's topic, groups and root
+	// hdfsOpts open the output root when set (the secure HDFS, with Kerberos); else the zero
+	// options.
+	hdfsOpts *storage.HDFSOptions
 }
 
 func newHarness(t *testing.T, topic string, partitions int) *harness {

@@ -152,7 +152,11 @@ func (h *harness) g(name string) string {
 // real tier) and returns it with the root's path.
 func (h *harness) outputFS() (storage.FS, string) {
 	h.t.Helper()
-	fsys, p, err := storage.Open(h.root, storage.HDFSOptions{})
+	opts := storage.HDFSOptions{}
+	if h.hdfsOpts != nil {
+		opts = *h.hdfsOpts
+	}
+	fsys, p, err := storage.Open(h.root, opts)
 	if err != nil {
 		h.t.Fatalf("open %s: %v", h.root, err)
 	}

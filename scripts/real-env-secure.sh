@@ -12,6 +12,14 @@
 # written into the metadata log when the storage is formatted (StorageTool --add-scram), so the
 # broker has its users before it serves a request. No authorizer runs: every authenticated user
 # may do everything (as with PLAINTEXT), so the tests check authentication, not ACLs.
+#
+# And a second, Kerberized HDFS (MiniHdfs, one DataNode), next to the plain one the other tests use:
+# hadoop.security.authentication=kerberos with the KDC below (principals hdfs/localhost for the
+# NameNode and DataNode, HTTP/localhost for SPNEGO), block access tokens, SASL on the data transfer
+# protocol (dfs.data.transfer.protection) and HTTPS only for the web servers (a PKCS#12 key store
+# made from the test CA's server certificate: what lets a DataNode on unprivileged ports do SASL).
+# Its client configuration (core-site.xml, hdfs-site.xml) is written to $STATE/secure/hadoop-conf,
+# printed as K2H_TEST_HDFS_CONF_DIR: the loader reads it as HADOOP_CONF_DIR, as Hadoop's tools do.
 
 SECURE_DIR=$STATE/secure
 
@@ -19,6 +27,7 @@ SECURE_DIR=$STATE/secure
 secure_ports() {
   [ -n "${KAFKA_SASL_SSL_PORT:-}" ] || read -r KAFKA_SASL_SSL_PORT KAFKA_SASL_PLAINTEXT_PORT KAFKA_SSL_PORT <<<"$(pick_ports 3)"
   [ -n "${KDC_PORT:-}" ] || KDC_PORT=$(pick_ports 1)
+  [ -n "${HDFS_SECURE_NN_PORT:-}" ] || read -r HDFS_SECURE_NN_PORT HDFS_SECURE_CONTROL_PORT <<<"$(pick_ports 2)"
 }
 
 secure_state() {
@@ -29,6 +38,8 @@ KAFKA_SASL_SSL_PORT=$KAFKA_SASL_SSL_PORT
 KAFKA_SASL_PLAINTEXT_PORT=$KAFKA_SASL_PLAINTEXT_PORT
 KAFKA_SSL_PORT=$KAFKA_SSL_PORT
 KDC_PORT=$KDC_PORT
+HDFS_SECURE_NN_PORT=$HDFS_SECURE_NN_PORT
+HDFS_SECURE_CONTROL_PORT=$HDFS_SECURE_CONTROL_PORT
 EOF
 }
 
@@ -97,14 +108,17 @@ secure_oauth_keys() {
 
 # ---- KDC ----
 # Hadoop's MiniKdc (Apache Kerby) by its standalone main: realm EXAMPLE.COM on 127.0.0.1:KDC_PORT
-# (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>) and loader,
-# both in one keytab (MiniKdc's main writes one), and its krb5.conf. Keys are made anew at every
-# KDC start, so the keytab is rewritten and Kafka restarted with it.
+# (TCP), principals kafka/127.0.0.1 (sarama asks for a ticket to kafka/<host dialed>), loader,
+# hdfs/localhost and HTTP/localhost (the secure HDFS), k2h-renew (the ticket renewal test's own,
+# so that it can count its logins in the KDC's log), all in one keytab (MiniKdc's main writes
+# one), and its krb5.conf. Keys are made anew at every KDC start, so the keytab is rewritten and
+# Kafka and the secure HDFS restarted with it.
 KDC_REALM=EXAMPLE.COM
+KDC_PRINCIPALS="kafka/127.0.0.1 loader hdfs/localhost HTTP/localhost k2h-renew"
 
 secure_kdc() {
   local d=$SECURE_DIR/kdc cpf i
-  alive kdc && [ -s "$d/krb5.conf" ] && return
+  alive kdc && [ -s "$d/krb5.conf" ] && [ "$(cat "$d/principals" 2>/dev/null)" = "$KDC_PRINCIPALS" ] && return
   stop kdc
   cpf=$(classpath kdc)
   rm -rf "$d"
@@ -114,8 +128,9 @@ kdc.bind.address=127.0.0.1
 kdc.port=$KDC_PORT
 max.ticket.lifetime=${REAL_ENV_KDC_TICKET_LIFETIME_MS:-86400000}
 EOF
+  # shellcheck disable=SC2086 # KDC_PRINCIPALS is a list of words
   setsid java "$MARK" -Xmx128m -XX:+UseSerialGC -cp "$(cat "$cpf")" org.apache.hadoop.minikdc.MiniKdc \
-    "$d/work" "$d/kdc.properties" "$d/all.keytab" kafka/127.0.0.1 loader \
+    "$d/work" "$d/kdc.properties" "$d/all.keytab" $KDC_PRINCIPALS \
     >>"$STATE/logs/kdc.out" 2>&1 </dev/null 9>&- &
   echo $! >"$STATE/kdc.pid"
   for i in $(seq 600); do
@@ -126,9 +141,11 @@ EOF
   done
   cp "$d/work/krb5.conf" "$d/krb5.conf"
   chmod 600 "$d/all.keytab"
+  echo "$KDC_PRINCIPALS" >"$d/principals"
   say "KDC ready (realm $KDC_REALM, 127.0.0.1:$KDC_PORT)"
-  # A broker running with the keys of an earlier KDC cannot accept tickets of this one.
+  # A broker or NameNode running with the keys of an earlier KDC cannot accept tickets of this one.
   alive kafka && stop kafka
+  alive hdfs-secure && stop hdfs-secure
   return 0
 }
 
@@ -220,8 +237,168 @@ K2H_TEST_OAUTH_SIGNING_KEY=$d/oauth-key.pem
 K2H_TEST_OTHER_OAUTH_SIGNING_KEY=$d/other-oauth-key.pem
 K2H_TEST_OAUTH_ISSUER=https://idp.kafka2hdfs.test
 K2H_TEST_OAUTH_AUDIENCE=kafka
+K2H_TEST_HDFS_NAMENODE=127.0.0.1:$HDFS_SECURE_NN_PORT
+K2H_TEST_HDFS_CONTROL=127.0.0.1:$HDFS_SECURE_CONTROL_PORT
+K2H_TEST_HDFS_CONF_DIR=$d/hadoop-conf
+K2H_TEST_HDFS_PRINCIPAL=hdfs/localhost@$KDC_REALM
+K2H_TEST_HDFS_RENEW_PRINCIPAL=k2h-renew@$KDC_REALM
+K2H_TEST_HDFS_PROTECTION=$(cat "$STATE/hdfs-secure/protection" 2>/dev/null || secure_hdfs_protection)
 EOF
 }
 
-# secure_complete: the KDC runs and the env file is of this version of the secure setup.
-secure_complete() { alive kdc && grep -q '^K2H_TEST_OAUTH_SIGNED_BROKERS=' "$STATE/env" 2>/dev/null; }
+# ---- secure HDFS ----
+
+# secure_hdfs_protection: hadoop.rpc.protection and dfs.data.transfer.protection of the secure HDFS
+# (REAL_ENV_HDFS_PROTECTION: authentication, integrity or privacy; default privacy, the strongest).
+secure_hdfs_protection() {
+  local p=${REAL_ENV_HDFS_PROTECTION:-privacy}
+  case "$p" in authentication | integrity | privacy) echo "$p" ;; *) die "REAL_ENV_HDFS_PROTECTION must be authentication, integrity or privacy, not '$p'" ;; esac
+}
+
+# secure_hdfs_settings: KEY=VALUE lines, the secure HDFS's settings beyond MiniHdfs's own (those of
+# Hadoop's SaslDataTransferTestCase), for the servers; secure_hdfs_client_conf takes the client's
+# share of them.
+secure_hdfs_settings() {
+  local d=$SECURE_DIR p
+  p=$(secure_hdfs_protection)
+  cat <<EOF
+hadoop.security.authentication=kerberos
+hadoop.security.authorization=true
+hadoop.rpc.protection=$p
+dfs.namenode.kerberos.principal=hdfs/localhost@$KDC_REALM
+dfs.namenode.keytab.file=$d/kdc/all.keytab
+dfs.datanode.kerberos.principal=hdfs/localhost@$KDC_REALM
+dfs.datanode.keytab.file=$d/kdc/all.keytab
+dfs.web.authentication.kerberos.principal=HTTP/localhost@$KDC_REALM
+dfs.web.authentication.kerberos.keytab=$d/kdc/all.keytab
+dfs.block.access.token.enable=true
+dfs.data.transfer.protection=$p
+dfs.http.policy=HTTPS_ONLY
+dfs.namenode.https-address=127.0.0.1:0
+dfs.datanode.https.address=127.0.0.1:0
+dfs.https.server.keystore.resource=ssl-server.xml
+dfs.client.https.keystore.resource=ssl-client.xml
+ipc.client.connect.max.retries.on.sasl=10
+EOF
+}
+
+# secure_hdfs_keystores: the web servers' key store (the broker's certificate, for 127.0.0.1 and
+# localhost) and a trust store of the test CA, PKCS#12, with Hadoop's ssl-server.xml and
+# ssl-client.xml naming them (Hadoop finds those two on the classpath).
+secure_hdfs_keystores() {
+  local d=$SECURE_DIR h=$SECURE_DIR/hdfs-ssl pw side kind
+  [ -f "$h/.ok" ] && return
+  rm -rf "$h"
+  mkdir -p "$h"
+  pw=$(head -c 12 /dev/urandom | base64 | tr '+/' 'xy' | tr -d '=\n')
+  openssl pkcs12 -export -in "$d/broker.pem" -inkey "$d/broker-key.pem" -certfile "$d/ca.pem" -name hdfs \
+    -out "$h/keystore.p12" -passout "pass:$pw" 2>>"$d/openssl.log" || { tail_log "$d/openssl.log"; die "making the HDFS key store failed"; }
+  keytool -importcert -noprompt -alias ca -file "$d/ca.pem" -keystore "$h/truststore.p12" -storetype pkcs12 \
+    -storepass "$pw" >>"$d/openssl.log" 2>&1 || { tail_log "$d/openssl.log"; die "making the HDFS trust store failed"; }
+  for side in server client; do
+    {
+      echo '<?xml version="1.0"?>'
+      echo '<configuration>'
+      if [ "$side" = server ]; then
+        for kind in "location:$h/keystore.p12" "password:$pw" "keypassword:$pw" type:pkcs12; do
+          echo "  <property><name>ssl.server.keystore.${kind%%:*}</name><value>${kind#*:}</value></property>"
+        done
+      fi
+      for kind in "location:$h/truststore.p12" "password:$pw" type:pkcs12; do
+        echo "  <property><name>ssl.$side.truststore.${kind%%:*}</name><value>${kind#*:}</value></property>"
+      done
+      echo '</configuration>'
+    } >"$h/ssl-$side.xml"
+  done
+  chmod 600 "$h"/*
+  touch "$h/.ok"
+}
+
+# secure_hdfs_client_conf: the client's core-site.xml and hdfs-site.xml: the settings a client
+# needs (authentication, the NameNode's principal, the protection levels), none of the servers'
+# keytabs: a loader has an identity of its own.
+secure_hdfs_client_conf() {
+  local c=$SECURE_DIR/hadoop-conf kv
+  mkdir -p "$c"
+  {
+    echo '<?xml version="1.0"?>'
+    echo '<configuration>'
+    echo "  <property><name>fs.defaultFS</name><value>hdfs://127.0.0.1:$HDFS_SECURE_NN_PORT</value></property>"
+    secure_hdfs_settings | grep -E '^(hadoop\.security\.authentication|hadoop\.rpc\.protection)=' |
+      while IFS= read -r kv; do echo "  <property><name>${kv%%=*}</name><value>${kv#*=}</value></property>"; done
+    echo '</configuration>'
+  } >"$c/core-site.xml"
+  {
+    echo '<?xml version="1.0"?>'
+    echo '<configuration>'
+    secure_hdfs_settings | grep -E '^(dfs\.namenode\.kerberos\.principal|dfs\.data\.transfer\.protection|dfs\.block\.access\.token\.enable|dfs\.http\.policy)=' |
+      while IFS= read -r kv; do echo "  <property><name>${kv%%=*}</name><value>${kv#*=}</value></property>"; done
+    echo '</configuration>'
+  } >"$c/hdfs-site.xml"
+}
+
+# secure_hdfs_start: the Kerberized MiniHdfs, formatted afresh at every start (its namespace holds
+# test data only), with /k2h-e2e world-writable (sticky, like /tmp) for the loader's principal.
+secure_hdfs_start() {
+  local d=$STATE/hdfs-secure args=() kv webapps
+  secure_hdfs_keystores
+  secure_hdfs_client_conf
+  rm -rf "$d"
+  mkdir -p "$d" "$STATE/logs"
+  secure_hdfs_protection >"$d/protection" # what runs, for the env file, whatever a later up's environment says
+  while IFS= read -r kv; do args+=(--conf "$kv"); done < <(secure_hdfs_settings)
+  webapps=$(hdfs_webapps)
+  cat >"$d/log4j.properties" <<EOF
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=$STATE/logs/hdfs-secure.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=%d{ISO8601} %p %c{2}: %m%n
+log4j.logger.org.apache.hadoop.util.NativeCodeLoader=ERROR
+EOF
+  # The JDK's Kerberos reads the KDC's krb5.conf; ssl-server.xml and ssl-client.xml are found on
+  # the classpath.
+  setsid java "$MARK" -Xms128m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Djava.security.krb5.conf="$SECURE_DIR/kdc/krb5.conf" \
+    -Dlog4j.configuration="file:$d/log4j.properties" \
+    -cp "$SECURE_DIR/hdfs-ssl:$webapps$STATE/classes/hdfs:$(cat "$STATE/classes/hdfs.cp")" \
+    MiniHdfs --base "$d/data" --nn-port "$HDFS_SECURE_NN_PORT" --control-port "$HDFS_SECURE_CONTROL_PORT" \
+    --datanodes 1 --conf dfs.replication=1 "${args[@]}" --mkdir /k2h-e2e=1777 \
+    >>"$STATE/logs/hdfs-secure.out" 2>&1 </dev/null 9>&- &
+  echo $! >"$STATE/hdfs-secure.pid"
+}
+
+# secure_hdfs_wait: until the secure HDFS answers on its control port, bounded by $TIMEOUT.
+secure_hdfs_wait() {
+  local deadline=$((SECONDS + TIMEOUT)) start=$SECONDS
+  until curl -sf -m 5 "http://127.0.0.1:$HDFS_SECURE_CONTROL_PORT/status" >/dev/null 2>&1; do
+    if ! alive hdfs-secure; then
+      tail_log "$STATE/logs/hdfs-secure.out"
+      tail_log "$STATE/logs/hdfs-secure.log"
+      die_up "the secure HDFS exited during startup (logs in $STATE/logs)"
+    fi
+    [ "$SECONDS" -ge "$deadline" ] && { tail_log "$STATE/logs/hdfs-secure.log"; die_up "the secure HDFS was not ready after $TIMEOUT s"; }
+    sleep 0.5
+  done
+  say "secure hdfs ready after $((SECONDS - start)) s"
+}
+
+# secure_complete: the KDC and the secure HDFS run and the env file is of this version of the
+# secure setup.
+secure_complete() {
+  alive kdc && alive hdfs-secure && [ "$(cat "$SECURE_DIR/kdc/principals" 2>/dev/null)" = "$KDC_PRINCIPALS" ] &&
+    grep -q '^K2H_TEST_HDFS_RENEW_PRINCIPAL=' "$STATE/env" 2>/dev/null &&
+    grep -q '^K2H_TEST_OAUTH_SIGNED_BROKERS=' "$STATE/env" 2>/dev/null
+}
+
+# cmd_restart_secure_hdfs: the secure HDFS again, formatted afresh, with the protection level of
+# this call's REAL_ENV_HDFS_PROTECTION; rewrites and prints the env.
+cmd_restart_secure_hdfs() {
+  require_up
+  [ "${SECURE:-}" = 1 ] || die "restart-secure-hdfs: the environment is not secure (up --secure)"
+  lock
+  stop hdfs-secure
+  secure_hdfs_start
+  secure_hdfs_wait
+  write_env
+}

@@ -12,6 +12,7 @@
 #   scripts/real-env.sh restart-datanode N      start it again on the same ports
 #   scripts/real-env.sh restart-namenode        restart the NameNode on the same port
 #   scripts/real-env.sh restart-kafka [--kill]  stop the broker (SIGTERM, or SIGKILL) and start it again
+#   scripts/real-env.sh restart-secure-hdfs     the Kerberized HDFS of --secure afresh (REAL_ENV_HDFS_PROTECTION)
 #   scripts/real-env.sh create-topic NAME PARTITIONS
 #   scripts/real-env.sh produce TOPIC N [PREFIX]   N string records (key-i, PREFIX-i)
 #   scripts/real-env.sh consume TOPIC N            print the first N records (partition, offset, key, value)
@@ -28,6 +29,7 @@
 #   REAL_ENV_TIMEOUT   seconds to wait for readiness (default 120)
 #   REAL_ENV_HADOOP    Hadoop version for hadoop-client-minicluster (default: testenv/pom.xml's)
 #   REAL_ENV_HDFS_CONF extra HDFS settings for MiniHdfs, "key=value key=value" (e.g. dfs.blocksize=1048576)
+#   REAL_ENV_HDFS_PROTECTION  the secure HDFS's RPC and data transfer protection (default privacy)
 #   MAVEN_ARGS_EXTRA   extra arguments for mvn (e.g. -o, -s settings.xml)
 set -euo pipefail
 
@@ -518,7 +520,13 @@ cmd_up() {
     hdfs_start
     want+=(hdfs)
   fi
+  local secure_hdfs=
+  if [ "${SECURE:-}" = 1 ] && ! alive hdfs-secure; then
+    secure_hdfs_start
+    secure_hdfs=1
+  fi
   wait_ready "${want[@]}"
+  [ -n "$secure_hdfs" ] && secure_hdfs_wait
   [ -n "$registry" ] && registry_up
   say "up in $((SECONDS - start)) s (logs in $STATE/logs)"
   write_env
@@ -533,7 +541,8 @@ cmd_down() {
     stop kafka & local a=$!
     stop hdfs & local b=$!
     stop registry & local c=$!
-    wait "$a" "$b" "$k" "$c" || true
+    stop hdfs-secure & local s=$!
+    wait "$a" "$b" "$k" "$c" "$s" || true
     rm -rf "$STATE"
     say "down: stopped and removed $STATE"
   else
@@ -562,6 +571,13 @@ cmd_status() {
     echo "hdfs: pid $(cat "$STATE/hdfs.pid"), $(curl -sf -m 5 "http://127.0.0.1:$HDFS_CONTROL_PORT/status" || echo 'control server not answering')"
   else
     echo "hdfs: NOT RUNNING"; rc=1
+  fi
+  if [ "${SECURE:-}" = 1 ]; then
+    if alive hdfs-secure; then
+      echo "hdfs-secure: pid $(cat "$STATE/hdfs-secure.pid"), $(curl -sf -m 5 "http://127.0.0.1:$HDFS_SECURE_CONTROL_PORT/status" || echo 'control server not answering')"
+    else
+      echo "hdfs-secure: NOT RUNNING"; rc=1
+    fi
   fi
   if registry_on; then
     if alive registry; then
@@ -639,6 +655,7 @@ case "$cmd" in
     ;;
   restart-namenode) require_up; control POST /restart-namenode ;;
   restart-kafka) cmd_restart_kafka "$@" ;;
+  restart-secure-hdfs) cmd_restart_secure_hdfs ;;
   create-topic)
     [ $# = 2 ] || die "usage: create-topic NAME PARTITIONS"
     require_up

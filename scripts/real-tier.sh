@@ -7,8 +7,10 @@
 #                                           (the schema registry scenarios run once either way)
 #
 # The environment runs with --secure (scripts/real-env-secure.sh): the Kafka 4 broker also has
-# SASL_SSL, SASL_PLAINTEXT and mTLS listeners; the secure scenarios (e2e TestRealSecure*,
-# kafkasec.TestRealBroker) run once, whatever K2H_REAL_COUNT says.
+# SASL_SSL, SASL_PLAINTEXT and mTLS listeners, and a Kerberized HDFS runs next to the plain one;
+# the secure scenarios (e2e TestRealSecure*, TestRealSecureHDFS* among them, and
+# kafkasec.TestRealBroker) run once, whatever K2H_REAL_COUNT says. TestRealSecureHDFSTicketRenewal
+# alone takes about four minutes (a three-minute run under one-minute tickets).
 #
 # It starts its own environment in a state directory of its own and stops it at the end, so it
 # does not disturb one a developer keeps running (.real-env). Needs Java 17+ and Maven.
@@ -41,6 +43,15 @@ secure_started=$(date +%s)
   set +a
   K2H_REAL=1 K2H_REAL_SECURE=1 go test -race -tags failpoints -count=1 -parallel 3 -timeout 20m -run '^TestRealSecure' ./e2e
   go test -race -count=1 -timeout 5m -run '^TestRealBroker$' ./kafkasec
+)
+# The secure HDFS once more at the weakest protection: the load and the refusals at that level,
+# and the one refusal only a cluster below privacy allows (a client asking for more than it gives).
+REAL_ENV_HDFS_PROTECTION=authentication scripts/real-env.sh restart-secure-hdfs >/dev/null
+(
+  set -a
+  . "$REAL_ENV_DIR/env"
+  set +a
+  K2H_REAL=1 K2H_REAL_SECURE=1 go test -race -tags failpoints -count=1 -timeout 10m -run '^TestRealSecureHDFS(Load|Refused)$' ./e2e
 )
 echo "secure scenarios in $(( $(date +%s) - secure_started ))s"
 # Spark (PySpark from PyPI, installed once into ~/.cache/kafka2hdfs-spark) reads one load back with

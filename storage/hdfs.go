@@ -121,6 +121,9 @@ func NewHDFS(opts HDFSOptions, addrs []string) (*HDFS, error) {
 }
 
 func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
+	if err := checkProtection(conf); err != nil {
+		return nil, err
+	}
 	co := hdfs.ClientOptionsFromConf(conf.conf) // also carries settings only it can set
 	co.Addresses = addrs
 	co.UseDatanodeHostname = co.UseDatanodeHostname || opts.UseDatanodeHostname
@@ -160,6 +163,10 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 	if err != nil {
 		if co.KerberosClient != nil {
 			co.KerberosClient.Destroy()
+			// A Kerberos refusal is not the namenode being away: no retry will cure it.
+			if hinted := kerberosHint(err, co.KerberosServicePrincipleName); hinted != err {
+				return nil, fmt.Errorf("connect to namenode %s as %s: %w", nns, who, hinted)
+			}
 		}
 		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: %w%s", nns, who, err, connectHint(addrs))}
 	}
@@ -167,6 +174,11 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 	// here, from one goroutine, before partitions create files concurrently (a data race otherwise).
 	if _, err := client.ServerDefaults(); err != nil {
 		_ = client.Close()
+		if co.KerberosClient == nil {
+			if refusal, ok := requiresKerberos(dial, addrs, timeout); ok {
+				return nil, fmt.Errorf("connect to namenode %s as %s: %w; the namenode requires Kerberos (it answers a client without it: %q): set HADOOP_CONF_DIR to the cluster's client configuration, or output.hdfs.kerberos", nns, who, err, refusal)
+			}
+		}
 		return nil, unavailable{fmt.Errorf("connect to namenode %s as %s: server defaults: %w%s", nns, who, err, connectHint(addrs))}
 	}
 	// NewClient's handshake only writes, so a namenode that accepts and drops the connection,
@@ -216,8 +228,11 @@ func hdfsUser(u string) (string, error) {
 }
 
 // kerberosClient logs in with a keytab, or loads a ticket cache that kinit filled. A keytab
-// client renews its tickets itself; a ticket cache is read once, so a process that runs longer
-// than its tickets' lifetime needs a keytab (new namenode connections need a valid ticket).
+// client logs in again by itself: gokrb5 renews or replaces the TGT at 5/6 of its lifetime, and
+// asks for a new namenode ticket when the cached one has expired, which a new namenode connection
+// (after a failover, a restart, a dropped connection) needs; e2e.TestRealSecureHDFSTicketRenewal
+// proves it across several ticket lifetimes. A ticket cache is read once, so a process that runs
+// longer than its tickets' lifetime needs a keytab.
 func kerberosClient(k HDFSKerberos, conf hadoopConf) (*krb.Client, error) {
 	cfgPath := k.Krb5Conf
 	if cfgPath == "" {
@@ -256,7 +271,7 @@ func kerberosClient(k HDFSKerberos, conf hadoopConf) (*krb.Client, error) {
 		}
 		kc := krb.NewWithKeytab(name, realm, kt, cfg, settings...)
 		if err := kc.Login(); err != nil {
-			return nil, fmt.Errorf("kerberos: log in as %s@%s with keytab %s: %w", name, realm, k.Keytab, err)
+			return nil, fmt.Errorf("kerberos: log in as %s@%s with keytab %s: %w", name, realm, k.Keytab, kerberosHint(err, ""))
 		}
 		return kc, nil
 	}
@@ -280,6 +295,9 @@ func kerberosClient(k HDFSKerberos, conf hadoopConf) (*krb.Client, error) {
 	ccache, err := credentials.LoadCCache(cc)
 	if err != nil {
 		return nil, fmt.Errorf("kerberos: load ticket cache %s: %w; run kinit, or set the HDFS kerberos keytab and principal", cc, err)
+	}
+	if err := checkTGT(ccache, cc, time.Now()); err != nil {
+		return nil, err
 	}
 	kc, err := krb.NewFromCCache(ccache, cfg, settings...)
 	if err != nil {
@@ -558,6 +576,7 @@ func pathError(op, name string, err error) error {
 	if err == nil {
 		return nil
 	}
+	err = protectionHint(err)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
 		return err

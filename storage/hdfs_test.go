@@ -19,9 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jcmturner/gokrb5/v8/iana/nametype"
+	"github.com/jcmturner/gokrb5/v8/messages"
+	"github.com/jcmturner/gokrb5/v8/types"
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/kafka2hdfs/kafka2hdfs/hdfstest"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/testkrb"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
@@ -519,6 +523,25 @@ func TestHDFSKerberosErrors(t *testing.T) {
 	}
 	kerberized := writeConf(t, map[string]string{"hadoop.security.authentication": "kerberos"}, nil)
 	missing := filepath.Join(dir, "missing")
+	// A ticket the KDC never issued: enough for the cache to load, since these cases fail first.
+	tkt, err := (&messages.Ticket{TktVNO: 5, Realm: "EXAMPLE.COM", SName: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "krbtgt/EXAMPLE.COM"),
+		EncPart: types.EncryptedData{EType: 18, KVNO: 1, Cipher: make([]byte, 64)}}).Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := func(end time.Time) testkrb.Cred {
+		return testkrb.Cred{Server: types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "krbtgt/EXAMPLE.COM"), ServerRealm: "EXAMPLE.COM",
+			Key: types.EncryptionKey{KeyType: 18, KeyValue: make([]byte, 32)}, AuthTime: end.Add(-time.Hour), StartTime: end.Add(-time.Hour),
+			EndTime: end, Ticket: tkt}
+	}
+	expired, noTGT, valid := filepath.Join(dir, "expired"), filepath.Join(dir, "no-tgt"), filepath.Join(dir, "valid")
+	other := tgt(time.Now().Add(time.Hour))
+	other.Server = types.NewPrincipalName(nametype.KRB_NT_SRV_INST, "nn/host")
+	for p, c := range map[string]testkrb.Cred{expired: tgt(time.Now().Add(-time.Minute)), noTGT: other, valid: tgt(time.Now().Add(time.Hour))} {
+		if err := testkrb.WriteCCache(p, "etl", "EXAMPLE.COM", c); err != nil {
+			t.Fatal(err)
+		}
+	}
 	t.Setenv("KRB5CCNAME", "")
 	tests := []struct {
 		name string
@@ -538,6 +561,17 @@ func TestHDFSKerberosErrors(t *testing.T) {
 			"is not a FILE: ticket cache"},
 		{"kerberos from core-site.xml uses KRB5CCNAME", storage.HDFSOptions{HadoopConfDir: kerberized, Kerberos: storage.HDFSKerberos{Krb5Conf: krb5}}, "FILE:" + missing,
 			"load ticket cache " + missing + ": "},
+		{"expired TGT in the ticket cache", storage.HDFSOptions{Kerberos: storage.HDFSKerberos{Enabled: true, Krb5Conf: krb5, CCache: expired}}, "",
+			"kerberos: ticket cache " + expired + ": the ticket-granting ticket of etl@EXAMPLE.COM expired at "},
+		{"no TGT in the ticket cache", storage.HDFSOptions{Kerberos: storage.HDFSKerberos{Enabled: true, Krb5Conf: krb5, CCache: noTGT}}, "",
+			"kerberos: ticket cache " + noTGT + " holds no ticket-granting ticket for etl@EXAMPLE.COM; run kinit"},
+		{"valid TGT gets as far as the namenode", storage.HDFSOptions{HadoopConfDir: writeConf(t, map[string]string{"hadoop.security.authentication": "kerberos"}, map[string]string{"dfs.namenode.kerberos.principal": "nn/_HOST@EXAMPLE.COM"}),
+			Kerberos: storage.HDFSKerberos{Krb5Conf: krb5, CCache: valid}}, "",
+			"connect to namenode 127.0.0.1:1 as kerberos principal etl@EXAMPLE.COM"},
+		{"misspelt data transfer protection", storage.HDFSOptions{HadoopConfDir: writeConf(t, nil, map[string]string{"dfs.data.transfer.protection": "authentication, privacy"})}, "",
+			`dfs.data.transfer.protection="authentication, privacy" in the Hadoop configuration in `},
+		{"unknown rpc protection", storage.HDFSOptions{HadoopConfDir: writeConf(t, map[string]string{"hadoop.rpc.protection": "secret"}, nil)}, "",
+			`hadoop.rpc.protection="secret" in the Hadoop configuration in `},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

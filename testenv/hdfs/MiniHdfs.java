@@ -10,9 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.permission.FsPermission;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
 import org.apache.hadoop.hdfs.server.datanode.DataNode;
 import org.apache.hadoop.hdfs.server.namenode.NameNode;
+import org.apache.hadoop.security.UserGroupInformation;
 
 /**
  * A real HDFS (Hadoop's own NameNode and DataNode code, from hadoop-client-minicluster) on
@@ -21,6 +25,7 @@ import org.apache.hadoop.hdfs.server.namenode.NameNode;
  *
  * <pre>
  *   MiniHdfs --base DIR --nn-port P --control-port C [--datanodes 3] [--no-format] [--conf KEY=VALUE]...
+ *            [--mkdir PATH=MODE]...
  *
  *   GET  /status                 {"ready":true,"namenode_port":P,"datanodes":[{"index":0,"xfer_port":..,"alive":true},..]}
  *   POST /kill-datanode?n=N      stop DataNode N (0-based, stable across restarts); its port stays reserved
@@ -33,6 +38,13 @@ import org.apache.hadoop.hdfs.server.namenode.NameNode;
  * Only timing knobs are lowered (heartbeats, dead-node detection, redundancy monitor, safe-mode
  * extension) so that a killed DataNode is noticed in seconds. Leases, permissions, replication and
  * fsync are those of a real cluster.
+ *
+ * <p>With hadoop.security.authentication=kerberos among the --conf settings (scripts/real-env-secure.sh
+ * passes them), the process logs in from dfs.namenode.keytab.file as dfs.namenode.kerberos.principal
+ * before anything else, so that formatting, the NameNode, the DataNodes and the --mkdir calls all act
+ * as that service principal (the cluster's superuser). --mkdir makes a directory with a mode (octal)
+ * once the cluster is up: on a secure cluster the clients are other principals, who may not write
+ * under the superuser's "/".
  */
 public final class MiniHdfs {
   private final MiniDFSCluster cluster;
@@ -92,6 +104,7 @@ public final class MiniHdfs {
     int nnPort = 0, controlPort = 0, n = 3;
     boolean format = true;
     java.util.Map<String, String> extra = new java.util.LinkedHashMap<>();
+    java.util.Map<String, Short> mkdirs = new java.util.LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--base": base = args[++i]; break;
@@ -106,8 +119,15 @@ public final class MiniHdfs {
           extra.put(kv.substring(0, eq), kv.substring(eq + 1));
           break;
         }
+        case "--mkdir": {
+          String pm = args[++i];
+          int eq = pm.lastIndexOf('=');
+          if (eq <= 0) throw new IllegalArgumentException("--mkdir wants PATH=MODE, not " + pm);
+          mkdirs.put(pm.substring(0, eq), Short.parseShort(pm.substring(eq + 1), 8));
+          break;
+        }
         default:
-          System.err.println("usage: MiniHdfs --base DIR --nn-port P --control-port C [--datanodes N] [--no-format] [--conf KEY=VALUE]...");
+          System.err.println("usage: MiniHdfs --base DIR --nn-port P --control-port C [--datanodes N] [--no-format] [--conf KEY=VALUE]... [--mkdir PATH=MODE]...");
           System.exit(2);
       }
     }
@@ -119,6 +139,10 @@ public final class MiniHdfs {
     long t0 = System.nanoTime();
     Configuration conf = conf(base);
     extra.forEach(conf::set);
+    if ("kerberos".equalsIgnoreCase(conf.get("hadoop.security.authentication"))) {
+      UserGroupInformation.setConfiguration(conf);
+      UserGroupInformation.loginUserFromKeytab(conf.get("dfs.namenode.kerberos.principal"), conf.get("dfs.namenode.keytab.file"));
+    }
     MiniDFSCluster cluster =
         new MiniDFSCluster.Builder(conf, new File(base))
             .nameNodePort(nnPort)
@@ -135,6 +159,14 @@ public final class MiniHdfs {
     cluster.waitActive();
     MiniHdfs m = new MiniHdfs(cluster, cluster.getNameNodePort(), n);
     m.waitOutOfSafeMode();
+    if (!mkdirs.isEmpty()) {
+      FileSystem fs = cluster.getFileSystem();
+      for (java.util.Map.Entry<String, Short> e : mkdirs.entrySet()) {
+        Path p = new Path(e.getKey());
+        fs.mkdirs(p);
+        fs.setPermission(p, new FsPermission(e.getValue())); // mkdirs applies the umask
+      }
+    }
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       try {
         cluster.shutdown();
@@ -160,10 +192,17 @@ public final class MiniHdfs {
     }
   }
 
+  /** The NameNode's web port: HTTP, or HTTPS under dfs.http.policy=HTTPS_ONLY (no HTTP server then). */
+  private int webPort() {
+    NameNode nn = cluster.getNameNode();
+    InetSocketAddress a = nn.getHttpAddress() != null ? nn.getHttpAddress() : nn.getHttpsAddress();
+    return a == null ? 0 : a.getPort();
+  }
+
   private synchronized String status() {
     StringBuilder b = new StringBuilder();
     b.append("{\"ready\":true,\"namenode_port\":").append(nnPort)
-        .append(",\"namenode_http_port\":").append(cluster.getNameNode().getHttpAddress().getPort())
+        .append(",\"namenode_http_port\":").append(webPort())
         .append(",\"datanodes\":[");
     for (int i = 0; i < running.length; i++) {
       if (i > 0) b.append(',');
