@@ -143,11 +143,11 @@ func TestRealSecureHDFSLoad(t *testing.T) {
 
 // TestRealSecureHDFSRefused: a wrong Kerberos identity, a stale keytab, an expired ticket cache, a
 // wrong NameNode principal and no Kerberos at all each end `batch` within seconds with a message
-// naming the cause and the setting to check, and exit 2: the output root is checked with the
-// configuration, and credentials no retry can cure are the configuration's fault (the README's
-// exit codes; the Kafka side's refusals come later, at connect, with exit 1). A client asking for
-// more data transfer protection than the DataNodes give fails at the start's write probe, exit 1
-// (only on a cluster below privacy: REAL_ENV_HDFS_PROTECTION).
+// naming the cause and the setting to check, and exit 1, as the Kafka side's refusals do
+// (storage.ErrRefused): the cure is a credential, not an edit of the configuration. No Kerberos at
+// all against a Kerberized NameNode is the configuration's fault: exit 2. A client asking for more
+// data transfer protection than the DataNodes give fails at the start's write probe, exit 1 (only
+// on a cluster below privacy: REAL_ENV_HDFS_PROTECTION).
 func TestRealSecureHDFSRefused(t *testing.T) {
 	sh := theSecureHDFS(t)
 	s := sh.s
@@ -254,9 +254,9 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 			}
 			code, out, took := runSecureLoader(t, time.Minute, []string{"HADOOP_CONF_DIR=" + conf, "KRB5CCNAME="}, "batch", "--config", cfg, "--progress", "none")
 			t.Logf("exit %d after %s; last line: %s", code, took.Round(time.Millisecond), lastLines(strings.TrimSpace(out), 1))
-			want := 2
-			if c.confDir == moreQOP {
-				want = 1 // found by the write probe when the group starts, not with the configuration
+			want := 1
+			if c.k == nil {
+				want = 2 // no Kerberos configured for a Kerberized cluster
 			}
 			if code != want || !strings.Contains(out, c.want) || took > 15*time.Second {
 				t.Errorf("exit %d after %s, want exit %d within 15 s with %q:\n%s", code, took.Round(time.Millisecond), want, c.want, out)

@@ -164,7 +164,7 @@ func newHDFS(opts HDFSOptions, conf hadoopConf, addrs []string) (*HDFS, error) {
 		if co.KerberosClient != nil {
 			co.KerberosClient.Destroy()
 			// A Kerberos refusal is not the namenode being away: no retry will cure it.
-			if hinted := kerberosHint(err, co.KerberosServicePrincipleName); hinted != err {
+			if hinted := kerberosHint(err, co.KerberosServicePrincipleName); errors.Is(hinted, ErrRefused) {
 				return nil, fmt.Errorf("connect to namenode %s as %s: %w", nns, who, hinted)
 			}
 		}

@@ -20,13 +20,13 @@ func checkTGT(cc *credentials.CCache, path string, now time.Time) error {
 	for _, c := range cc.GetEntries() {
 		if n := c.Server.PrincipalName.NameString; len(n) == 2 && n[0] == "krbtgt" && c.Server.Realm == cc.GetClientRealm() {
 			if !now.Before(c.EndTime) {
-				return fmt.Errorf("kerberos: ticket cache %s: the ticket-granting ticket of %s expired at %s (%s ago); run kinit again, or set output.hdfs.kerberos.keytab and principal so that the loader logs in, and again before its tickets expire, by itself",
-					path, who, c.EndTime.UTC().Format(time.RFC3339), now.Sub(c.EndTime).Round(time.Second))
+				return refused{fmt.Errorf("kerberos: ticket cache %s: the ticket-granting ticket of %s expired at %s (%s ago); run kinit again, or set output.hdfs.kerberos.keytab and principal so that the loader logs in, and again before its tickets expire, by itself",
+					path, who, c.EndTime.UTC().Format(time.RFC3339), now.Sub(c.EndTime).Round(time.Second))}
 			}
 			return nil
 		}
 	}
-	return fmt.Errorf("kerberos: ticket cache %s holds no ticket-granting ticket for %s; run kinit, or set output.hdfs.kerberos.keytab and principal", path, who)
+	return refused{fmt.Errorf("kerberos: ticket cache %s holds no ticket-granting ticket for %s; run kinit, or set output.hdfs.kerberos.keytab and principal", path, who)}
 }
 
 // kerberosHint adds the likely cause, and the setting to check, to a Kerberos or SASL error of a
@@ -54,7 +54,7 @@ func kerberosHint(err error, spn string) error {
 	if hint == "" {
 		return err
 	}
-	return fmt.Errorf("%w; %s", err, hint)
+	return refused{fmt.Errorf("%w; %s", err, hint)}
 }
 
 // protectionHint explains colinmarc/hdfs's refusal of a datanode that offers less protection

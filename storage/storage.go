@@ -15,6 +15,18 @@ import (
 // failure from a wrong configuration (errors.Is(err, ErrUnavailable)).
 var ErrUnavailable = errors.New("filesystem unavailable")
 
+// ErrRefused marks a refusal of the loader's credentials by the filesystem's security (a KDC, a
+// NameNode): an unknown principal, a stale keytab, an expired ticket cache. No retry cures it, but
+// the configuration file may be right (a cache expires, a keytab goes stale under a password
+// change), so the command line exits 1 for it, as for a refused Kafka login, not 2.
+var ErrRefused = errors.New("credentials refused")
+
+// refused marks err as ErrRefused without changing its message.
+type refused struct{ err error }
+
+func (r refused) Error() string   { return r.err.Error() }
+func (r refused) Unwrap() []error { return []error{r.err, ErrRefused} }
+
 // unavailable marks err as ErrUnavailable without changing its message.
 type unavailable struct{ err error }
 

@@ -90,9 +90,11 @@ func exitCode(err error) int {
 	}
 	var ce configError
 	switch {
-	case errors.Is(err, storage.ErrUnavailable):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrRefused):
 		// Checked first: a NameNode that does not answer fails a start, but it is not the
-		// configuration's fault, and a restart or the next cron run may find it up.
+		// configuration's fault, and a restart or the next cron run may find it up. A refused
+		// Kerberos login (an expired ticket cache, a stale keytab) exits 1 like a refused Kafka
+		// login: the cure is a credential, not an edit of the configuration.
 		return exitFailed
 	case errors.As(err, &ce), errors.Is(err, consumer.ErrUnknownTopic):
 		return exitConfig
