@@ -6,11 +6,14 @@ import (
 	"os"
 	"os/user"
 	"strings"
+	"time"
 
 	"github.com/IBM/sarama"
 	krbconfig "github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/credentials"
 	"github.com/jcmturner/gokrb5/v8/keytab"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/krbcache"
 )
 
 // Kerberos is kafka.sasl.kerberos, for GSSAPI. Its keys are those of output.hdfs.kerberos where
@@ -88,12 +91,16 @@ func (k Kerberos) gssapi() (sarama.GSSAPIConfig, error) {
 		if g.CCachePath, err = k.ccache(); err != nil {
 			return g, err
 		}
+		cc, err := credentials.LoadCCache(g.CCachePath)
+		if err != nil {
+			return g, fmt.Errorf("ccache %s: %w; run kinit, or set a keytab", g.CCachePath, err)
+		}
+		// A cache expires under a right configuration: ErrRefused, as for a refused login.
+		if err := krbcache.Check(cc, g.CCachePath, "kafka.sasl.kerberos", time.Now()); err != nil {
+			return g, refused{err}
+		}
 		if principal == "" {
-			cc, err := credentials.LoadCCache(g.CCachePath)
-			if err != nil {
-				return g, fmt.Errorf("ccache %s: %w; run kinit, or set a keytab", g.CCachePath, err)
-			}
-			principal = cc.GetClientPrincipalName().PrincipalNameString() + "@" + cc.GetClientRealm()
+			principal = krbcache.Principal(cc)
 		}
 	}
 	if principal == "" {

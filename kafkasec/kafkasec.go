@@ -173,3 +173,14 @@ func Warnings(t TLS, s SASL) []string {
 	}
 	return w
 }
+
+// ErrRefused marks a credential that cannot work although the configuration may be right (a
+// ticket cache whose ticket has expired): the command line exits 1 for it, as for a broker's
+// refusal of a login, not 2.
+var ErrRefused = errors.New("credentials refused")
+
+// refused marks err as ErrRefused without changing its message.
+type refused struct{ err error }
+
+func (r refused) Error() string   { return r.err.Error() }
+func (r refused) Unwrap() []error { return []error{r.err, ErrRefused} }

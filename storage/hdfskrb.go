@@ -10,23 +10,17 @@ import (
 	"time"
 
 	"github.com/jcmturner/gokrb5/v8/credentials"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/krbcache"
 )
 
-// checkTGT fails for a ticket cache without a ticket-granting ticket, or whose TGT has expired:
-// gokrb5 loads such a cache without complaint and fails only at the first namenode connection,
-// with "no user credentials available", which names neither the cache nor the cure.
+// checkTGT fails for a ticket cache without a ticket-granting ticket, or whose TGT has expired
+// (see package krbcache for why), with ErrRefused: a cache expires under a right configuration.
 func checkTGT(cc *credentials.CCache, path string, now time.Time) error {
-	who := cc.GetClientPrincipalName().PrincipalNameString() + "@" + cc.GetClientRealm()
-	for _, c := range cc.GetEntries() {
-		if n := c.Server.PrincipalName.NameString; len(n) == 2 && n[0] == "krbtgt" && c.Server.Realm == cc.GetClientRealm() {
-			if !now.Before(c.EndTime) {
-				return refused{fmt.Errorf("kerberos: ticket cache %s: the ticket-granting ticket of %s expired at %s (%s ago); run kinit again, or set output.hdfs.kerberos.keytab and principal so that the loader logs in, and again before its tickets expire, by itself",
-					path, who, c.EndTime.UTC().Format(time.RFC3339), now.Sub(c.EndTime).Round(time.Second))}
-			}
-			return nil
-		}
+	if err := krbcache.Check(cc, path, "output.hdfs.kerberos", now); err != nil {
+		return refused{fmt.Errorf("kerberos: %w", err)}
 	}
-	return refused{fmt.Errorf("kerberos: ticket cache %s holds no ticket-granting ticket for %s; run kinit, or set output.hdfs.kerberos.keytab and principal", path, who)}
+	return nil
 }
 
 // kerberosHint adds the likely cause, and the setting to check, to a Kerberos or SASL error of a

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kafka2hdfs/kafka2hdfs/audit"
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
 
@@ -90,7 +91,7 @@ func exitCode(err error) int {
 	}
 	var ce configError
 	switch {
-	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrRefused):
+	case errors.Is(err, storage.ErrUnavailable), errors.Is(err, storage.ErrRefused), errors.Is(err, kafkasec.ErrRefused):
 		// Checked first: a NameNode that does not answer fails a start, but it is not the
 		// configuration's fault, and a restart or the next cron run may find it up. A refused
 		// Kerberos login (an expired ticket cache, a stale keytab) exits 1 like a refused Kafka
