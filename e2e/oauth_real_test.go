@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -145,6 +146,51 @@ func TestRealSecureOAuthBearer(t *testing.T) {
 		}
 		fsys, p := h.outputFS()
 		h.checkDeadLetters(h.proveFS(t, group, "secure load over OAUTHBEARER/SASL_SSL, signed token [real Kafka "+h.real.kafkaVersion+"]", "", fsys, p))
+	})
+	// A token from a file, and from a command, as a sidecar or a credential helper would hand it
+	// over: signed by the trusted key, read (and re-read before expiry) by the loader.
+	tokenFile := func(t *testing.T, c map[string]any) string {
+		p := filepath.Join(t.TempDir(), "token")
+		if err := os.WriteFile(p, []byte(rs256Token(t, s["K2H_TEST_OAUTH_SIGNING_KEY"], "k2h-test", c)()+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, src := range []struct{ name, block string }{
+		{"token_file", "  sasl:\n    mechanism: OAUTHBEARER\n    oauth:\n      token_file: %s\n"},
+		{"token_command", "  sasl:\n    mechanism: OAUTHBEARER\n    oauth:\n      token_command: [cat, %s]\n"},
+	} {
+		t.Run("load/"+src.name, func(t *testing.T) {
+			t.Parallel()
+			markStart(t)
+			h := newRealHarness(t, "oauth-"+strings.ReplaceAll(src.name, "_", "-"), 2)
+			h.produce(600, 20)
+			group := h.g("g-oauth-src")
+			block := fmt.Sprintf(src.block, tokenFile(t, claims("loader", iss, aud)))
+			cfg := h.secureConfig(t, group, kafkaSecurity{signed, ca + block}, nil)
+			code, out, took := runSecureLoader(t, 3*time.Minute, nil, "batch", "--config", cfg, "--progress", "none")
+			if code != 0 {
+				t.Fatalf("batch over OAUTHBEARER with a %s: exit %d after %s:\n%s", src.name, code, took.Round(time.Millisecond), out)
+			}
+			fsys, p := h.outputFS()
+			h.checkDeadLetters(h.proveFS(t, group, "secure load over OAUTHBEARER/SASL_SSL, signed token from a "+src.name+" [real Kafka "+h.real.kafkaVersion+"]", "", fsys, p))
+		})
+	}
+	t.Run("expired token in the token_file", func(t *testing.T) {
+		t.Parallel()
+		c := claims("loader", iss, aud)
+		exp := time.Now().Add(-time.Minute).Unix()
+		c["iat"], c["exp"] = exp-600, exp
+		path := tokenFile(t, c)
+		h := newRealHarness(t, "oauth-expired", 1)
+		block := "  sasl:\n    mechanism: OAUTHBEARER\n    oauth:\n      token_file: " + path + "\n"
+		cfg := h.secureConfig(t, h.g("g-oauth-expired"), kafkaSecurity{signed, ca + block}, nil)
+		code, out, took := runSecureLoader(t, time.Minute, nil, "batch", "--config", cfg, "--progress", "none")
+		t.Logf("exit %d after %s; last line: %s", code, took.Round(time.Millisecond), lastLines(strings.TrimSpace(out), 1))
+		want := "SASL OAUTHBEARER was refused: the token from token_file " + path + " had expired at " + time.Unix(exp, 0).UTC().Format(time.RFC3339)
+		if code != 1 || !strings.Contains(out, want) || took > 15*time.Second {
+			t.Errorf("exit %d after %s, want exit 1 within 15 s with %q:\n%s", code, took.Round(time.Millisecond), want, out)
+		}
 	})
 	refused := "SASL OAUTHBEARER was refused: check kafka.sasl.oauth"
 	for _, c := range []struct {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/IBM/sarama"
 )
@@ -78,6 +79,12 @@ func Explain(err error, sc *sarama.Config) error {
 			check = "kafka.sasl.kerberos (principal, keytab or ticket cache) and service_name"
 		case sarama.SASLTypeOAuth:
 			check = "kafka.sasl.oauth (the token's audience and scopes) against the brokers' OAUTHBEARER settings"
+			if tp, ok := sc.Net.SASL.TokenProvider.(*TokenProvider); ok {
+				if since, stale := tp.stale(); stale {
+					return fmt.Errorf("%w; %s was refused: the token from %s had expired at %s: renew it at its source", err, who,
+						tp.source, since.UTC().Format(time.RFC3339))
+				}
+			}
 		}
 		return fmt.Errorf("%w; %s was refused: check %s", err, who, check)
 	case errors.Is(err, sarama.ErrUnsupportedSASLMechanism):

@@ -66,6 +66,9 @@ type TokenProvider struct {
 	token     string
 	expires   time.Time
 	refreshAt time.Time
+	// staleSince is when the last token handed out had expired (its exp), zero if it had not:
+	// the broker's refusal does not say why, so Explain reports it.
+	staleSince time.Time
 }
 
 var _ sarama.AccessTokenProvider = (*TokenProvider)(nil)
@@ -97,6 +100,13 @@ func NewTokenProvider(o OAuth) (*TokenProvider, error) {
 	return p, nil
 }
 
+// stale says, for the last token handed out, whether it had already expired and since when.
+func (p *TokenProvider) stale() (since time.Time, ok bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.staleSince, !p.staleSince.IsZero()
+}
+
 // Token implements sarama.AccessTokenProvider.
 func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	p.mu.Lock()
@@ -119,6 +129,10 @@ func (p *TokenProvider) Token() (*sarama.AccessToken, error) {
 	}
 	// An already expired token (life < 0) is handed out once, for the broker to refuse with a
 	// clear error, and read again at the next call.
+	p.staleSince = time.Time{}
+	if life < 0 {
+		p.staleSince = now.Add(life)
+	}
 	life = max(life, 0)
 	p.token, p.expires = tok, now.Add(life)
 	wait := time.Duration(float64(life) * refreshAtRatio)

@@ -2,6 +2,7 @@ package kafkasec
 
 import (
 	"encoding/base64"
+	"errors"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/IBM/sarama"
 )
 
 // jwt makes an unsigned token with an exp claim; the provider only reads exp.
@@ -201,5 +204,41 @@ func TestJWTLife(t *testing.T) {
 		if got := jwtLife(tc.tok, now); got != tc.want {
 			t.Errorf("jwtLife(%q) = %s, want %s", tc.tok, got, tc.want)
 		}
+	}
+}
+
+// The broker's refusal of an expired token says only "invalid credentials"; Explain names the
+// token's source and when it expired, and says nothing of expiry for a token that was valid.
+func TestExplainExpiredToken(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	exp := time.Date(2026, 12, 5, 11, 0, 0, 0, time.UTC)
+	if err := os.WriteFile(path, []byte(jwt(exp)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refusal := fmt.Errorf("kafka server: %w", sarama.ErrSASLAuthenticationFailed)
+	for _, c := range []struct {
+		name string
+		now  time.Time
+		want string
+	}{
+		{"expired", exp.Add(time.Hour), "SASL OAUTHBEARER was refused: the token from token_file " + path + " had expired at 2026-12-05T11:00:00Z: renew it at its source"},
+		{"valid", exp.Add(-time.Hour), "SASL OAUTHBEARER was refused: check kafka.sasl.oauth (the token's audience and scopes)"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := NewTokenProvider(OAuth{TokenFile: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p.now = func() time.Time { return c.now }
+			if _, err := p.Token(); err != nil {
+				t.Fatal(err)
+			}
+			sc := sarama.NewConfig()
+			sc.Net.SASL.Enable, sc.Net.SASL.Mechanism, sc.Net.SASL.TokenProvider = true, sarama.SASLTypeOAuth, p
+			err = Explain(refusal, sc)
+			if !strings.Contains(err.Error(), c.want) || !errors.Is(err, sarama.ErrSASLAuthenticationFailed) {
+				t.Errorf("Explain = %v, want it to contain %q and wrap the refusal", err, c.want)
+			}
+		})
 	}
 }
