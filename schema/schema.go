@@ -94,6 +94,10 @@ type Column struct {
 	// name. Default: a number is in the column's unit (millis, micros, days) and a string is
 	// RFC3339 (date: 2006-01-02). For bytes, "base64" decodes a base64 string.
 	Format string `yaml:"format,omitempty"`
+	// Elem is a list column's element or a map column's value; Fields are a group column's
+	// members (nested.go). Derived from registry writer schemas only.
+	Elem   *Column  `yaml:"-"`
+	Fields []Column `yaml:"-"`
 }
 
 // Kind picks the record → row mapping.
@@ -119,6 +123,9 @@ type Schema struct {
 	keyString bool
 	// footer is extra key/value metadata for the files written with the schema (footer.go).
 	footer [][2]string
+	// nested says a declared column is a LIST, MAP or group: values no longer sit at their
+	// column's index (nested.go).
+	nested bool
 }
 
 type column struct {
@@ -132,6 +139,8 @@ type column struct {
 	timeFmt  *field.TimeFormat
 	base64   bool
 	dec      *decimalSpec // decimal(P,S) columns
+	leaf     int          // the Parquet column index of its (first) leaf
+	nested   *shape       // list, map and group columns (nested.go)
 }
 
 // Options are the knobs shared by every schema of a run.
@@ -195,7 +204,11 @@ func NewJSON(cols []Column, layout *record.Layout, opts Options) (*Schema, error
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.meta = len(nodes)
+	for i := range s.cols {
+		s.cols[i].leaf = s.meta
+		s.meta += s.cols[i].leafCount()
+		s.nested = s.nested || s.cols[i].nested != nil
+	}
 	nodes = append(nodes, metaNodes(opts)...)
 	return s.finish(nodes, opts)
 }
@@ -323,6 +336,8 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 		node = parquet.Date()
 	case TypeBytes:
 		node = parquet.Leaf(parquet.ByteArrayType)
+	case TypeList, TypeMap, TypeGroup:
+		return compileNested(c, col)
 	case "":
 		return col, nil, fmt.Errorf("type: missing; use one of %s", strings.Join(TypeNames, ", "))
 	default:
@@ -426,11 +441,18 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 	case JSON:
 		for i := range s.cols {
 			c := &s.cols[i]
+			if c.nested != nil {
+				var err error
+				if row, err = c.appendNested(row, r.Fields[c.slot]); err != nil {
+					return row, &ConvertError{Column: c.name, Field: c.field, Err: err}
+				}
+				continue
+			}
 			v, err := c.value(r.Fields[c.slot])
 			if err != nil {
 				return row, &ConvertError{Column: c.name, Field: c.field, Err: err}
 			}
-			row = append(row, v.Level(0, c.defLevel(v), i))
+			row = append(row, v.Level(0, c.defLevel(v), c.leaf))
 		}
 		if err := s.checkKey(r); err != nil {
 			return row, err
