@@ -91,7 +91,9 @@ func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileO
 	switch spec.Nested {
 	case "", "flatten":
 	case "group":
-		errs = append(errs, errors.New("nested: group is not implemented yet; use flatten (record fields a.b become column a_b)"))
+		if format != FormatAvro {
+			errs = append(errs, fmt.Errorf("nested: group is implemented for format avro only, not %s yet; use flatten (record fields a.b become column a_b)", format))
+		}
 	default:
 		errs = append(errs, fmt.Errorf("nested: %q is not flatten or group", spec.Nested))
 	}
@@ -227,7 +229,7 @@ func (rt *registryTopic) parse(ctx context.Context, s *registry.Schema) (writerS
 		}
 		return codec.ParseProtobuf(s.Text, imports)
 	}
-	return codec.ParseAvro(s.Text)
+	return codec.ParseAvroWith(s.Text, codec.AvroOptions{Groups: rt.spec.Nested == "group"})
 }
 
 // imports fetches the schemas a protobuf schema references (its imports), and theirs, by subject
@@ -316,6 +318,10 @@ func compatible(old []schema.Column, a writerSchema) error {
 		case !ok:
 			if c.Required && !a.HasDefault(c.Name) {
 				errs = append(errs, fmt.Errorf("new column %s is required and its field has no default", c.Name))
+			}
+		case schema.IsNested(o.Type) || schema.IsNested(c.Type):
+			if err := schema.Evolves(o, c); err != nil {
+				errs = append(errs, fmt.Errorf("column %s %w", c.Name, err))
 			}
 		case o.Type == c.Type:
 		case o.Type == schema.TypeInt32 && c.Type == schema.TypeInt64,

@@ -46,6 +46,37 @@ func TestCompatible(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
 		}
 	}
+	// Nested columns evolve member by member.
+	items := func(fields string) string {
+		return `{"name":"items","type":{"type":"array","items":{"type":"record","name":"I","fields":[` + fields + `]}}}`
+	}
+	nbase := items(`{"name":"sku","type":"string"},{"name":"n","type":"int"}`)
+	for _, tc := range []struct {
+		name, next string
+		want       string
+	}{
+		{"element member added optional", items(`{"name":"sku","type":"string"},{"name":"n","type":"int"},{"name":"x","type":["null","long"],"default":null}`), ""},
+		{"element member widened", items(`{"name":"sku","type":"string"},{"name":"n","type":"long"}`), ""},
+		{"element member added required", items(`{"name":"sku","type":"string"},{"name":"n","type":"int"},{"name":"x","type":"long"}`), "new member x is required"},
+		{"element member changes type", items(`{"name":"sku","type":"int"},{"name":"n","type":"int"}`), "column items element member sku changes type from string to int32"},
+		{"list becomes a string", `{"name":"items","type":"string"}`, "column items changes type from list<group<sku: string, n: int32>> to string"},
+	} {
+		old, err := codec.ParseAvro(avroRecord(nbase))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := codec.ParseAvro(avroRecord(tc.next))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = compatible(old.Columns(), next)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v, want compatible", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
 	// Narrowing is incompatible too (long → int).
 	wide, _ := codec.ParseAvro(avroRecord(`{"name":"a","type":"long"}`))
 	narrow, _ := codec.ParseAvro(avroRecord(`{"name":"a","type":"int"}`))
@@ -86,5 +117,23 @@ func TestRegistryPlanChecksSubjectHistory(t *testing.T) {
 	}
 	if _, err := topic.reg.plan(ctx, topic, []byte{1, 2}); err == nil || errors.As(err, &se) {
 		t.Errorf("a value without the header: %v, want a parse error", err)
+	}
+}
+
+func TestNestedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		format, nested, err string
+	}{
+		{FormatAvro, "group", ""},
+		{FormatAvro, "flatten", ""},
+		{FormatAvro, "", ""},
+		{FormatProtobuf, "group", "nested: group is implemented for format avro only"},
+		{FormatJSONSchema, "group", "nested: group is implemented for format avro only"},
+		{FormatAvro, "tree", `nested: "tree" is not flatten or group`},
+	} {
+		_, err := CompileTopic(TopicSpec{Name: "t", Format: tc.format, Nested: tc.nested}, CompileOptions{})
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s nested %q: %v, want %q", tc.format, tc.nested, err, tc.err)
+		}
 	}
 }
