@@ -337,6 +337,9 @@ func compatible(old []schema.Column, a writerSchema) error {
 // columns against a layout whose values the Avro extractor fills.
 func (rt *registryTopic) build(base *Topic, a writerSchema, cols []schema.Column) (*Topic, error) {
 	spec, opts := rt.spec, rt.opts
+	if err := checkNestedInterceptors(spec.Interceptors, cols); err != nil {
+		return nil, err
+	}
 	layout := record.NewLayout(true)
 	chain, err := interceptor.BuildChain(spec.Interceptors, interceptor.Env{Layout: layout, Hostname: hostname(opts.Hostname)})
 	if err != nil {

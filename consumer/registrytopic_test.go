@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kafka2hdfs/kafka2hdfs/codec"
+	"github.com/kafka2hdfs/kafka2hdfs/interceptor"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/fakeregistry"
 	"github.com/kafka2hdfs/kafka2hdfs/registry"
 )
@@ -134,6 +135,30 @@ func TestNestedConfig(t *testing.T) {
 		_, err := CompileTopic(TopicSpec{Name: "t", Format: tc.format, Nested: tc.nested}, CompileOptions{})
 		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s nested %q: %v, want %q", tc.format, tc.nested, err, tc.err)
+		}
+	}
+}
+
+func TestNestedInterceptors(t *testing.T) {
+	a, err := codec.ParseAvroWith(avroRecord(`{"name":"id","type":"long"},
+	  {"name":"customer","type":{"type":"record","name":"C","fields":[{"name":"email","type":"string"}]}}`), codec.AvroOptions{Groups: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ic  interceptor.Config
+		err string
+	}{
+		{interceptor.Config{Type: "mask", Field: "customer.email"}, "interceptors[0] (mask) changes customer.email, inside the group column customer"},
+		{interceptor.Config{Type: "drop_fields", Fields: []string{"id", "customer.email"}}, "(drop_fields) changes customer.email"},
+		{interceptor.Config{Type: "mask", Field: "customer"}, "(mask) would replace the group column customer with a scalar: it holds a group<email: string>"},
+		{interceptor.Config{Type: "drop_fields", Fields: []string{"customer"}}, ""},
+		{interceptor.Config{Type: "filter", Field: "customer.email"}, ""},
+		{interceptor.Config{Type: "mask", Field: "customerx.email"}, ""},
+	} {
+		err := checkNestedInterceptors([]interceptor.Config{tc.ic}, a.Columns())
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%+v: %v, want %q", tc.ic, err, tc.err)
 		}
 	}
 }
