@@ -81,8 +81,9 @@ func writeShape(b *strings.Builder, c Column) {
 // Evolves says whether files with column now can sit beside files with column was in a table
 // whose readers merge the schemas, for nested columns (consumer's compatibility check does the
 // leaves): the same kind; list elements and map values evolve; a group keeps its members' shapes
-// (or widens a leaf), may drop members, and may add members that can be null. A leaf widens as a
-// top-level column does: int32 → int64, float → double.
+// (or widens a leaf), may drop members, and may add members that can be null. As for top-level
+// columns, a leaf widens int32 → int64 or float → double, and required may become optional, not
+// the reverse.
 func Evolves(was, now Column) error {
 	if was.Type != now.Type {
 		if IsNested(was.Type) || IsNested(now.Type) {
@@ -98,7 +99,7 @@ func Evolves(was, now Column) error {
 		if was.Elem == nil || now.Elem == nil {
 			return errors.New("has no element type")
 		}
-		if was.Elem.Required != now.Elem.Required {
+		if !was.Elem.Required && now.Elem.Required {
 			return fmt.Errorf("changes its elements from %s to %s", Shape(was), Shape(now))
 		}
 		if err := Evolves(*was.Elem, *now.Elem); err != nil {
@@ -117,7 +118,7 @@ func Evolves(was, now Column) error {
 				if f.Required {
 					errs = append(errs, fmt.Errorf("new member %s is required", f.Name))
 				}
-			case o.Required != f.Required:
+			case !o.Required && f.Required:
 				errs = append(errs, fmt.Errorf("member %s changes from %s to %s", f.Name, req(o), req(f)))
 			default:
 				if err := Evolves(o, f); err != nil {

@@ -172,6 +172,8 @@ func TestNestedEvolves(t *testing.T) {
 		{"member becomes required", group(b), group(reqB), "member b changes from optional to required"},
 		{"element widens", list(a), list(wide), ""},
 		{"element changes", list(a), list(b), "changes"},
+		{"member becomes optional", group(reqB), group(b), ""},
+		{"element becomes required", list(b), list(reqB), "changes its elements from list<optional string> to list<string>"},
 		{"list to group", list(a), group(a), "changes type from list<int32> to group<a: int32>"},
 	} {
 		err := schema.Evolves(c.was, c.now)
