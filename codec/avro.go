@@ -32,19 +32,19 @@ type Avro struct {
 	nested map[string]*schema.Column
 }
 
-// AvroOptions choose how a writer schema becomes columns.
-type AvroOptions struct {
-	// Groups makes a record field one group column (the topic's nested: group) instead of a
-	// column per leaf named parent_child (nested: flatten, the default).
+// Options choose how a writer schema (of any registry format) becomes columns.
+type Options struct {
+	// Groups makes a record (message, object) field one group column (the topic's nested: group)
+	// instead of a column per leaf named parent_child (nested: flatten, the default).
 	Groups bool
 }
 
 // ParseAvro parses an Avro writer schema (the registry's schema text) and derives its columns,
 // records flattened. The top-level schema must be a record.
-func ParseAvro(text string) (*Avro, error) { return ParseAvroWith(text, AvroOptions{}) }
+func ParseAvro(text string) (*Avro, error) { return ParseAvroWith(text, Options{}) }
 
 // ParseAvroWith is ParseAvro with options.
-func ParseAvroWith(text string, o AvroOptions) (*Avro, error) {
+func ParseAvroWith(text string, o Options) (*Avro, error) {
 	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return nil, fmt.Errorf("avro schema: %w", err)
@@ -62,7 +62,7 @@ func ParseAvroWith(text string, o AvroOptions) (*Avro, error) {
 }
 
 // Columns returns the derived columns: one per field, nested records flattened (one column per
-// leaf, named by their path joined with "_") or groups (AvroOptions.Groups); arrays, maps and
+// leaf, named by their path joined with "_") or groups (Options.Groups); arrays, maps and
 // unions other than [null, T] are list, map and group columns (avronested.go). A field is required
 // unless it (or a record above it) is a union with null.
 func (a *Avro) Columns() []schema.Column { return a.cols }

@@ -111,7 +111,7 @@ func TestAvroNestedRoundTrip(t *testing.T) {
 		"either": nil, "one": map[string]any{"member0": "s", "member1": nil}, "tree_v": nil, "tree_kids": nil,
 	}}
 	for _, groups := range []bool{false, true} {
-		a, err := ParseAvroWith(nestedSchema, AvroOptions{Groups: groups})
+		a, err := ParseAvroWith(nestedSchema, Options{Groups: groups})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,12 +179,26 @@ func deepEqualNaN(a, b any) bool {
 // schema.Row, writer.Partition) and reads the file back with the independent arrow-go reader.
 func roundTrip(t *testing.T, a *Avro, values ...map[string]any) *verify.Table {
 	t.Helper()
+	var wired [][]byte
+	for i, v := range values {
+		body, err := avro.Marshal(a.Schema(), v)
+		if err != nil {
+			t.Fatalf("value %d: %v", i, err)
+		}
+		wired = append(wired, wire(1, body))
+	}
+	return roundTripWith(t, a.Columns(), a.Extractor, wired)
+}
+
+// roundTripWith loads wire-format values whose columns are cols and whose extractor newExt makes.
+func roundTripWith(t *testing.T, cols []schema.Column, newExt func([]field.Path) (record.Extractor, error), values [][]byte) *verify.Table {
+	t.Helper()
 	layout := record.NewLayout(true)
-	s, err := schema.NewJSON(a.Columns(), layout, schema.Options{})
+	s, err := schema.NewJSON(cols, layout, schema.Options{})
 	if err != nil {
 		t.Fatalf("NewJSON: %v", err)
 	}
-	filler, err := layout.FillerWith(a.Extractor)
+	filler, err := layout.FillerWith(newExt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,11 +212,7 @@ func roundTrip(t *testing.T, a *Avro, values ...map[string]any) *verify.Table {
 		row parquet.Row
 	)
 	for i, v := range values {
-		body, err := avro.Marshal(a.Schema(), v)
-		if err != nil {
-			t.Fatalf("value %d: %v", i, err)
-		}
-		r = record.Record{Topic: "t", Offset: int64(i), Timestamp: time.UnixMilli(0), Value: wire(1, body), Fields: r.Fields}
+		r = record.Record{Topic: "t", Offset: int64(i), Timestamp: time.UnixMilli(0), Value: v, Fields: r.Fields}
 		if err := filler.Fill(&r, &buf); err != nil {
 			t.Fatalf("value %d: Fill: %v", i, err)
 		}
@@ -226,7 +236,7 @@ func roundTrip(t *testing.T, a *Avro, values ...map[string]any) *verify.Table {
 
 func TestAvroNestedColumns(t *testing.T) {
 	for _, groups := range []bool{false, true} {
-		a, err := ParseAvroWith(nestedSchema, AvroOptions{Groups: groups})
+		a, err := ParseAvroWith(nestedSchema, Options{Groups: groups})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -294,7 +304,7 @@ func TestAvroNestedTyped(t *testing.T) {
  {"name":"l","type":["null",{"type":"array","items":{"type":"long","logicalType":"timestamp-millis"}}],"default":null},
  {"name":"m","type":{"type":"map","values":{"type":"record","name":"V","fields":[{"name":"x","type":"double"}]}}},
  {"name":"g","type":{"type":"record","name":"G","fields":[{"name":"b","type":"bytes"},{"name":"d","type":{"type":"int","logicalType":"date"}}]}}
-]}`, AvroOptions{Groups: true})
+]}`, Options{Groups: true})
 	if err != nil {
 		t.Fatal(err)
 	}

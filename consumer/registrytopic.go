@@ -91,9 +91,6 @@ func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileO
 	switch spec.Nested {
 	case "", "flatten":
 	case "group":
-		if format != FormatAvro {
-			errs = append(errs, fmt.Errorf("nested: group is implemented for format avro only, not %s yet; use flatten (record fields a.b become column a_b)", format))
-		}
 	default:
 		errs = append(errs, fmt.Errorf("nested: %q is not flatten or group", spec.Nested))
 	}
@@ -221,15 +218,19 @@ var registryType = map[string]string{FormatAvro: "AVRO", FormatJSONSchema: "JSON
 func (rt *registryTopic) parse(ctx context.Context, s *registry.Schema) (writerSchema, error) {
 	switch rt.format {
 	case FormatJSONSchema:
-		return codec.ParseJSONSchema(s.Text)
+		return codec.ParseJSONSchemaWith(s.Text, rt.codecOptions())
 	case FormatProtobuf:
 		imports := map[string]string{}
 		if err := rt.imports(ctx, s.References, imports, 0); err != nil {
 			return nil, err
 		}
-		return codec.ParseProtobuf(s.Text, imports)
+		return codec.ParseProtobufWith(s.Text, imports, rt.codecOptions())
 	}
-	return codec.ParseAvroWith(s.Text, codec.AvroOptions{Groups: rt.spec.Nested == "group"})
+	return codec.ParseAvroWith(s.Text, rt.codecOptions())
+}
+
+func (rt *registryTopic) codecOptions() codec.Options {
+	return codec.Options{Groups: rt.spec.Nested == "group"}
 }
 
 // imports fetches the schemas a protobuf schema references (its imports), and theirs, by subject

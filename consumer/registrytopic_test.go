@@ -128,8 +128,8 @@ func TestNestedConfig(t *testing.T) {
 		{FormatAvro, "group", ""},
 		{FormatAvro, "flatten", ""},
 		{FormatAvro, "", ""},
-		{FormatProtobuf, "group", "nested: group is implemented for format avro only"},
-		{FormatJSONSchema, "group", "nested: group is implemented for format avro only"},
+		{FormatProtobuf, "group", ""},
+		{FormatJSONSchema, "group", ""},
 		{FormatAvro, "tree", `nested: "tree" is not flatten or group`},
 	} {
 		_, err := CompileTopic(TopicSpec{Name: "t", Format: tc.format, Nested: tc.nested}, CompileOptions{})
@@ -141,7 +141,7 @@ func TestNestedConfig(t *testing.T) {
 
 func TestNestedInterceptors(t *testing.T) {
 	a, err := codec.ParseAvroWith(avroRecord(`{"name":"id","type":"long"},
-	  {"name":"customer","type":{"type":"record","name":"C","fields":[{"name":"email","type":"string"}]}}`), codec.AvroOptions{Groups: true})
+	  {"name":"customer","type":{"type":"record","name":"C","fields":[{"name":"email","type":"string"}]}}`), codec.Options{Groups: true})
 	if err != nil {
 		t.Fatal(err)
 	}
