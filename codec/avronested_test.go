@@ -135,7 +135,7 @@ func TestAvroNestedRoundTrip(t *testing.T) {
 			want[0]["customer_name"], want[0]["customer_state"] = "Ada", "OLD"
 			want[1]["customer_name"], want[1]["customer_state"] = "", "NEW"
 		}
-		tbl := roundTrip(t, a, nestedRecord(), emptyRecord())
+		tbl := roundTripSpill(t, a, groups, nestedRecord(), emptyRecord()) // spilled once too
 		var names []string
 		for _, c := range tbl.Columns {
 			names = append(names, c.Name)
@@ -178,6 +178,12 @@ func deepEqualNaN(a, b any) bool {
 // roundTrip loads values of a's schema through the loader's own path (extractor, record filler,
 // schema.Row, writer.Partition) and reads the file back with the independent arrow-go reader.
 func roundTrip(t *testing.T, a *Avro, values ...map[string]any) *verify.Table {
+	return roundTripSpill(t, a, false, values...)
+}
+
+// roundTripSpill is roundTrip; with spill, rows are buffered and spilled to disk after each
+// value (the writer's memory relief, which must keep every value's levels).
+func roundTripSpill(t *testing.T, a *Avro, spill bool, values ...map[string]any) *verify.Table {
 	t.Helper()
 	var wired [][]byte
 	for i, v := range values {
@@ -187,11 +193,11 @@ func roundTrip(t *testing.T, a *Avro, values ...map[string]any) *verify.Table {
 		}
 		wired = append(wired, wire(1, body))
 	}
-	return roundTripWith(t, a.Columns(), a.Extractor, wired)
+	return roundTripWith(t, a.Columns(), a.Extractor, wired, spill)
 }
 
 // roundTripWith loads wire-format values whose columns are cols and whose extractor newExt makes.
-func roundTripWith(t *testing.T, cols []schema.Column, newExt func([]field.Path) (record.Extractor, error), values [][]byte) *verify.Table {
+func roundTripWith(t *testing.T, cols []schema.Column, newExt func([]field.Path) (record.Extractor, error), values [][]byte, spill ...bool) *verify.Table {
 	t.Helper()
 	layout := record.NewLayout(true)
 	s, err := schema.NewJSON(cols, layout, schema.Options{})
@@ -204,6 +210,10 @@ func roundTripWith(t *testing.T, cols []schema.Column, newExt func([]field.Path)
 	}
 	cfg := &writer.Config{FS: storage.Local{}, Paths: offsets.Paths{Root: t.TempDir(), Group: "g"},
 		Budget: &writer.Budget{}, RowGroupBytes: 300}
+	spilling := len(spill) > 0 && spill[0]
+	if spilling {
+		cfg.Budget.SpillDir, cfg.RowGroupBytes = t.TempDir(), 64<<10
+	}
 	p := writer.NewPartition(cfg, offsets.TP{Topic: "t", Partition: 0})
 	t.Cleanup(p.Close)
 	var (
@@ -221,6 +231,11 @@ func roundTripWith(t *testing.T, cols []schema.Column, newExt func([]field.Path)
 		}
 		if err := p.Write(context.Background(), "t/d", s, row); err != nil {
 			t.Fatal(err)
+		}
+		if spilling {
+			if freed, err := p.Spill(); err != nil || freed <= 0 {
+				t.Fatalf("Spill: freed %d, %v", freed, err)
+			}
 		}
 	}
 	files, err := p.Stage(context.Background())
