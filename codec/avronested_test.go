@@ -345,3 +345,62 @@ func TestAvroNestedTyped(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkNestedRow: record → row for an event with a list of 8 strings, a map of 4 longs and a
+// list of 3 records, as LIST/MAP columns (nested) and, for comparison, as STRING columns holding
+// the same JSON text (the fallback before issue 17's columns, minus its json.Marshal).
+func BenchmarkNestedRow(b *testing.B) {
+	const text = `{"type":"record","name":"E","fields":[{"name":"id","type":"long"},
+ {"name":"tags","type":{"type":"array","items":"string"}},
+ {"name":"attrs","type":{"type":"map","values":"long"}},
+ {"name":"lines","type":{"type":"array","items":{"type":"record","name":"L","fields":[{"name":"sku","type":"string"},{"name":"qty","type":"int"}]}}}]}`
+	a, err := ParseAvro(text)
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := avro.Marshal(a.Schema(), map[string]any{"id": int64(1),
+		"tags":  []any{"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"},
+		"attrs": map[string]any{"a": int64(1), "b": int64(22), "c": int64(333), "d": int64(4444)},
+		"lines": []any{map[string]any{"sku": "s-1", "qty": 1}, map[string]any{"sku": "s-2", "qty": 2}, map[string]any{"sku": "s-3", "qty": 3}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	value := wire(1, body)
+	flat := append([]schema.Column{}, a.Columns()...)
+	for i := range flat {
+		if schema.IsNested(flat[i].Type) {
+			flat[i] = schema.Column{Name: flat[i].Name, Field: flat[i].Field, Type: schema.TypeString, Required: true}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		cols []schema.Column
+	}{{"nested", a.Columns()}, {"string", flat}} {
+		b.Run(c.name, func(b *testing.B) {
+			layout := record.NewLayout(true)
+			s, err := schema.NewJSON(c.cols, layout, schema.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			filler, err := layout.FillerWith(a.Extractor)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var (
+				r   record.Record
+				buf record.Buffers
+				row parquet.Row
+			)
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Value = value
+				if err := filler.Fill(&r, &buf); err != nil {
+					b.Fatal(err)
+				}
+				if row, err = s.Row(&r, row); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -1,11 +1,8 @@
 package schema
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -36,9 +33,11 @@ func IsNested(t string) bool { return t == TypeList || t == TypeMap || t == Type
 // this form, see codec/avronested.go) whose leaves are in the form a top-level column of the leaf's
 // type reads from a JSON document: numbers for ints, floats ("NaN", "Infinity" as strings),
 // timestamps in the column's unit and dates in days; decimals as exact numbers; strings; bytes as
-// base64 strings. A group's members are the object's keys (a missing key is a null member); a map's
-// keys are the object's keys, written in sorted order. The JSON detour costs a parse per value but
-// keeps field.Value (the hot path's currency) a kind and bytes.
+// base64 strings. A group's members are the object's keys, in any order (a missing key is a null
+// member, a key the group lacks is skipped, a repeated one an error); a map's entries are the
+// object's, in the text's order (the codecs write them sorted by key). The JSON detour costs a pass
+// over the text per value (nestedjson.go) but keeps field.Value (the hot path's currency) a kind and
+// bytes.
 
 // Shape renders a column's type with its shape, for messages and the compatibility check:
 // list<int32>, map<optional string>, group<a: int32, b: optional list<string>>. An element, value
@@ -155,9 +154,10 @@ type shape struct {
 	path     string // for messages: tags[], attrs{}, user.name
 	optional bool   // the node may be null: it adds a definition level
 	leaf     *column
-	elem     *shape   // list element; map value
-	fields   []*shape // group members
-	first    int      // the index of the node's first leaf among the column's leaves
+	elem     *shape         // list element; map value
+	fields   []*shape       // group members
+	index    map[string]int // group members by name
+	first    int            // the index of the node's first leaf among the column's leaves
 	leaves   int
 	rep      int // list, map: the repetition level of the repeated group
 }
@@ -212,11 +212,13 @@ func buildShape(c Column, path string, rep int, n *int) (*shape, parquet.Node, e
 		}
 		var g orderedGroup
 		seen := map[string]bool{}
+		sh.index = map[string]int{}
 		for _, f := range c.Fields {
 			if f.Name == "" || seen[f.Name] {
 				return nil, nil, fmt.Errorf("type: group column %s: member name %q is empty or repeated", path, f.Name)
 			}
 			seen[f.Name] = true
+			sh.index[f.Name] = len(sh.fields)
 			m, mn, err := buildShape(f, path+"."+f.Name, rep, n)
 			if err != nil {
 				return nil, nil, err
@@ -265,33 +267,34 @@ func (c *column) leafCount() int {
 // leaf's values, then the next leaf's, as parquet-go wants a row's values ordered by column.
 func (c *column) appendNested(row parquet.Row, fv field.Value) (parquet.Row, error) {
 	sh := c.nested
-	cols := make([][]parquet.Value, sh.count())
-	sw := shredder{base: c.leaf, cols: cols}
-	var v any
 	switch fv.Kind {
 	case field.Missing, field.Null:
+		if !sh.optional {
+			if fv.Kind == field.Missing {
+				return row, errors.New("required, but the field is missing")
+			}
+			return row, errors.New("required, but the field is null")
+		}
+		for j := 0; j < sh.count(); j++ {
+			row = append(row, parquet.NullValue().Level(0, 0, c.leaf+j))
+		}
+		return row, nil
 	case field.Array, field.Object:
-		if !utf8.Valid(fv.Bytes) {
-			return row, errNotUTF8
-		}
-		d := json.NewDecoder(bytes.NewReader(fv.Bytes))
-		d.UseNumber()
-		if err := d.Decode(&v); err != nil {
-			return row, fmt.Errorf("not a JSON %s: %w", fv.Kind, err)
-		}
 	default:
 		return row, fmt.Errorf("want a %s, got %s %s", kindOf(sh), fv.Kind, quote(fv.Bytes))
 	}
-	if v == nil && !sh.optional {
-		if fv.Kind == field.Missing {
-			return row, errors.New("required, but the field is missing")
-		}
-		return row, errors.New("required, but the field is null")
+	if !utf8.Valid(fv.Bytes) {
+		return row, errNotUTF8
 	}
-	if err := sw.write(sh, v, 0, 0); err != nil {
+	sw := shredder{base: c.leaf, cols: make([][]parquet.Value, sh.count())}
+	t := jsonText{b: fv.Bytes}
+	if err := sw.shred(&t, sh, 0, 0, 0); err != nil {
 		return row, err
 	}
-	for _, vs := range cols {
+	if t.peek() != 0 {
+		return row, t.errorf("text after the value")
+	}
+	for _, vs := range sw.cols {
 		row = append(row, vs...)
 	}
 	return row, nil
@@ -312,134 +315,11 @@ type shredder struct {
 	cols [][]parquet.Value
 }
 
-// write shreds v, the value of node sh, whose ancestors define def levels; rep is the repetition
-// level of its first value.
-func (sw *shredder) write(sh *shape, v any, rep, def int) error {
-	if v == nil {
-		if !sh.optional {
-			return fmt.Errorf("%s: required, but null", sh.path)
-		}
-		sw.nulls(sh, rep, def)
-		return nil
-	}
-	if sh.optional {
-		def++
-	}
-	switch sh.kind {
-	case shapeLeaf:
-		fv, err := leafValue(v)
-		if err != nil {
-			return fmt.Errorf("%s: %w", sh.path, err)
-		}
-		pv, err := sh.leaf.convert(fv, nil)
-		if err != nil {
-			return fmt.Errorf("%s: %w", sh.path, err)
-		}
-		sw.cols[sh.first] = append(sw.cols[sh.first], pv.Level(rep, def, sw.base+sh.first))
-	case shapeGroup:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want a group (JSON object), got %s", sh.path, jsonKind(v))
-		}
-		for _, f := range sh.fields {
-			if err := sw.write(f, m[f.name], rep, def); err != nil {
-				return err
-			}
-		}
-	case shapeList:
-		a, ok := v.([]any)
-		if !ok {
-			return fmt.Errorf("%s: want a list (JSON array), got %s", sh.path, jsonKind(v))
-		}
-		if len(a) == 0 {
-			sw.nulls(sh, rep, def) // defined, but no element
-			return nil
-		}
-		for i, e := range a {
-			r := rep
-			if i > 0 {
-				r = sh.rep
-			}
-			if err := sw.write(sh.elem, e, r, def+1); err != nil {
-				return err
-			}
-		}
-	case shapeMap:
-		m, ok := v.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want a map (JSON object), got %s", sh.path, jsonKind(v))
-		}
-		if len(m) == 0 {
-			sw.nulls(sh, rep, def)
-			return nil
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		for i, k := range keys {
-			r := rep
-			if i > 0 {
-				r = sh.rep
-			}
-			sw.cols[sh.first] = append(sw.cols[sh.first], parquet.ByteArrayValue([]byte(k)).Level(r, def+1, sw.base+sh.first))
-			if err := sw.write(sh.elem, m[k], r, def+1); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // nulls writes one null at (rep, def) into every leaf below sh.
 func (sw *shredder) nulls(sh *shape, rep, def int) {
 	for j := sh.first; j < sh.first+sh.count(); j++ {
 		sw.cols[j] = append(sw.cols[j], parquet.NullValue().Level(rep, def, sw.base+j))
 	}
-}
-
-// leafValue is a decoded JSON leaf as the field.Value a top-level column converts.
-func leafValue(v any) (field.Value, error) {
-	switch x := v.(type) {
-	case json.Number:
-		return field.Value{Kind: field.Number, Bytes: []byte(x)}, nil
-	case string:
-		return field.StringValue(x), nil
-	case bool:
-		if x {
-			return field.Value{Kind: field.Bool, Bytes: []byte("true")}, nil
-		}
-		return field.Value{Kind: field.Bool, Bytes: []byte("false")}, nil
-	case map[string]any, []any:
-		// A structure where the shape has a leaf (a string column holding it as text).
-		b, err := json.Marshal(x)
-		if err != nil {
-			return field.Value{}, err
-		}
-		k := field.Object
-		if _, ok := x.([]any); ok {
-			k = field.Array
-		}
-		return field.Value{Kind: k, Bytes: b}, nil
-	}
-	return field.Value{}, fmt.Errorf("unexpected JSON value %T", v)
-}
-
-func jsonKind(v any) string {
-	switch v.(type) {
-	case map[string]any:
-		return "object"
-	case []any:
-		return "array"
-	case string:
-		return "string"
-	case json.Number:
-		return "number"
-	case bool:
-		return "bool"
-	}
-	return fmt.Sprintf("%T", v)
 }
 
 // HasValue reports whether declared column i is not null in row (a row Row built): a nested

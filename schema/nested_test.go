@@ -7,6 +7,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/kafka2hdfs/kafka2hdfs/field"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 	"github.com/kafka2hdfs/kafka2hdfs/schema"
@@ -200,14 +201,14 @@ func TestRoundTripNested(t *testing.T) {
 			"id":     int64(1),
 			"tags":   []any{"a", "bé"},
 			"scores": []any{int32(1), nil, int32(3)},
-			"attrs":  entries("a", nil, "m", "mid", "z", "last"),
+			"attrs":  entries("z", "last", "a", nil, "m", "mid"), // the text's order
 			"user":   map[string]any{"name": "ann", "born": date(2023, 11, 14), "phones": []any{"1", "2"}},
 			"items": []any{
 				map[string]any{"sku": "x", "price": verify.Decimal("12.30"), "at": verify.Micros(1700000000123456), "blob": []byte{0, 1, 2, 255}},
 				map[string]any{"sku": "y", "price": nil, "at": nil, "blob": nil},
 			},
 			"matrix": []any{[]any{1.5, 2.0}, []any{}, []any{3.0}},
-			"by_day": entries("d1", entries("j", int64(2), "k", int64(1)), "d2", entries(), "d3", nil),
+			"by_day": entries("d1", entries("k", int64(1), "j", int64(2)), "d2", entries(), "d3", nil),
 			"choice": map[string]any{"member0": nil, "member1": int64(7)},
 			"after":  true,
 		},
@@ -271,6 +272,9 @@ func TestNestedRejects(t *testing.T) {
 		{`{"id":1,"scores":[],"user":{"phones":[]}}`, "user.name: required, but null"},
 		{`{"id":1,"scores":[],"items":[{"sku":"x","price":"1.234"}]}`, "items[].price"},
 		{`{"id":1,"scores":[],"user":[1]}`, "user: want a group (JSON object), got array"},
+		{`{"id":1,"scores":[],"user":{"name":"a","name":"b"}}`, `user: member "name" appears twice`},
+		{`{"id":1,"scores":[],"matrix":[[1,"x"]]}`, `matrix[][]: want a number, got string "x"`},
+		{`{"id":1,"scores":[],"choice":{"member0":"s","other":{"deep":[1,{"x":null}]},"member1":"2.5"}}`, "choice.member1: want an integer"},
 	} {
 		var (
 			r   record.Record
@@ -300,4 +304,57 @@ func TestNestedConfigErrors(t *testing.T) {
 			t.Errorf("%+v: NewJSON error %v, want %q", c.col, err, c.err)
 		}
 	}
+}
+
+// FuzzNestedText: whatever the text of a nested value, shredding it fails or gives a row whose
+// values are for the schema's columns in order (what the writer's checkRow wants): never a panic.
+func FuzzNestedText(f *testing.F) {
+	layout := record.NewLayout(true)
+	s, err := schema.NewJSON(nestedCols, layout, schema.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	filler, err := layout.Filler()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{`[]`, `{}`, `[[1.5],[]]`, `{"a":{"k":1}}`, `{"name":"x","phones":["1"]}`,
+		`[{"sku":"x","price":"1.5","blob":"AA=="}]`, `{"member0":"s"}`, `[null]`, `{"a":"\u00e9\n"}`, `[1,`, `{"a"`} {
+		f.Add(seed)
+	}
+	cols := len(s.Parquet().Columns())
+	f.Fuzz(func(t *testing.T, text string) {
+		var r record.Record
+		var buf record.Buffers
+		r.Value = []byte(`{"id":1,"scores":[]}`)
+		if err := filler.Fill(&r, &buf); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(nestedCols)-1; i++ {
+			fields := append([]field.Value{}, r.Fields...)
+			kind := field.Object
+			if strings.HasPrefix(strings.TrimSpace(text), "[") {
+				kind = field.Array
+			}
+			r2 := r
+			r2.Fields = fields
+			slot, _ := layout.Read(nestedCols[i].Name)
+			r2.Fields[slot] = field.Value{Kind: kind, Bytes: []byte(text)}
+			row, err := s.Row(&r2, nil)
+			if err != nil {
+				continue
+			}
+			col := 0
+			for _, v := range row {
+				if c := v.Column(); c != col && c != col+1 {
+					t.Fatalf("column %s, text %q: value for column %d after column %d", nestedCols[i].Name, text, c, col)
+				} else {
+					col = c
+				}
+			}
+			if col != cols-1 {
+				t.Fatalf("column %s, text %q: row ends at column %d of %d", nestedCols[i].Name, text, col, cols)
+			}
+		}
+	})
 }
