@@ -271,8 +271,10 @@ func (sw *shredder) shred(t *jsonText, sh *shape, rep, def int, depth int) error
 		}
 	}
 	// A group: members in any order, each once; those not in the text are null.
-	var seenSmall [64]bool
-	seen := seenSmall[:0]
+	var (
+		seenSmall [64]bool
+		seen      []bool
+	)
 	if len(sh.fields) <= len(seenSmall) {
 		seen = seenSmall[:len(sh.fields)]
 	} else {
