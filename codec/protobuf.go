@@ -305,6 +305,52 @@ func protoLeaf(fd protoreflect.FieldDescriptor, v protoreflect.Value, scratch []
 	return field.Value{}, scratch
 }
 
+// fillRepeated sets a repeated field from a []any or a map field from a map[string]any (keys as
+// their text); messages as maps.
+func fillRepeated(m *dynamicpb.Message, fd protoreflect.FieldDescriptor, v any) error {
+	one := func(fd protoreflect.FieldDescriptor, x any) (protoreflect.Value, error) {
+		if sub, ok := x.(map[string]any); ok && fd.Kind() == protoreflect.MessageKind {
+			sm, err := fill(fd.Message(), sub)
+			if err != nil {
+				return protoreflect.Value{}, err
+			}
+			return protoreflect.ValueOfMessage(sm), nil
+		}
+		return protoreflect.ValueOf(x), nil
+	}
+	if fd.IsList() {
+		xs, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("field %s is repeated: give a []any, not %T", fd.Name(), v)
+		}
+		l := m.Mutable(fd).List()
+		for _, x := range xs {
+			pv, err := one(fd, x)
+			if err != nil {
+				return err
+			}
+			l.Append(pv)
+		}
+		return nil
+	}
+	kvs, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("field %s is a map: give a map[string]any, not %T", fd.Name(), v)
+	}
+	mp := m.Mutable(fd).Map()
+	for k, x := range kvs {
+		if fd.MapKey().Kind() != protoreflect.StringKind {
+			return fmt.Errorf("field %s: only string map keys are supported here", fd.Name())
+		}
+		pv, err := one(fd.MapValue(), x)
+		if err != nil {
+			return err
+		}
+		mp.Set(protoreflect.ValueOfString(k).MapKey(), pv)
+	}
+	return nil
+}
+
 // jsonOf is a list's or map's value as Go values for encoding/json: messages through protojson.
 func jsonOf(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 	elem := func(fd protoreflect.FieldDescriptor, x protoreflect.Value) any {
@@ -354,6 +400,12 @@ func fill(md protoreflect.MessageDescriptor, values map[string]any) (*dynamicpb.
 		fd := md.Fields().ByName(protoreflect.Name(k))
 		if fd == nil {
 			return nil, fmt.Errorf("message %s has no field %s", md.FullName(), k)
+		}
+		if fd.IsList() || fd.IsMap() {
+			if err := fillRepeated(m, fd, v); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if sub, ok := v.(map[string]any); ok {
 			sm, err := fill(fd.Message(), sub)

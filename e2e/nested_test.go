@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -214,5 +215,128 @@ func TestAvroNestedColumns(t *testing.T) {
 	}
 	if len(seen) != 2*n {
 		t.Errorf("%d ids, want %d", len(seen), 2*n)
+	}
+}
+
+// Protobuf repeated fields and maps, and JSON Schema arrays, land as LIST/MAP/groups exactly once.
+func TestRegistryNestedProtobufAndJSONSchema(t *testing.T) {
+	const proto3 = `syntax = "proto3";
+message Order { int64 id = 1; repeated string tags = 2; map<string, int64> attrs = 3; repeated Line lines = 4;
+  message Line { string sku = 1; optional int32 qty = 2; } }`
+	const jsonSchema = `{"type":"object","required":["id","tags"],"properties":{"id":{"type":"integer"},
+	  "tags":{"type":"array","items":{"type":"string"}},
+	  "lines":{"type":"array","items":{"type":"object","required":["sku"],"properties":{"sku":{"type":"string"},"qty":{"type":["integer","null"]}}}}}}`
+	for _, format := range []string{"protobuf", "json_schema"} {
+		t.Run(format, func(t *testing.T) {
+			h := newHarness(t, "orders", 1)
+			reg := fakeregistry.Start()
+			defer reg.Close()
+			var id int
+			var pb *codec.Protobuf
+			if format == "protobuf" {
+				id = reg.Register(h.topic+"-value", "PROTOBUF", proto3)
+				var err error
+				if pb, err = codec.ParseProtobuf(proto3, nil); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				id = reg.Register(h.topic+"-value", "JSON", jsonSchema)
+			}
+			cfg := sarama.NewConfig()
+			cfg.Producer.Return.Successes = true
+			p, err := sarama.NewSyncProducer(h.brokers, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const n = 60
+			for i := range n {
+				tags := []any{}
+				for k := range i % 3 {
+					tags = append(tags, "t"+strconv.Itoa(k))
+				}
+				line := map[string]any{"sku": "s" + strconv.Itoa(i)}
+				if i%2 == 1 {
+					line["qty"] = int32(i)
+				}
+				var v []byte
+				if format == "protobuf" {
+					vals := map[string]any{"id": int64(i), "tags": tags, "lines": []any{line}}
+					if i%4 != 0 {
+						vals["attrs"] = map[string]any{"k": int64(i)}
+					}
+					body, err := pb.Marshal(vals)
+					if err != nil {
+						t.Fatal(err)
+					}
+					v = append(append(codec.AppendHeader(nil, id), 0), body...)
+				} else {
+					doc := map[string]any{"id": i, "tags": tags, "lines": []any{line}}
+					if i%5 == 0 {
+						doc["lines"] = nil
+					}
+					b, _ := json.Marshal(doc)
+					v = append(codec.AppendHeader(nil, id), b...)
+				}
+				if _, _, err := p.SendMessage(&sarama.ProducerMessage{Topic: h.topic, Value: sarama.ByteEncoder(v)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_ = p.Close()
+			h.produced[verify.TP{Topic: h.topic, Partition: 0}] = n
+			conf := h.configEdited("g-"+format, func(y string) string {
+				return strings.Replace(avroConfigEdit(reg, "stop")(y), "format: avro", "format: "+format, 1)
+			})
+			h.start("m1", conf, true).finish(t, 60*time.Second)
+			if d := deadRows(h.check()); d != 0 {
+				t.Fatalf("%d dead letters", d)
+			}
+			seen := 0
+			err = filepath.Walk(filepath.Join(h.root, h.topic), func(path string, fi os.FileInfo, err error) error {
+				if err != nil || fi.IsDir() || !strings.HasSuffix(path, ".parquet") {
+					return err
+				}
+				tbl, err := verify.ReadPath(path)
+				if err != nil {
+					return err
+				}
+				for _, row := range tbl.Rows {
+					i := int(row[tbl.Col("id")].(int64))
+					seen++
+					tags := []any{}
+					for k := range i % 3 {
+						tags = append(tags, "t"+strconv.Itoa(k))
+					}
+					var qty any
+					if i%2 == 1 {
+						qty = int32(i)
+						if format == "json_schema" {
+							qty = int64(i)
+						}
+					}
+					var lines any = []any{map[string]any{"sku": "s" + strconv.Itoa(i), "qty": qty}}
+					want := map[string]any{"tags": tags, "lines": lines}
+					if format == "protobuf" {
+						want["attrs"] = []verify.MapEntry{}
+						if i%4 != 0 {
+							want["attrs"] = []verify.MapEntry{{Key: "k", Value: int64(i)}}
+						}
+					} else if i%5 == 0 {
+						want["lines"] = nil
+					}
+					for name, w := range want {
+						if got := row[tbl.Col(name)]; !reflect.DeepEqual(got, w) {
+							t.Errorf("id %d, %s: %#v, want %#v", i, name, got, w)
+						}
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if seen != n {
+				t.Errorf("%d rows, want %d", seen, n)
+			}
+		})
 	}
 }
