@@ -26,11 +26,25 @@ type Avro struct {
 	cols   []schema.Column
 	// defaults holds the columns whose field (or a record above it) has a default.
 	defaults map[string]bool
+	// groups: records are group columns (nested: group), not flattened.
+	groups bool
+	// nested holds the list, map and group columns by field path (avronested.go).
+	nested map[string]*schema.Column
 }
 
-// ParseAvro parses an Avro writer schema (the registry's schema text) and derives its columns.
-// The top-level schema must be a record.
-func ParseAvro(text string) (*Avro, error) {
+// Options choose how a writer schema (of any registry format) becomes columns.
+type Options struct {
+	// Groups makes a record (message, object) field one group column (the topic's nested: group)
+	// instead of a column per leaf named parent_child (nested: flatten, the default).
+	Groups bool
+}
+
+// ParseAvro parses an Avro writer schema (the registry's schema text) and derives its columns,
+// records flattened. The top-level schema must be a record.
+func ParseAvro(text string) (*Avro, error) { return ParseAvroWith(text, Options{}) }
+
+// ParseAvroWith is ParseAvro with options.
+func ParseAvroWith(text string, o Options) (*Avro, error) {
 	s, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return nil, fmt.Errorf("avro schema: %w", err)
@@ -39,7 +53,7 @@ func ParseAvro(text string) (*Avro, error) {
 	if !ok {
 		return nil, fmt.Errorf("avro schema: the value schema is a %s; the loader needs a record to make columns of", s.Type())
 	}
-	a := &Avro{schema: s, defaults: map[string]bool{}}
+	a := &Avro{schema: s, defaults: map[string]bool{}, groups: o.Groups, nested: map[string]*schema.Column{}}
 	seen := map[string]string{}
 	if err := a.derive(rs, nil, false, false, seen, map[string]bool{}); err != nil {
 		return nil, err
@@ -47,9 +61,10 @@ func ParseAvro(text string) (*Avro, error) {
 	return a, nil
 }
 
-// Columns returns the derived columns: one per leaf field, nested records flattened, named by
-// their path joined with "_". A field is required unless it (or a record above it) is a union
-// with null.
+// Columns returns the derived columns: one per field, nested records flattened (one column per
+// leaf, named by their path joined with "_") or groups (Options.Groups); arrays, maps and
+// unions other than [null, T] are list, map and group columns (avronested.go). A field is required
+// unless it (or a record above it) is a union with null.
 func (a *Avro) Columns() []schema.Column { return a.cols }
 
 // HasDefault reports whether the field of a derived column has a default in the schema (so that
@@ -89,9 +104,9 @@ func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional, hasDef
 	for _, f := range rs.Fields() {
 		path := append(append(field.Path{}, prefix...), f.Name())
 		t, null := nullable(deref(f.Type()))
-		opt := optional || null
+		opt := optional || null || hasNull(t)
 		def := hasDefault || f.HasDefault()
-		if r, ok := t.(*avro.RecordSchema); ok && !onStack[r.FullName()] {
+		if r, ok := t.(*avro.RecordSchema); ok && !onStack[r.FullName()] && !a.groups {
 			if err := a.derive(r, path, opt, def, seen, onStack); err != nil {
 				return err
 			}
@@ -105,12 +120,12 @@ func (a *Avro) derive(rs *avro.RecordSchema, prefix field.Path, optional, hasDef
 		if def {
 			a.defaults[name] = true
 		}
-		a.cols = append(a.cols, schema.Column{
-			Name:     name,
-			Type:     columnType(t),
-			Field:    path.String(),
-			Required: !opt,
-		})
+		c := schema.Column{Name: name, Field: path.String(), Required: !opt}
+		shapeColumn(&c, t, onStack)
+		if schema.IsNested(c.Type) {
+			a.nested[c.Field] = &c
+		}
+		a.cols = append(a.cols, c)
 	}
 	return nil
 }
@@ -157,6 +172,11 @@ func columnType(s avro.Schema) string {
 // else, or naming no field, reads Missing.
 func (a *Avro) Extractor(paths []field.Path) (record.Extractor, error) {
 	if t, err := newTypedExtractor(a.schema, paths); err == nil {
+		for i := range t.leaves {
+			if t.leaves[i].kind == kindGeneric {
+				t.leaves[i].rest.col = a.nested[paths[i].String()]
+			}
+		}
 		return t, nil
 	}
 	return a.genericExtractor(paths), nil
@@ -167,7 +187,9 @@ func (a *Avro) Extractor(paths []field.Path) (record.Extractor, error) {
 func (a *Avro) genericExtractor(paths []field.Path) *avroExtractor {
 	e := &avroExtractor{schema: a.schema}
 	for _, p := range paths {
-		e.paths = append(e.paths, compilePath(a.schema, p))
+		ap := compilePath(a.schema, p)
+		ap.col = a.nested[p.String()]
+		e.paths = append(e.paths, ap)
 	}
 	return e
 }
@@ -181,6 +203,8 @@ type avroPath struct {
 	none    bool   // the path names nothing in the schema
 	logical avro.LogicalType
 	scale   int
+	leaf    avro.Schema    // the schema of the value walk returns
+	col     *schema.Column // the path's list, map or group column: toValue writes its JSON form
 }
 
 func compilePath(s avro.Schema, p field.Path) avroPath {
@@ -210,6 +234,7 @@ func compilePath(s avro.Schema, p field.Path) avroPath {
 		}
 	}
 	s, ap.unwrap[len(p)] = nullable(deref(s))
+	ap.leaf = s
 	if l, ok := s.(avro.LogicalTypeSchema); ok && l.Logical() != nil {
 		ap.logical = l.Logical().Type()
 		if d, ok := l.Logical().(*avro.DecimalLogicalSchema); ok {
@@ -304,11 +329,16 @@ func toValue(v any, lf *avroPath, scratch []byte) (field.Value, []byte) {
 		scratch = strconv.AppendInt(scratch, n, 10)
 		return field.Value{Kind: field.Number, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
 	}
-	switch x := v.(type) {
+	switch v.(type) {
 	case absent:
 		return field.Value{}, scratch
 	case nil:
 		return field.Value{Kind: field.Null}, scratch
+	}
+	if lf.col != nil {
+		return nestedValue(v, lf.leaf, lf.col, scratch)
+	}
+	switch x := v.(type) {
 	case bool:
 		if x {
 			return field.Value{Kind: field.Bool, Bytes: []byte("true")}, scratch

@@ -13,6 +13,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/field"
+	"github.com/kafka2hdfs/kafka2hdfs/schema"
 )
 
 // allKinds has every leaf kind the typed extractor reads, each also as [null, T] and [T, null],
@@ -204,9 +205,9 @@ func TestAvroTypedMatchesGeneric(t *testing.T) {
 	// A recursive record flattens once; its recursive field is one JSON text column.
 	var cols []string
 	for _, c := range w.Columns() {
-		cols = append(cols, c.Name+" "+c.Type)
+		cols = append(cols, c.Name+" "+schema.Shape(c))
 	}
-	if got, want := strings.Join(cols, ", "), "id int64, arr string, m string, list_v int32, list_next string"; got != want {
+	if got, want := strings.Join(cols, ", "), "id int64, arr list<optional string>, m map<optional double>, list_v int32, list_next string"; got != want {
 		t.Errorf("columns %s, want %s", got, want)
 	}
 	checkTypedMatchesGeneric(t, w, []string{"list.v", "list.next.v", "m.k1", "list.next"}, false)

@@ -17,6 +17,7 @@ import (
 type JSONSchema struct {
 	cols     []schema.Column
 	defaults map[string]bool
+	groups   bool
 }
 
 type jsonNode struct {
@@ -25,6 +26,8 @@ type jsonNode struct {
 	Properties map[string]*jsonNode `json:"properties"`
 	Required   []string             `json:"required"`
 	Default    json.RawMessage      `json:"default"`
+	// Items is kept raw: a list of schemas (tuple validation) is not an object.
+	Items json.RawMessage `json:"items"`
 }
 
 // ParseJSONSchema derives columns from a JSON Schema whose top level is an object: one column per
@@ -33,7 +36,14 @@ type jsonNode struct {
 // (arrays, objects without properties, type lists other than [T, "null"]) → string holding the
 // JSON text. A property is required when listed in its object's required and not nullable.
 // $ref, allOf/anyOf/oneOf are not followed: such properties become JSON text columns.
-func ParseJSONSchema(text string) (*JSONSchema, error) {
+//
+// An array whose items are one schema is a LIST (jsonschemanested.go): of that schema's column
+// type, objects with properties as groups; under Options.Groups an object property with properties
+// is a group column instead of being flattened.
+func ParseJSONSchema(text string) (*JSONSchema, error) { return ParseJSONSchemaWith(text, Options{}) }
+
+// ParseJSONSchemaWith is ParseJSONSchema with options.
+func ParseJSONSchemaWith(text string, o Options) (*JSONSchema, error) {
 	var root jsonNode
 	if err := json.Unmarshal([]byte(text), &root); err != nil {
 		return nil, fmt.Errorf("json schema: %w", err)
@@ -41,7 +51,7 @@ func ParseJSONSchema(text string) (*JSONSchema, error) {
 	if t, _ := jsonType(root.Type); t != "object" || len(root.Properties) == 0 {
 		return nil, fmt.Errorf("json schema: the top level is not an object with properties; the loader needs one to make columns of")
 	}
-	j := &JSONSchema{defaults: map[string]bool{}}
+	j := &JSONSchema{defaults: map[string]bool{}, groups: o.Groups}
 	j.derive(&root, nil, false)
 	return j, nil
 }
@@ -82,11 +92,18 @@ func (j *JSONSchema) derive(n *jsonNode, prefix field.Path, optional bool) {
 		path := append(append(field.Path{}, prefix...), name)
 		t, null := jsonType(p.Type)
 		opt := optional || null || !slices.Contains(n.Required, name)
-		if t == "object" && len(p.Properties) > 0 {
+		if t == "object" && len(p.Properties) > 0 && !j.groups {
 			j.derive(p, path, opt)
 			continue
 		}
 		col := schema.Column{Name: strings.Join(path, "_"), Field: path.String(), Required: !opt}
+		if jsonShape(&col, p); schema.IsNested(col.Type) {
+			j.cols = append(j.cols, col)
+			if len(p.Default) > 0 {
+				j.defaults[col.Name] = true
+			}
+			continue
+		}
 		switch t {
 		case "integer":
 			col.Type = schema.TypeInt64

@@ -30,6 +30,9 @@ type Protobuf struct {
 	msg      protoreflect.MessageDescriptor
 	cols     []schema.Column
 	defaults map[string]bool
+	groups   bool
+	// nested holds the list, map and group columns by field path (protonested.go).
+	nested map[string]*schema.Column
 }
 
 const mainProto = "registry-schema.proto"
@@ -37,11 +40,16 @@ const mainProto = "registry-schema.proto"
 // ParseProtobuf compiles a .proto schema; imports maps the import paths of its references (other
 // registry subjects) to their source. google/protobuf well-known imports resolve by themselves.
 func ParseProtobuf(text string, imports map[string]string) (*Protobuf, error) {
+	return ParseProtobufWith(text, imports, Options{})
+}
+
+// ParseProtobufWith is ParseProtobuf with options.
+func ParseProtobufWith(text string, imports map[string]string, o Options) (*Protobuf, error) {
 	if fd, ok, err := descriptorFile(text, imports); ok {
 		if err != nil {
 			return nil, err
 		}
-		return protobufOf(fd)
+		return protobufOf(fd, o)
 	}
 	srcs := map[string]string{mainProto: text}
 	for k, v := range imports {
@@ -53,14 +61,14 @@ func ParseProtobuf(text string, imports map[string]string) (*Protobuf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("protobuf schema: %w", err)
 	}
-	return protobufOf(files[0])
+	return protobufOf(files[0], o)
 }
 
-func protobufOf(fd protoreflect.FileDescriptor) (*Protobuf, error) {
+func protobufOf(fd protoreflect.FileDescriptor, o Options) (*Protobuf, error) {
 	if fd.Messages().Len() == 0 {
 		return nil, errors.New("protobuf schema: the file declares no message")
 	}
-	p := &Protobuf{file: fd, msg: fd.Messages().Get(0), defaults: map[string]bool{}}
+	p := &Protobuf{file: fd, msg: fd.Messages().Get(0), defaults: map[string]bool{}, groups: o.Groups, nested: map[string]*schema.Column{}}
 	seen := map[string]string{}
 	if err := p.derive(p.msg, nil, false, map[protoreflect.FullName]bool{p.msg.FullName(): true}, seen); err != nil {
 		return nil, err
@@ -75,7 +83,7 @@ func (p *Protobuf) derive(md protoreflect.MessageDescriptor, prefix field.Path, 
 		path := append(append(field.Path{}, prefix...), string(fd.Name()))
 		opt := optional || fd.HasPresence()
 		if fd.Kind() == protoreflect.MessageKind && !fd.IsList() && !fd.IsMap() &&
-			fd.Message().FullName() != timestampName && !open[fd.Message().FullName()] {
+			fd.Message().FullName() != timestampName && !open[fd.Message().FullName()] && !p.groups {
 			open[fd.Message().FullName()] = true
 			if err := p.derive(fd.Message(), path, true, open, seen); err != nil {
 				return err
@@ -93,7 +101,15 @@ func (p *Protobuf) derive(md protoreflect.MessageDescriptor, prefix field.Path, 
 			// every message, and what an old writer's messages read as after the field is added.
 			p.defaults[name] = true
 		}
-		p.cols = append(p.cols, schema.Column{Name: name, Type: protoType(fd), Field: path.String(), Required: !opt})
+		c := protoFieldColumn(fd, open)
+		if !schema.IsNested(c.Type) {
+			c = schema.Column{Type: protoType(fd)}
+		}
+		c.Name, c.Field, c.Required = name, path.String(), !opt
+		if schema.IsNested(c.Type) {
+			p.nested[c.Field] = &c
+		}
+		p.cols = append(p.cols, c)
 	}
 	return nil
 }
@@ -104,6 +120,11 @@ func protoType(fd protoreflect.FieldDescriptor) string {
 	if fd.IsList() || fd.IsMap() {
 		return schema.TypeString
 	}
+	return protoKindType(fd)
+}
+
+// protoKindType is the column type of one value of fd's kind.
+func protoKindType(fd protoreflect.FieldDescriptor) string {
 	switch fd.Kind() {
 	case protoreflect.BoolKind:
 		return schema.TypeBoolean
@@ -170,12 +191,17 @@ func (p *Protobuf) messageFor(b []byte) (protoreflect.MessageDescriptor, []byte,
 
 // Extractor reads paths (field names through nested messages) out of wire-format values.
 func (p *Protobuf) Extractor(paths []field.Path) (record.Extractor, error) {
-	return &protoExtractor{p: p, paths: paths}, nil
+	e := &protoExtractor{p: p, paths: paths}
+	for _, path := range paths {
+		e.cols = append(e.cols, p.nested[path.String()])
+	}
+	return e, nil
 }
 
 type protoExtractor struct {
 	p     *Protobuf
 	paths []field.Path
+	cols  []*schema.Column // the paths' list, map and group columns, nil for the others
 }
 
 // ErrProtoDecode means a value's body is not a protobuf message of its schema.
@@ -198,12 +224,12 @@ func (e *protoExtractor) Extract(value []byte, out []field.Value, scratch []byte
 		return scratch, fmt.Errorf("%w: %v", ErrProtoDecode, err)
 	}
 	for i, path := range e.paths {
-		out[i], scratch = protoValue(m, path, scratch)
+		out[i], scratch = protoValue(m, path, e.cols[i], scratch)
 	}
 	return scratch, nil
 }
 
-func protoValue(m protoreflect.Message, path field.Path, scratch []byte) (field.Value, []byte) {
+func protoValue(m protoreflect.Message, path field.Path, col *schema.Column, scratch []byte) (field.Value, []byte) {
 	for i, seg := range path {
 		fd := m.Descriptor().Fields().ByName(protoreflect.Name(seg))
 		if fd == nil {
@@ -214,6 +240,9 @@ func protoValue(m protoreflect.Message, path field.Path, scratch []byte) (field.
 		}
 		v := m.Get(fd)
 		if i == len(path)-1 {
+			if col != nil {
+				return protoNestedValue(fd, v, col, scratch)
+			}
 			return protoLeaf(fd, v, scratch)
 		}
 		if fd.Kind() != protoreflect.MessageKind || fd.IsList() || fd.IsMap() {
@@ -276,6 +305,52 @@ func protoLeaf(fd protoreflect.FieldDescriptor, v protoreflect.Value, scratch []
 	return field.Value{}, scratch
 }
 
+// fillRepeated sets a repeated field from a []any or a map field from a map[string]any (keys as
+// their text); messages as maps.
+func fillRepeated(m *dynamicpb.Message, fd protoreflect.FieldDescriptor, v any) error {
+	one := func(fd protoreflect.FieldDescriptor, x any) (protoreflect.Value, error) {
+		if sub, ok := x.(map[string]any); ok && fd.Kind() == protoreflect.MessageKind {
+			sm, err := fill(fd.Message(), sub)
+			if err != nil {
+				return protoreflect.Value{}, err
+			}
+			return protoreflect.ValueOfMessage(sm), nil
+		}
+		return protoreflect.ValueOf(x), nil
+	}
+	if fd.IsList() {
+		xs, ok := v.([]any)
+		if !ok {
+			return fmt.Errorf("field %s is repeated: give a []any, not %T", fd.Name(), v)
+		}
+		l := m.Mutable(fd).List()
+		for _, x := range xs {
+			pv, err := one(fd, x)
+			if err != nil {
+				return err
+			}
+			l.Append(pv)
+		}
+		return nil
+	}
+	kvs, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("field %s is a map: give a map[string]any, not %T", fd.Name(), v)
+	}
+	mp := m.Mutable(fd).Map()
+	for k, x := range kvs {
+		if fd.MapKey().Kind() != protoreflect.StringKind {
+			return fmt.Errorf("field %s: only string map keys are supported here", fd.Name())
+		}
+		pv, err := one(fd.MapValue(), x)
+		if err != nil {
+			return err
+		}
+		mp.Set(protoreflect.ValueOfString(k).MapKey(), pv)
+	}
+	return nil
+}
+
 // jsonOf is a list's or map's value as Go values for encoding/json: messages through protojson.
 func jsonOf(fd protoreflect.FieldDescriptor, v protoreflect.Value) any {
 	elem := func(fd protoreflect.FieldDescriptor, x protoreflect.Value) any {
@@ -325,6 +400,12 @@ func fill(md protoreflect.MessageDescriptor, values map[string]any) (*dynamicpb.
 		fd := md.Fields().ByName(protoreflect.Name(k))
 		if fd == nil {
 			return nil, fmt.Errorf("message %s has no field %s", md.FullName(), k)
+		}
+		if fd.IsList() || fd.IsMap() {
+			if err := fillRepeated(m, fd, v); err != nil {
+				return nil, err
+			}
+			continue
 		}
 		if sub, ok := v.(map[string]any); ok {
 			sm, err := fill(fd.Message(), sub)

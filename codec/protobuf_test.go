@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 
 	"github.com/kafka2hdfs/kafka2hdfs/field"
+	"github.com/kafka2hdfs/kafka2hdfs/schema"
 )
 
 const orderProto = `syntax = "proto3";
@@ -41,14 +42,14 @@ func TestProtobuf(t *testing.T) {
 		req              bool
 	}{
 		{"id", "int64", "id", true}, {"note", "string", "note", false}, {"at", "timestamp-micros", "at", false},
-		{"customer_name", "string", "customer.name", false}, {"tags", "string", "tags", true}, {"status", "string", "status", true},
+		{"customer_name", "string", "customer.name", false}, {"tags", "list<string>", "tags", true}, {"status", "string", "status", true},
 	}
 	cols := p.Columns()
 	if len(cols) != len(want) {
 		t.Fatalf("columns %+v", cols)
 	}
 	for i, w := range want {
-		if c := cols[i]; c.Name != w.name || c.Type != w.typ || c.Field != w.field || c.Required != w.req {
+		if c := cols[i]; c.Name != w.name || schema.Shape(c) != w.typ || c.Field != w.field || c.Required != w.req {
 			t.Errorf("column %d: %+v, want %+v", i, c, w)
 		}
 	}

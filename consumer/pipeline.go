@@ -415,7 +415,7 @@ func (pl *pipeline) seeColumns() {
 		return
 	}
 	for i, seen := range pl.nonNull {
-		if !seen && i < len(pl.row) && !pl.row[i].IsNull() {
+		if !seen && pl.topic.schema.HasValue(pl.row, i) {
 			pl.nonNull[i] = true
 			pl.nullLeft--
 		}

@@ -91,7 +91,6 @@ func compileRegistryTopic(t *Topic, spec TopicSpec, format string, opts CompileO
 	switch spec.Nested {
 	case "", "flatten":
 	case "group":
-		errs = append(errs, errors.New("nested: group is not implemented yet; use flatten (record fields a.b become column a_b)"))
 	default:
 		errs = append(errs, fmt.Errorf("nested: %q is not flatten or group", spec.Nested))
 	}
@@ -219,15 +218,19 @@ var registryType = map[string]string{FormatAvro: "AVRO", FormatJSONSchema: "JSON
 func (rt *registryTopic) parse(ctx context.Context, s *registry.Schema) (writerSchema, error) {
 	switch rt.format {
 	case FormatJSONSchema:
-		return codec.ParseJSONSchema(s.Text)
+		return codec.ParseJSONSchemaWith(s.Text, rt.codecOptions())
 	case FormatProtobuf:
 		imports := map[string]string{}
 		if err := rt.imports(ctx, s.References, imports, 0); err != nil {
 			return nil, err
 		}
-		return codec.ParseProtobuf(s.Text, imports)
+		return codec.ParseProtobufWith(s.Text, imports, rt.codecOptions())
 	}
-	return codec.ParseAvro(s.Text)
+	return codec.ParseAvroWith(s.Text, rt.codecOptions())
+}
+
+func (rt *registryTopic) codecOptions() codec.Options {
+	return codec.Options{Groups: rt.spec.Nested == "group"}
 }
 
 // imports fetches the schemas a protobuf schema references (its imports), and theirs, by subject
@@ -317,6 +320,10 @@ func compatible(old []schema.Column, a writerSchema) error {
 			if c.Required && !a.HasDefault(c.Name) {
 				errs = append(errs, fmt.Errorf("new column %s is required and its field has no default", c.Name))
 			}
+		case schema.IsNested(o.Type) || schema.IsNested(c.Type):
+			if err := schema.Evolves(o, c); err != nil {
+				errs = append(errs, fmt.Errorf("column %s %w", c.Name, err))
+			}
 		case o.Type == c.Type:
 		case o.Type == schema.TypeInt32 && c.Type == schema.TypeInt64,
 			o.Type == schema.TypeFloat && c.Type == schema.TypeDouble:
@@ -331,6 +338,9 @@ func compatible(old []schema.Column, a writerSchema) error {
 // columns against a layout whose values the Avro extractor fills.
 func (rt *registryTopic) build(base *Topic, a writerSchema, cols []schema.Column) (*Topic, error) {
 	spec, opts := rt.spec, rt.opts
+	if err := checkNestedInterceptors(spec.Interceptors, cols); err != nil {
+		return nil, err
+	}
 	layout := record.NewLayout(true)
 	chain, err := interceptor.BuildChain(spec.Interceptors, interceptor.Env{Layout: layout, Hostname: hostname(opts.Hostname)})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kafka2hdfs/kafka2hdfs/codec"
+	"github.com/kafka2hdfs/kafka2hdfs/interceptor"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/fakeregistry"
 	"github.com/kafka2hdfs/kafka2hdfs/registry"
 )
@@ -31,6 +32,37 @@ func TestCompatible(t *testing.T) {
 		{"string to int", `{"name":"a","type":"int"},{"name":"f","type":"float"},{"name":"s","type":["null","int"]}`, "column s changes type from string to int32"},
 	} {
 		old, err := codec.ParseAvro(avroRecord(base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next, err := codec.ParseAvro(avroRecord(tc.next))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		err = compatible(old.Columns(), next)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: %v, want compatible", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	// Nested columns evolve member by member.
+	items := func(fields string) string {
+		return `{"name":"items","type":{"type":"array","items":{"type":"record","name":"I","fields":[` + fields + `]}}}`
+	}
+	nbase := items(`{"name":"sku","type":"string"},{"name":"n","type":"int"}`)
+	for _, tc := range []struct {
+		name, next string
+		want       string
+	}{
+		{"element member added optional", items(`{"name":"sku","type":"string"},{"name":"n","type":"int"},{"name":"x","type":["null","long"],"default":null}`), ""},
+		{"element member widened", items(`{"name":"sku","type":"string"},{"name":"n","type":"long"}`), ""},
+		{"element member added required", items(`{"name":"sku","type":"string"},{"name":"n","type":"int"},{"name":"x","type":"long"}`), "new member x is required"},
+		{"element member changes type", items(`{"name":"sku","type":"int"},{"name":"n","type":"int"}`), "column items element member sku changes type from string to int32"},
+		{"list becomes a string", `{"name":"items","type":"string"}`, "column items changes type from list<group<sku: string, n: int32>> to string"},
+	} {
+		old, err := codec.ParseAvro(avroRecord(nbase))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,5 +118,47 @@ func TestRegistryPlanChecksSubjectHistory(t *testing.T) {
 	}
 	if _, err := topic.reg.plan(ctx, topic, []byte{1, 2}); err == nil || errors.As(err, &se) {
 		t.Errorf("a value without the header: %v, want a parse error", err)
+	}
+}
+
+func TestNestedConfig(t *testing.T) {
+	for _, tc := range []struct {
+		format, nested, err string
+	}{
+		{FormatAvro, "group", ""},
+		{FormatAvro, "flatten", ""},
+		{FormatAvro, "", ""},
+		{FormatProtobuf, "group", ""},
+		{FormatJSONSchema, "group", ""},
+		{FormatAvro, "tree", `nested: "tree" is not flatten or group`},
+	} {
+		_, err := CompileTopic(TopicSpec{Name: "t", Format: tc.format, Nested: tc.nested}, CompileOptions{})
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s nested %q: %v, want %q", tc.format, tc.nested, err, tc.err)
+		}
+	}
+}
+
+func TestNestedInterceptors(t *testing.T) {
+	a, err := codec.ParseAvroWith(avroRecord(`{"name":"id","type":"long"},
+	  {"name":"customer","type":{"type":"record","name":"C","fields":[{"name":"email","type":"string"}]}}`), codec.Options{Groups: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ic  interceptor.Config
+		err string
+	}{
+		{interceptor.Config{Type: "mask", Field: "customer.email"}, "interceptors[0] (mask) changes customer.email, inside the group column customer"},
+		{interceptor.Config{Type: "drop_fields", Fields: []string{"id", "customer.email"}}, "(drop_fields) changes customer.email"},
+		{interceptor.Config{Type: "mask", Field: "customer"}, "(mask) would replace the group column customer with a scalar: it holds a group<email: string>"},
+		{interceptor.Config{Type: "drop_fields", Fields: []string{"customer"}}, ""},
+		{interceptor.Config{Type: "filter", Field: "customer.email"}, ""},
+		{interceptor.Config{Type: "mask", Field: "customerx.email"}, ""},
+	} {
+		err := checkNestedInterceptors([]interceptor.Config{tc.ic}, a.Columns())
+		if (err == nil) != (tc.err == "") || err != nil && !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%+v: %v, want %q", tc.ic, err, tc.err)
+		}
 	}
 }

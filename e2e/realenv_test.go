@@ -462,6 +462,12 @@ func normalize(v any) any {
 			out[i] = normalize(e)
 		}
 		return out
+	case []verify.MapEntry: // a MAP: parquet-mr's JSON is an object keyed by the key's text
+		out := map[string]any{}
+		for _, e := range x {
+			out[fmt.Sprint(e.Key)] = normalize(e.Value)
+		}
+		return out
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {

@@ -96,6 +96,10 @@ type Column struct {
 	// name. Default: a number is in the column's unit (millis, micros, days) and a string is
 	// RFC3339 (date: 2006-01-02). For bytes, "base64" decodes a base64 string.
 	Format string `yaml:"format,omitempty"`
+	// Elem is a list column's element or a map column's value; Fields are a group column's
+	// members (nested.go). Derived from registry writer schemas only.
+	Elem   *Column  `yaml:"-"`
+	Fields []Column `yaml:"-"`
 }
 
 // Kind picks the record → row mapping.
@@ -123,6 +127,9 @@ type Schema struct {
 	footer [][2]string
 	// topic is the last topic name topicBytes made bytes of, shared with WithFooter's copies.
 	topic *atomic.Pointer[topicName]
+	// nested says a declared column is a LIST, MAP or group: values no longer sit at their
+	// column's index (nested.go).
+	nested bool
 }
 
 type column struct {
@@ -136,6 +143,8 @@ type column struct {
 	timeFmt  *field.TimeFormat
 	base64   bool
 	dec      *decimalSpec // decimal(P,S) columns
+	leaf     int          // the Parquet column index of its (first) leaf
+	nested   *shape       // list, map and group columns (nested.go)
 }
 
 // Options are the knobs shared by every schema of a run.
@@ -199,7 +208,11 @@ func NewJSON(cols []Column, layout *record.Layout, opts Options) (*Schema, error
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.meta = len(nodes)
+	for i := range s.cols {
+		s.cols[i].leaf = s.meta
+		s.meta += s.cols[i].leafCount()
+		s.nested = s.nested || s.cols[i].nested != nil
+	}
 	nodes = append(nodes, metaNodes(opts)...)
 	return s.finish(nodes, opts)
 }
@@ -328,6 +341,8 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 		node = parquet.Date()
 	case TypeBytes:
 		node = parquet.Leaf(parquet.ByteArrayType)
+	case TypeList, TypeMap, TypeGroup:
+		return compileNested(c, col)
 	case "":
 		return col, nil, fmt.Errorf("type: missing; use one of %s", strings.Join(TypeNames, ", "))
 	default:
@@ -429,9 +444,12 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 	if s.kind != JSON {
 		return nil, errors.New("schema: Row is for format json; use AppendRaw")
 	}
+	if s.nested {
+		return s.nestedRow(r, row)
+	}
 	// Values are converted into their places and their levels set there: returning each value,
 	// then copying it with new levels (Value.Level, not inlined) and appending it, was a third of
-	// building a row.
+	// building a row. Without nested columns, column i is value i.
 	n := len(s.cols)
 	row = slices.Grow(row[:0], n+metaColumns)[:n]
 	for i := range s.cols {
@@ -447,6 +465,38 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 			v.SetDefinitionLevel(1)
 		}
 		v.SetColumnIndex(i)
+	}
+	if err := s.checkKey(r); err != nil {
+		return row, err
+	}
+	return s.appendMeta(row, r, s.meta), nil
+}
+
+// nestedRow is Row for a schema with a LIST, MAP or group column, whose leaves are values of their
+// own: a column's values start at its first leaf's index, not at its own.
+func (s *Schema) nestedRow(r *record.Record, row parquet.Row) (parquet.Row, error) {
+	row = slices.Grow(row[:0], s.meta+metaColumns)
+	for i := range s.cols {
+		c := &s.cols[i]
+		if c.nested != nil {
+			var err error
+			if row, err = c.appendNested(row, r.Fields[c.slot]); err != nil {
+				return row, &ConvertError{Column: c.name, Field: c.field, Err: err}
+			}
+			continue
+		}
+		row = append(row, parquet.Value{})
+		v := &row[len(row)-1]
+		if err := c.value(v, r.Fields[c.slot], r); err != nil {
+			return row[:len(row)-1], &ConvertError{Column: c.name, Field: c.field, Err: err}
+		}
+		v.SetRepetitionLevel(0)
+		if c.required || v.IsNull() {
+			v.SetDefinitionLevel(0)
+		} else {
+			v.SetDefinitionLevel(1)
+		}
+		v.SetColumnIndex(c.leaf)
 	}
 	if err := s.checkKey(r); err != nil {
 		return row, err

@@ -63,6 +63,7 @@ const (
 //	DECIMAL(P,S)               Decimal: the exact value in plain notation with S fractional digits
 //	                           ("-12.30"), whatever the physical type (INT32, INT64, FIXED_LEN_BYTE_ARRAY)
 //	LIST of {key, value}       []Header (the headers column)
+//	MAP                        []MapEntry, in the file's order
 //	other LIST                 []any
 //	other group                map[string]any
 type Table struct {
@@ -332,6 +333,21 @@ func value(a arrow.Array, i int) (any, error) {
 			return Timestamp{time.Unix(0, n).UTC(), "nanos"}, nil
 		}
 		return Timestamp{time.Unix(n, 0).UTC(), "seconds"}, nil
+	case *array.Map:
+		lo, hi := a.ValueOffsets(i)
+		out := make([]MapEntry, 0, hi-lo)
+		for j := int(lo); j < int(hi); j++ {
+			k, err := value(a.Keys(), j)
+			if err != nil {
+				return nil, err
+			}
+			v, err := value(a.Items(), j)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, MapEntry{k, v})
+		}
+		return out, nil
 	case *array.List:
 		lo, hi := a.ValueOffsets(i)
 		elems := a.ListValues()
@@ -390,6 +406,9 @@ func isHeaders(elems arrow.Array) bool {
 		st.Field(0).Name == "key" && st.Field(0).Type.ID() == arrow.STRING &&
 		st.Field(1).Name == "value" && st.Field(1).Type.ID() == arrow.BINARY
 }
+
+// MapEntry is one key and value of a MAP column.
+type MapEntry struct{ Key, Value any }
 
 // TP names a topic-partition.
 type TP struct {

@@ -14,6 +14,8 @@ value has `id` = the sequence number (start, start+1, ...), `name` = "name-<id>"
     v3  v2 + score double default 0.5                      (added field with default)
     v4  v3 with id long                                    (int -> long)
     bad v1 with name int                                   (incompatible: string -> int)
+    nested  v1 + tags array<string>, attrs map<long>, lines array<record{sku string, qty ["null","int"]}>,
+            maybe ["null", array<int>]                     (LIST, MAP, groups; issue 17)
 
 protobuf and json_schema have v1 only. `--register-only` registers the Avro variant and produces
 nothing. `--raw-schema-id N` skips the serializers and frames an Avro
@@ -42,6 +44,11 @@ AVRO_FIELDS = {
     "ts": {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}},
     "note": {"name": "note", "type": ["null", "string"], "default": None},
     "score": {"name": "score", "type": "double", "default": 0.5},
+    "tags": {"name": "tags", "type": {"type": "array", "items": "string"}},
+    "attrs": {"name": "attrs", "type": {"type": "map", "values": "long"}},
+    "lines": {"name": "lines", "type": {"type": "array", "items": {"type": "record", "name": "Line", "fields": [
+        {"name": "sku", "type": "string"}, {"name": "qty", "type": ["null", "int"], "default": None}]}}},
+    "maybe": {"name": "maybe", "type": ["null", {"type": "array", "items": "int"}], "default": None},
 }
 
 AVRO_VARIANTS = {
@@ -50,6 +57,7 @@ AVRO_VARIANTS = {
     "v3": ["id_int", "name", "ts", "note", "score"],
     "v4": ["id_long", "name", "ts", "note", "score"],
     "bad": ["id_int", "name_int", "ts"],
+    "nested": ["id_int", "name", "ts", "tags", "attrs", "lines", "maybe"],
 }
 
 
@@ -66,6 +74,11 @@ def avro_value(variant, i):
         v["note"] = f"note-{i}" if i % 2 == 0 else None
     if "score" in AVRO_VARIANTS[variant]:
         v["score"] = i / 4
+    if variant == "nested":  # nested_want in e2e/registry_nested_real_test.go mirrors this
+        v["tags"] = [f"t{i}-{k}" for k in range(i % 3)]
+        v["attrs"] = {} if i % 4 == 0 else {"k": i, "j": -1}
+        v["lines"] = [{"sku": f"s{i}", "qty": None if i % 5 == 0 else i}]
+        v["maybe"] = None if i % 2 == 0 else [i, i + 1]
     return v
 
 
