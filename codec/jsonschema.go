@@ -104,25 +104,7 @@ func (j *JSONSchema) derive(n *jsonNode, prefix field.Path, optional bool) {
 			}
 			continue
 		}
-		switch t {
-		case "integer":
-			col.Type = schema.TypeInt64
-		case "number":
-			col.Type = schema.TypeDouble
-		case "boolean":
-			col.Type = schema.TypeBoolean
-		case "string":
-			switch p.Format {
-			case "date-time":
-				col.Type = schema.TypeTimestampMillis
-			case "date":
-				col.Type = schema.TypeDate
-			default:
-				col.Type = schema.TypeString
-			}
-		default:
-			col.Type = schema.TypeString
-		}
+		col.Type = jsonScalarType(t, p.Format)
 		if len(p.Default) > 0 {
 			j.defaults[col.Name] = true
 		}
@@ -153,4 +135,25 @@ func (h headerSkipper) Extract(value []byte, out []field.Value, scratch []byte) 
 		return scratch, err
 	}
 	return h.ext.Extract(body, out, scratch)
+}
+
+// jsonScalarType is the column type of a JSON Schema scalar of type t ("" when the schema allows
+// several) and format: anything it does not know is the value's JSON text in a STRING column.
+func jsonScalarType(t, format string) string {
+	switch t {
+	case "integer":
+		return schema.TypeInt64
+	case "number":
+		return schema.TypeDouble
+	case "boolean":
+		return schema.TypeBoolean
+	case "string":
+		switch format {
+		case "date-time":
+			return schema.TypeTimestampMillis
+		case "date":
+			return schema.TypeDate
+		}
+	}
+	return schema.TypeString
 }

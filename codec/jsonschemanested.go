@@ -48,24 +48,6 @@ func jsonElemColumn(n *jsonNode) schema.Column {
 	if jsonShape(&c, n); c.Type != "" {
 		return c
 	}
-	switch t {
-	case "integer":
-		c.Type = schema.TypeInt64
-	case "number":
-		c.Type = schema.TypeDouble
-	case "boolean":
-		c.Type = schema.TypeBoolean
-	case "string":
-		switch n.Format {
-		case "date-time":
-			c.Type = schema.TypeTimestampMillis
-		case "date":
-			c.Type = schema.TypeDate
-		default:
-			c.Type = schema.TypeString
-		}
-	default:
-		c.Type = schema.TypeString // no single type: the JSON text
-	}
+	c.Type = jsonScalarType(t, n.Format)
 	return c
 }
