@@ -2,10 +2,8 @@ package consumer
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +12,7 @@ import (
 	"github.com/IBM/sarama"
 	"gopkg.in/yaml.v3"
 
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
@@ -56,7 +55,7 @@ schema:
 `
 
 // The bench's topic (internal/bench): its nine columns, event time from ts, hourly buckets.
-const benchBenchSpec = `
+var benchBenchSpec = `
 name: clicks
 format: json
 interceptors:
@@ -65,17 +64,7 @@ partitioner:
   time: {source: event}
   granularity: hour
   path: dt=2006-01-02/hour=15
-schema:
-  - {name: event_id,   type: string,           field: event_id, required: true}
-  - {name: event_type, type: string,           field: type, required: true}
-  - {name: event_time, type: timestamp-millis, field: ts, required: true}
-  - {name: user_id,    type: int64,            field: user.id, required: true}
-  - {name: country,    type: string,           field: user.geo.country}
-  - {name: session_id, type: string,           field: session_id}
-  - {name: url,        type: string,           field: page.url}
-  - {name: device_os,  type: string,           field: device.os}
-  - {name: price,      type: double,           field: cart.price}
-`
+schema:` + benchevent.Schema("  ") + "\n"
 
 // memCommitter keeps commits in memory: the benchmark measures the loader, not the coordinator.
 type memCommitter struct {
@@ -136,25 +125,16 @@ func benchMessages(n int) []*sarama.ConsumerMessage {
 	return msgs
 }
 
-// benchEventMessages are internal/bench's events (that package imports this one): exactly the
-// fields benchBenchSpec reads, ~200 bytes, padded to size with a field no column reads.
+// benchEventMessages are internal/bench's events (package benchevent), padded to size with a field
+// no column reads.
 func benchEventMessages(n, size int) []*sarama.ConsumerMessage {
 	r := rand.New(rand.NewPCG(7, 11))
 	base := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	msgs := make([]*sarama.ConsumerMessage, n)
 	for i := range msgs {
 		ts := base.Add(time.Duration(i) * 4 * time.Hour / 1_000_000)
-		user := r.IntN(50_000) + 1
-		b := fmt.Appendf(nil, `{"event_id":"%08x","type":"%s","ts":"%s","user":{"id":%d,"geo":{"country":"%s"}},`+
-			`"session_id":"%s","page":{"url":"/p/%d"},"device":{"os":"%s"},"cart":{"price":%.2f}`,
-			r.Uint32()^uint32(i), []string{"view", "click", "cart", "buy", "find"}[r.IntN(5)], ts.Format(time.RFC3339),
-			user, []string{"US", "DE", "FR", "GB", "IN"}[user%5], strconv.FormatUint(uint64(r.Uint32()>>8), 36),
-			r.IntN(1000), []string{"iOS", "Android", "Linux"}[user%3], float64(100+r.IntN(9900))/100)
-		if pad := size - len(b) - len(`,"pad":""}`); pad > 0 {
-			b = append(append(append(b, `,"pad":"`...), strings.Repeat("x", pad)...), `"`...)
-		}
-		b = append(b, '}')
-		msgs[i] = &sarama.ConsumerMessage{Topic: "clicks", Key: []byte("user-" + strconv.Itoa(user)), Value: b, Timestamp: ts}
+		key, value := benchevent.JSON(r, i, ts, nil)
+		msgs[i] = &sarama.ConsumerMessage{Topic: "clicks", Key: key, Value: benchevent.Pad(value, size), Timestamp: ts}
 	}
 	return msgs
 }

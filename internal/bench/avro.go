@@ -10,6 +10,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	regcodec "github.com/kafka2hdfs/kafka2hdfs/codec"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 )
 
 // AvroSchema is the bench event as an Avro record, registered under "<topic>-value": the fields of
@@ -53,20 +54,20 @@ type avroBenchEvent struct {
 	Pad string `avro:"pad"`
 }
 
-// benchAvroEvent is event i of the bench shape (the values benchEvent gives it) in the Confluent
+// benchAvroEvent is event i of the bench shape (the values benchevent.JSON gives it) in the Confluent
 // wire format with schema id, padded with the pad field to at least size bytes.
 func benchAvroEvent(r *rand.Rand, i int, ts time.Time, size, id int) (key, value []byte, err error) {
-	f := drawBench(r, i, ts)
+	f := benchevent.Draw(r, i, ts)
 	var e avroBenchEvent
-	e.EventID = string(appendHex(nil, f.eventID))
-	e.Type = f.typ
-	e.TS = f.ts.UnixMilli()
-	e.User.ID = int64(f.user)
-	e.User.Geo.Country = benchCountries[f.user%len(benchCountries)]
-	e.SessionID = strconv.FormatUint(f.session, 36)
-	e.Page.URL = f.path + strconv.Itoa(f.page)
-	e.Device.OS = benchOSes[f.user%len(benchOSes)]
-	e.Cart.Price = float64(f.priceCts) / 100
+	e.EventID = string(benchevent.AppendHex(nil, f.EventID))
+	e.Type = f.Type
+	e.TS = f.TS.UnixMilli()
+	e.User.ID = int64(f.User)
+	e.User.Geo.Country = f.Country()
+	e.SessionID = strconv.FormatUint(f.Session, 36)
+	e.Page.URL = f.Path + strconv.Itoa(f.Page)
+	e.Device.OS = f.OS()
+	e.Cart.Price = float64(f.PriceCts) / 100
 	body, err := avro.Marshal(avroSchema, &e)
 	if err != nil {
 		return nil, nil, fmt.Errorf("bench avro event: %w", err)
@@ -86,7 +87,7 @@ func benchAvroEvent(r *rand.Rand, i int, ts time.Time, size, id int) (key, value
 			return nil, nil, fmt.Errorf("bench avro event: %w", err)
 		}
 	}
-	return f.key(), append(regcodec.AppendHeader(nil, id), body...), nil
+	return f.Key(), append(regcodec.AppendHeader(nil, id), body...), nil
 }
 
 // varintLen is the length of the zig-zag varint Avro writes for a string of n bytes.

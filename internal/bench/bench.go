@@ -31,6 +31,7 @@ import (
 	"github.com/IBM/sarama"
 
 	"github.com/kafka2hdfs/kafka2hdfs/consumer"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/kafkasec"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
@@ -744,7 +745,7 @@ func bucketsExtra(bo BucketsOptions) string {
 }
 
 // LoaderConfig is the loader's config in the benchmark: the bench events' 9-column schema
-// (benchEvent: every field it reads is on every event), snappy, an event-time hourly partitioner,
+// (benchevent.JSON: every field it reads is on every event), snappy, an event-time hourly partitioner,
 // default rotation and memory budget, and the default (exactly-once) commit protocol. lateness
 // is rotation.allowed_lateness; extra is appended (YAML sections).
 func LoaderConfig(brokers []string, topic, group, root, lateness, extra string) string {
@@ -777,17 +778,8 @@ log:
 }
 
 // Schema is the benchmark's 9-column schema over the bench events (the loader adds its
-// kafka_* metadata columns).
-const Schema = `
-      - {name: event_id,   type: string,           field: event_id, required: true}
-      - {name: event_type, type: string,           field: type, required: true}
-      - {name: event_time, type: timestamp-millis, field: ts, required: true}
-      - {name: user_id,    type: int64,            field: user.id, required: true}
-      - {name: country,    type: string,           field: user.geo.country}
-      - {name: session_id, type: string,           field: session_id}
-      - {name: url,        type: string,           field: page.url}
-      - {name: device_os,  type: string,           field: device.os}
-      - {name: price,      type: double,           field: cart.price}`
+// kafka_* metadata columns), indented for the loader config above.
+var Schema = benchevent.Schema("      ")
 
 // Output is what a verification read back.
 type Output struct {

@@ -9,6 +9,7 @@ import (
 
 	regcodec "github.com/kafka2hdfs/kafka2hdfs/codec"
 	"github.com/kafka2hdfs/kafka2hdfs/field"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 )
 
 // TestBenchEventMatchesSchema checks that the seeded bench events and the loader schema match: every
@@ -36,10 +37,10 @@ func TestBenchEventMatchesSchema(t *testing.T) {
 	ts := time.Date(2026, 12, 5, 13, 4, 5, 6e6, time.UTC)
 	longest, total := 0, 0
 	for i := range 2000 {
-		_, v := benchEvent(r, i*4999, ts, nil)
+		_, v := benchevent.JSON(r, i*4999, ts, nil)
 		longest, total = max(longest, len(v)), total+len(v)
 		for _, size := range []int{0, 200, 1024} {
-			doc := pad(v, size)
+			doc := benchevent.Pad(v, size)
 			// Padding adds at least `,"pad":""`: an event a few bytes short of size stays as it is.
 			if len(doc) < size && len(doc) != len(v) {
 				t.Fatalf("event %d padded to %d is %d bytes", i, size, len(doc))
@@ -83,8 +84,8 @@ func TestBenchAvroEventMatchesJSON(t *testing.T) {
 	jout, aout := make([]field.Value, len(paths)), make([]field.Value, len(paths))
 	for i := range 500 {
 		for _, size := range []int{0, 200, 1024} {
-			jk, jv := benchEvent(rj, i, ts, nil)
-			jv = pad(jv, size)
+			jk, jv := benchevent.JSON(rj, i, ts, nil)
+			jv = benchevent.Pad(jv, size)
 			ak, av, err := benchAvroEvent(ra, i, ts, size, 3)
 			if err != nil {
 				t.Fatal(err)

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/sample"
 )
 
@@ -105,11 +105,11 @@ func Seed(ctx context.Context, brokers []string, o SeedOptions) (Seeded, error) 
 						return
 					}
 				case o.Event == EventBench:
-					key, value = benchEvent(r, i, ts, nil)
-					value = pad(value, o.Size)
+					key, value = benchevent.JSON(r, i, ts, nil)
+					value = benchevent.Pad(value, o.Size)
 				default:
 					key, value = sample.Event(r, i, ts, 0)
-					value = pad(value, o.Size)
+					value = benchevent.Pad(value, o.Size)
 				}
 				total.Add(int64(len(key) + len(value)))
 				rec := &kgo.Record{Key: key, Value: value, Timestamp: ts, Partition: int32(i % o.Partitions)}
@@ -145,22 +145,6 @@ func eventTime(r *rand.Rand, o SeedOptions, i int) time.Time {
 		ts = end
 	}
 	return ts
-}
-
-// pad grows a JSON object to at least size bytes with a trailing "pad" string field.
-func pad(value []byte, size int) []byte {
-	const field = `,"pad":""}`
-	if len(value)+len(field)-1 > size || len(value) == 0 || value[len(value)-1] != '}' {
-		return value
-	}
-	n := size - (len(value) - 1) - len(field)
-	var b bytes.Buffer
-	b.Grow(size)
-	b.Write(value[:len(value)-1])
-	b.WriteString(`,"pad":"`)
-	b.Write(bytes.Repeat([]byte{'x'}, n))
-	b.WriteString(`"}`)
-	return b.Bytes()
 }
 
 func codec(name string) (kgo.CompressionCodec, error) {
