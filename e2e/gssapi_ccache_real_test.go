@@ -20,28 +20,43 @@ func gssapiBlockCCache(s secureEnv, ccache string) string {
 		ccache, s["K2H_TEST_KRB5_CONF"])
 }
 
-// loaderCCache writes a ticket cache holding a TGT of the loader's principal from the real KDC,
-// valid for lifetime, as kinit would leave it; it returns the cache's path and the TGT's end.
-func loaderCCache(t *testing.T, s secureEnv, lifetime time.Duration) (string, time.Time) {
+// kdcTGT asks the real KDC (as krb5Conf names it) for a ticket-granting ticket of principal
+// (name@REALM) with the keys in keytabPath, valid for lifetime (the KDC may shorten it).
+func kdcTGT(t *testing.T, krb5Conf, keytabPath, principal string, lifetime time.Duration) testkrb.Cred {
 	t.Helper()
-	cfg, err := config.Load(s["K2H_TEST_KRB5_CONF"])
+	cfg, err := config.Load(krb5Conf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kt, err := keytab.Load(s["K2H_TEST_KEYTAB"])
+	kt, err := keytab.Load(keytabPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	user, realm, _ := strings.Cut(s["K2H_TEST_PRINCIPAL"], "@")
+	user, realm, _ := strings.Cut(principal, "@")
 	tgt, err := testkrb.TGT(cfg, user, realm, kt, lifetime)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "krb5cc_loader")
+	return tgt
+}
+
+// writeCCache writes a ticket cache of principal holding tgt, as kinit would leave it.
+func writeCCache(t *testing.T, principal string, tgt testkrb.Cred) string {
+	t.Helper()
+	user, realm, _ := strings.Cut(principal, "@")
+	p := filepath.Join(t.TempDir(), "krb5cc_"+user)
 	if err := testkrb.WriteCCache(p, user, realm, tgt); err != nil {
 		t.Fatal(err)
 	}
-	return p, tgt.EndTime
+	return p
+}
+
+// loaderCCache writes a ticket cache holding a TGT of the loader's principal from the real KDC,
+// valid for lifetime; it returns the cache's path and the TGT's end.
+func loaderCCache(t *testing.T, s secureEnv, lifetime time.Duration) (string, time.Time) {
+	t.Helper()
+	tgt := kdcTGT(t, s["K2H_TEST_KRB5_CONF"], s["K2H_TEST_KEYTAB"], s["K2H_TEST_PRINCIPAL"], lifetime)
+	return writeCCache(t, s["K2H_TEST_PRINCIPAL"], tgt), tgt.EndTime
 }
 
 // TestRealSecureGSSAPITicketCache: GSSAPI with a ticket cache instead of a keytab, against the

@@ -15,10 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jcmturner/gokrb5/v8/config"
 	"github.com/jcmturner/gokrb5/v8/keytab"
 
-	"github.com/kafka2hdfs/kafka2hdfs/internal/testkrb"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/storage"
 )
@@ -152,29 +150,15 @@ func TestRealSecureHDFSRefused(t *testing.T) {
 	sh := theSecureHDFS(t)
 	s := sh.s
 	loader := s["K2H_TEST_PRINCIPAL"]
-	user, realm, _ := strings.Cut(loader, "@")
+	_, realm, _ := strings.Cut(loader, "@")
 	krb5 := s["K2H_TEST_KRB5_CONF"]
 
 	// A ticket cache as kinit would leave it, whose TGT (real, from the KDC) has expired.
-	cfg, err := config.Load(krb5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kt, err := keytab.Load(s["K2H_TEST_KEYTAB"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	tgt, err := testkrb.TGT(cfg, user, realm, kt, 10*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tgt := kdcTGT(t, krb5, s["K2H_TEST_KEYTAB"], loader, 10*time.Second)
 	if life := tgt.EndTime.Sub(tgt.StartTime); life > time.Minute {
 		t.Fatalf("the KDC gave a TGT for %s, not the 10 s asked for", life)
 	}
-	expired := filepath.Join(t.TempDir(), "krb5cc_expired")
-	if err := testkrb.WriteCCache(expired, user, realm, tgt); err != nil {
-		t.Fatal(err)
-	}
+	expired := writeCCache(t, loader, tgt)
 	time.Sleep(time.Until(tgt.EndTime.Add(time.Second)))
 
 	// A client configuration naming a NameNode principal the KDC does not have.
@@ -292,19 +276,7 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The KDC grants what was asked for: check it, or the test would prove nothing.
-	cfg, err := config.Load(krb5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kt, err := keytab.Load(s["K2H_TEST_KEYTAB"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	user, realm, _ := strings.Cut(principal, "@")
-	probe, err := testkrb.TGT(cfg, user, realm, kt, cfg.LibDefaults.TicketLifetime)
-	if err != nil {
-		t.Fatal(err)
-	}
+	probe := kdcTGT(t, krb5, s["K2H_TEST_KEYTAB"], principal, lifetime)
 	if life := probe.EndTime.Sub(probe.StartTime); life > lifetime+time.Second {
 		t.Fatalf("the KDC granted a TGT for %s, not the %s asked for", life, lifetime)
 	}
