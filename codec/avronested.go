@@ -114,11 +114,16 @@ func single(u *avro.UnionSchema) avro.Schema {
 func nestedValue(v any, s avro.Schema, c *schema.Column, scratch []byte) (field.Value, []byte) {
 	start := len(scratch)
 	scratch = appendAvroJSON(scratch, s, c, v)
-	k := field.Object
+	return nestedText(c, scratch[start:len(scratch):len(scratch)]), scratch
+}
+
+// nestedText is the field value of column c's JSON text b: an array for a LIST, else an object.
+// Every codec hands its nested columns over this way.
+func nestedText(c *schema.Column, b []byte) field.Value {
 	if c.Type == schema.TypeList {
-		k = field.Array
+		return field.Value{Kind: field.Array, Bytes: b}
 	}
-	return field.Value{Kind: k, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
+	return field.Value{Kind: field.Object, Bytes: b}
 }
 
 // appendAvroJSON appends v, a value of Avro schema s as the generic decoder gives it (union branches

@@ -65,11 +65,7 @@ func protoElemColumn(fd protoreflect.FieldDescriptor, open map[protoreflect.Full
 func protoNestedValue(fd protoreflect.FieldDescriptor, v protoreflect.Value, c *schema.Column, scratch []byte) (field.Value, []byte) {
 	start := len(scratch)
 	scratch = appendProtoJSON(scratch, fd, v, c)
-	k := field.Object
-	if c.Type == schema.TypeList {
-		k = field.Array
-	}
-	return field.Value{Kind: k, Bytes: scratch[start:len(scratch):len(scratch)]}, scratch
+	return nestedText(c, scratch[start:len(scratch):len(scratch)]), scratch
 }
 
 // appendProtoJSON appends the value of field fd (a whole list or map, or a singular value).
