@@ -51,20 +51,8 @@ var orderVersions = []string{
 // topic's value subject, round-robin over the partitions, and counts them in h.produced.
 func produceAvro(t *testing.T, h *harness, reg *fakeregistry.Registry, v, n int) {
 	t.Helper()
-	id := reg.Register(h.topic+"-value", "", orderVersions[v])
-	s := avro.MustParse(orderVersions[v])
-	cfg := sarama.NewConfig()
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	p, err := sarama.NewSyncProducer(h.brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = p.Close() }()
 	at := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	var msgs []*sarama.ProducerMessage
-	for i := range n {
+	h.sendAvro(t, reg, orderVersions[v], n, func(i int) any {
 		rec := map[string]any{"id": int64(i), "qty": i % 7, "note": nil, "at": at.Add(time.Duration(i) * time.Second),
 			"customer": map[string]any{"name": "c" + strconv.Itoa(i)}}
 		if i%3 == 0 {
@@ -80,7 +68,28 @@ func produceAvro(t *testing.T, h *harness, reg *fakeregistry.Registry, v, n int)
 		if v == 3 {
 			rec["note"] = map[string]any{"int": i}
 		}
-		body, err := avro.Marshal(s, rec)
+		return rec
+	})
+}
+
+// sendAvro registers schema under the topic's value subject and writes n records, record(i) in the
+// Confluent wire format, round-robin over the partitions, counting them in h.produced.
+func (h *harness) sendAvro(t *testing.T, reg *fakeregistry.Registry, schema string, n int, record func(i int) any) {
+	t.Helper()
+	id := reg.Register(h.topic+"-value", "", schema)
+	s := avro.MustParse(schema)
+	cfg := sarama.NewConfig()
+	cfg.Producer.Return.Successes = true
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Partitioner = sarama.NewManualPartitioner
+	p, err := sarama.NewSyncProducer(h.brokers, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = p.Close() }()
+	var msgs []*sarama.ProducerMessage
+	for i := range n {
+		body, err := avro.Marshal(s, record(i))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/IBM/sarama"
-	"github.com/hamba/avro/v2"
 
 	"github.com/kafka2hdfs/kafka2hdfs/codec"
 	"github.com/kafka2hdfs/kafka2hdfs/internal/fakeregistry"
@@ -118,31 +117,7 @@ func nestedWant(v, i int) map[string]any {
 
 func produceNested(t *testing.T, h *harness, reg *fakeregistry.Registry, v, n int) {
 	t.Helper()
-	id := reg.Register(h.topic+"-value", "", nestedVersions[v])
-	s := avro.MustParse(nestedVersions[v])
-	cfg := sarama.NewConfig()
-	cfg.Producer.Return.Successes = true
-	cfg.Producer.RequiredAcks = sarama.WaitForAll
-	cfg.Producer.Partitioner = sarama.NewManualPartitioner
-	p, err := sarama.NewSyncProducer(h.brokers, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = p.Close() }()
-	var msgs []*sarama.ProducerMessage
-	for i := range n {
-		body, err := avro.Marshal(s, nestedOrder(v, i))
-		if err != nil {
-			t.Fatal(err)
-		}
-		part := int32(i % h.parts)
-		msgs = append(msgs, &sarama.ProducerMessage{Topic: h.topic, Partition: part,
-			Value: sarama.ByteEncoder(append(codec.AppendHeader(nil, id), body...))})
-		h.produced[verify.TP{Topic: h.topic, Partition: part}]++
-	}
-	if err := p.SendMessages(msgs); err != nil {
-		t.Fatal(err)
-	}
+	h.sendAvro(t, reg, nestedVersions[v], n, func(i int) any { return nestedOrder(v, i) })
 }
 
 // Arrays, maps, records (nested: group) and a union land as LIST, MAP and groups, exactly once,
