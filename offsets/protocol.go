@@ -311,6 +311,17 @@ func (p *Protocol) stepLost(ctx context.Context, s Step) (bool, error) {
 		}
 		staging := p.Paths.Staging(s.TP, f.ID)
 		if _, err := p.FS.Stat(ctx, staging); errors.Is(err, fs.ErrNotExist) {
+			// A fenced owner still publishing the step may have renamed the file between the
+			// two looks: look at the final name again. A rename leaves the file under one name or
+			// the other at every moment, so a file under neither now is really gone. Without this,
+			// recovery took a file being published for a lost one, abandoned the step and removed
+			// its other staging files, and the re-read wrote the published file's records again.
+			if _, err := p.FS.Stat(ctx, final); err == nil {
+				published = append(published, final)
+				continue
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return false, fmt.Errorf("recover %s: %w", s.TP, err)
+			}
 			missing = append(missing, staging)
 		} else if err != nil {
 			return false, fmt.Errorf("recover %s: %w", s.TP, err)

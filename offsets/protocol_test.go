@@ -685,6 +685,50 @@ func TestPublishConcurrently(t *testing.T) {
 	}
 }
 
+// renameOnStatFS renames the file at from to to just before the first Stat of from answers: what a
+// fenced owner publishing the step does when its rename falls between recovery's two looks at a
+// file (its final name, then its staging name).
+type renameOnStatFS struct {
+	storage.FS
+	from, to string
+	once     sync.Once
+}
+
+func (r *renameOnStatFS) Stat(ctx context.Context, name string) (fs.FileInfo, error) {
+	if name == r.from {
+		r.once.Do(func() {
+			if err := r.FS.Rename(ctx, r.from, r.to); err != nil {
+				panic(err)
+			}
+		})
+	}
+	return r.FS.Stat(ctx, name)
+}
+
+// Recovery that meets a step while its fenced owner publishes it rolls it forward: a file renamed
+// between recovery's look at its final name and at its staging name is published, not lost. Before,
+// recovery abandoned the step as lost, removed the rest of its staging files and re-read it, so the
+// file the zombie had published was written a second time (TestPublishConcurrently saw it about once
+// in a few hundred runs).
+func TestRecoverWhileZombiePublishes(t *testing.T) {
+	p := newProtocol(t)
+	tp := TP{"clicks", 0}
+	s := stagedStep(t, p, tp, 0, 9, dataDirs...)
+	f := s.Files[0]
+	p.FS = &renameOnStatFS{FS: p.FS, from: p.Paths.Staging(tp, f.ID), to: p.Paths.Final(s, f)}
+	if err := p.FS.MkdirAll(ctx, path.Dir(p.Paths.Final(s, f))); err != nil {
+		t.Fatal(err)
+	}
+	pos, err := p.Recover(ctx, newFakeCommitter(), tp, Committed{Offset: s.Start, Metadata: metaPrefix + "p=" + encodeStep(s)})
+	if err != nil {
+		t.Fatalf("Recover: %v", err)
+	}
+	if !pos.RolledForward || pos.Reread || pos.Next != s.End+1 {
+		t.Errorf("Recover = %+v, want the step rolled forward to %d, not re-read", pos, s.End+1)
+	}
+	checkPublished(t, p, s)
+}
+
 func TestPublishConflict(t *testing.T) {
 	p := newProtocol(t)
 	tp := TP{"clicks", 0}
