@@ -38,6 +38,10 @@ const (
 	StartLatest   = "latest"
 )
 
+// DefaultPrefetchFetches is the default PrefetchBytes in per-partition fetch sizes: enough for a
+// claim to keep converting while the next fetch makes its round trip.
+const DefaultPrefetchFetches = 2
+
 // Options configure a group member.
 type Options struct {
 	Brokers []string
@@ -108,6 +112,10 @@ type Options struct {
 	// liveness guard against a partition consumer that stopped being fed. Default: twice the
 	// session timeout, at least 10s; negative: off.
 	StallTimeout time.Duration
+	// PrefetchBytes bounds, per claimed partition, the keys, values and headers of the messages
+	// taken from sarama ahead of the one being handled (see prefetch). Default:
+	// DefaultPrefetchFetches times Sarama's Consumer.Fetch.Default.
+	PrefetchBytes int64
 	// Completeness writes _SUCCESS and _manifest.json into finished buckets and routes late
 	// records (see package completeness). Off unless Enabled; never in a backfill.
 	Completeness completeness.Options
@@ -216,6 +224,9 @@ func New(opts Options) (*Group, error) {
 	// when each has queued all of its messages: a deeper queue lets the next fetch overlap with
 	// converting and encoding this one's records instead of waiting for the slowest partition.
 	cfg.ChannelBufferSize = max(cfg.ChannelBufferSize, 256)
+	if opts.PrefetchBytes <= 0 {
+		opts.PrefetchBytes = DefaultPrefetchFetches * int64(cfg.Consumer.Fetch.Default)
+	}
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = cfg.Consumer.Group.Rebalance.Timeout / 2
 	}

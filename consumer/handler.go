@@ -278,7 +278,9 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 	ctx := context.WithoutCancel(sess.Context())
 	tick := time.NewTicker(tickEvery(g.opts.Rotation.MaxAge))
 	defer tick.Stop()
-	msgs := claim.Messages()
+	pf := startPrefetch(claim.Messages(), h.g.opts.PrefetchBytes)
+	defer pf.stop()
+	queued := func() int { return len(claim.Messages()) + pf.Queued() }
 	sw := g.stallWatch(pl.tp, time.Now())
 	// unreadable is the next offset at which skipToTarget last found a record to wait for: not
 	// looked at again until a record moves next.
@@ -287,33 +289,21 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 		select {
 		case <-sess.Context().Done():
 			return nil
-		case m, ok := <-msgs:
+		case b, ok := <-pf.C():
 			if !ok {
 				return nil
 			}
-			// Messages arrive in bursts of a fetch response: take what is queued without the
-			// full select, which costs more than converting a small record. The other cases are
-			// looked at again after at most a burst.
+			// Messages arrive in batches of what a fetch response queued: all of a batch is
+			// handled before the other cases are looked at again, since a message taken from the
+			// queue and dropped would leave a hole once the next one is handled.
 			pl.now = time.Now()
-			for n := 1; ; n++ {
+			for _, m := range b {
 				sw.receive()
 				if done, err := h.message(ctx, sess, pl, m); done || err != nil {
 					return err
 				}
-				if n == burst {
-					break
-				}
-				select {
-				case m, ok = <-msgs:
-				default:
-					ok = false
-				}
-				if !ok {
-					break // nothing queued (or closed): back to the full select
-				}
-				// A message taken from the queue is handled whatever else happened meanwhile:
-				// dropping it would leave a hole once the next one is handled.
 			}
+			pf.done(b)
 		case <-pl.doneC():
 			// The step in flight is committed (or failed): surface an error now, not at the next flush.
 			if err := pl.wait(); err != nil {
@@ -330,7 +320,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 					return err
 				}
 			}
-			if pl.target >= 0 && pl.next < pl.target && len(claim.Messages()) == 0 && pl.next != unreadable {
+			if pl.target >= 0 && pl.next < pl.target && queued() == 0 && pl.next != unreadable {
 				// A batch claim short of its target with nothing arriving: the offsets left may
 				// hold no record it will be given (transaction markers, aborted records).
 				if done, err := h.skipToTarget(ctx, sess, pl); done || err != nil {
@@ -338,7 +328,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 				}
 				unreadable = pl.next // looked: a record is there (sarama delivers it) or the look failed
 			}
-			if st, err := sw.check(now, len(claim.Messages()), pl.next); err != nil {
+			if st, err := sw.check(now, queued(), pl.next); err != nil {
 				pl.log.Debug("stall check", "err", err)
 			} else if st != nil {
 				// Drain (flush and commit what is held) and end the session: the rejoin gives
@@ -382,9 +372,6 @@ func (h *handler) skipToTarget(ctx context.Context, sess sarama.ConsumerGroupSes
 	<-sess.Context().Done()
 	return true, nil
 }
-
-// burst is how many queued messages the loop takes in a row before it looks at its other cases.
-const burst = 256
 
 // message handles one message and what follows from it (a flush that is due, the memory budget,
 // the batch target). done means the claim is finished for this session.

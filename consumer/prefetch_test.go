@@ -1,0 +1,122 @@
+package consumer
+
+import (
+	"testing"
+	"time"
+
+	"github.com/IBM/sarama"
+)
+
+func msg(off int64, size int) *sarama.ConsumerMessage {
+	return &sarama.ConsumerMessage{Offset: off, Value: make([]byte, size)}
+}
+
+// The prefetch keeps the messages' order, passes every one, and closes its channel when sarama's
+// closes.
+func TestPrefetchOrder(t *testing.T) {
+	in := make(chan *sarama.ConsumerMessage, 1000)
+	go func() {
+		for i := range int64(5000) {
+			in <- msg(i, int(i%300))
+		}
+		close(in)
+	}()
+	p := startPrefetch(in, 4<<10)
+	defer p.stop()
+	next := int64(0)
+	for b := range p.C() {
+		if len(b) == 0 || len(b) > prefetchBatch {
+			t.Fatalf("batch of %d messages", len(b))
+		}
+		for _, m := range b {
+			if m.Offset != next {
+				t.Fatalf("offset %d, want %d", m.Offset, next)
+			}
+			next++
+		}
+		p.done(b)
+	}
+	if next != 5000 {
+		t.Fatalf("got %d messages, want 5000", next)
+	}
+	if q := p.Queued(); q != 0 {
+		t.Fatalf("Queued() = %d after all were given back", q)
+	}
+}
+
+// What the prefetch holds is bounded by its bytes, not by a count of messages: with nothing taken,
+// it stops reading sarama's channel once the limit is reached.
+func TestPrefetchBoundedByBytes(t *testing.T) {
+	tests := []struct {
+		name  string
+		size  int
+		limit int64
+		// most: the most bytes it may hold: the limit (or one record over it), and one more
+		// such batch taken from sarama that waits for room.
+		most int64
+	}{
+		{"small records", 1000, 20 << 10, 2 * 20 << 10},
+		{"records over the limit pass alone", 8 << 10, 4 << 10, 2 * 8 << 10},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := make(chan *sarama.ConsumerMessage) // unbuffered: every message read is counted below
+			p := startPrefetch(in, tt.limit)
+			defer p.stop()
+			sent := int64(0)
+		feed:
+			for i := int64(0); ; i++ {
+				select {
+				case in <- msg(i, tt.size):
+					sent += int64(tt.size)
+				case <-time.After(200 * time.Millisecond):
+					break feed // the prefetch stopped reading
+				}
+			}
+			if sent > tt.most {
+				t.Fatalf("read %d bytes with nothing taken, more than %d (limit %d)", sent, tt.most, tt.limit)
+			}
+			if sent < tt.limit {
+				t.Fatalf("read only %d bytes before stopping, limit %d", sent, tt.limit)
+			}
+			// Taking batches makes room: reading resumes.
+			deadline := time.After(5 * time.Second)
+			for {
+				select {
+				case b := <-p.C():
+					p.done(b)
+					continue
+				case in <- msg(-1, tt.size):
+				case <-deadline:
+					t.Fatal("no message read after the batches were given back")
+				}
+				break
+			}
+		})
+	}
+}
+
+// stop returns whether the goroutine waits for room, for the claim loop to take a batch, or for
+// sarama.
+func TestPrefetchStop(t *testing.T) {
+	for _, name := range []string{"waiting for sarama", "waiting for room"} {
+		t.Run(name, func(t *testing.T) {
+			in := make(chan *sarama.ConsumerMessage, 10)
+			p := startPrefetch(in, 1)
+			if name == "waiting for room" {
+				in <- msg(0, 10)
+				in <- msg(1, 10)
+				time.Sleep(50 * time.Millisecond)
+				in <- msg(2, 10)
+			}
+			time.Sleep(50 * time.Millisecond)
+			stopped := make(chan struct{})
+			go func() { p.stop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(5 * time.Second):
+				t.Fatal("stop did not return")
+			}
+		})
+	}
+}
