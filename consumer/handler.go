@@ -280,6 +280,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 	defer tick.Stop()
 	pf := startPrefetch(claim.Messages(), h.g.opts.PrefetchBytes)
 	defer pf.stop()
+	defer pl.publish()
 	queued := func() int { return len(claim.Messages()) + pf.Queued() }
 	sw := g.stallWatch(pl.tp, time.Now())
 	// unreadable is the next offset at which skipToTarget last found a record to wait for: not
@@ -304,6 +305,8 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 				}
 			}
 			pf.done(b)
+			pl.publish()
+			pl.forget()
 		case <-pl.doneC():
 			// The step in flight is committed (or failed): surface an error now, not at the next flush.
 			if err := pl.wait(); err != nil {

@@ -68,6 +68,10 @@ type pipeline struct {
 
 	st        *TopicStats
 	consumedC prometheus.Counter
+	// unpublished counts what the partition handled since it last added to st and consumedC
+	// (publish): both are shared by the topic's partitions, and an atomic add on a shared cache
+	// line per record cost 2.6% of the CPU at 200-byte records.
+	unpublished struct{ consumed, bytes, written int64 }
 
 	rec  record.Record
 	bufs record.Buffers
@@ -142,13 +146,24 @@ func (pl *pipeline) handle(ctx context.Context, m *sarama.ConsumerMessage) error
 	size := r.Size()
 	pl.bytes += int64(size)
 	pl.next = m.Offset + 1
-	pl.st.consumed.Add(1)
-	pl.st.bytes.Add(int64(size))
-	pl.consumedC.Inc()
+	pl.unpublished.consumed++
+	pl.unpublished.bytes += int64(size)
 
-	err := pl.write(ctx, r)
-	pl.forget()
-	return err
+	return pl.write(ctx, r)
+}
+
+// publish adds what the partition counted since it last did to the topic's stats and metrics: after
+// each batch of messages, before a dead letter's share is judged, and when the claim ends.
+func (pl *pipeline) publish() {
+	u := &pl.unpublished
+	if u.consumed == 0 && u.written == 0 {
+		return
+	}
+	pl.st.consumed.Add(u.consumed)
+	pl.st.bytes.Add(u.bytes)
+	pl.st.written.Add(u.written)
+	pl.consumedC.Add(float64(u.consumed))
+	*u = struct{ consumed, bytes, written int64 }{}
 }
 
 // clock is the burst's time, or the time now when the pipeline is driven record by record.
@@ -159,9 +174,11 @@ func (pl *pipeline) clock() time.Time {
 	return pl.now
 }
 
-// forget drops what still points into the message just handled (the writer has copied what it
+// forget drops what still points into the messages just handled (the writer has copied what it
 // keeps): sarama's messages are slices of their fetch response, so one stale reference per
 // partition would keep a whole response of up to Fetch.MaxBytes alive while the partition idles.
+// The claim loop calls it after each batch of messages, not after each record: the next record
+// overwrites all of it, and clearing it cost 1.5% of the CPU at 200-byte records.
 func (pl *pipeline) forget() {
 	r := &pl.rec
 	r.Key, r.Value = nil, nil
@@ -220,7 +237,7 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 	if err := pl.w.Write(ctx, dir, t.schema, pl.row); err != nil {
 		return err
 	}
-	pl.st.written.Add(1)
+	pl.unpublished.written++
 	if !t.raw() && pl.topic.reg == nil {
 		pl.seeColumns()
 	}
@@ -244,6 +261,7 @@ func (pl *pipeline) write(ctx context.Context, r *record.Record) error {
 // deadLetter writes r to the topic's dead-letter files with the reason. Dead letters go through the
 // same step as good rows, so they are committed exactly once with them.
 func (pl *pipeline) deadLetter(ctx context.Context, r *record.Record, stage string, cause error) error {
+	pl.publish() // the share of dead letters is judged against what was consumed
 	n := pl.g.stats.badRecords.Add(1)
 	pl.st.bad.Add(1)
 	pl.st.rejected.Add(1)
