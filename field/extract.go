@@ -163,7 +163,7 @@ func (e *Extractor) unescapeAll(out []Value, scratch []byte) []byte {
 		}
 		start := len(scratch)
 		scratch = unescape(scratch, v.Bytes)
-		out[i] = Value{Kind: String, Bytes: scratch[start:len(scratch):len(scratch)]}
+		out[i] = Value{Kind: String, Bytes: scratch[start:len(scratch):len(scratch)], utf8: true}
 	}
 	return scratch
 }
@@ -257,7 +257,7 @@ func (p *parser) set(n int32, kind Kind, i, j int) {
 	if nd.own == 0 {
 		return
 	}
-	v := Value{Kind: kind}
+	v := Value{Kind: kind, utf8: true}
 	switch kind {
 	case String:
 		v.Bytes = p.doc[i+1 : j-1 : j-1]

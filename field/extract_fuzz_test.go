@@ -65,6 +65,9 @@ func FuzzExtract(f *testing.F) {
 			if got.Kind == String && !within(got.Bytes, doc) && !within(got.Bytes, scratch) {
 				t.Errorf("Extract(%q) path %s: bytes alias neither doc nor the returned scratch", doc, p)
 			}
+			if got.KnownUTF8() && !utf8.Valid(got.Bytes) {
+				t.Errorf("Extract(%q) path %s = %v: said to be valid UTF-8, and is not", doc, p, show(got))
+			}
 			if msg := compare(got, want, found); msg != "" {
 				t.Errorf("Extract(%q) path %s = %v, want %s", doc, p, show(got), msg)
 			}

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -496,5 +497,31 @@ func TestExtractConcurrent(t *testing.T) {
 	}
 	for range 4 {
 		<-done
+	}
+}
+
+// Every value the scanner reads is known to be valid UTF-8 (it checked), escaped strings after
+// unescaping too; a value made elsewhere is not, so its reader checks it.
+func TestKnownUTF8(t *testing.T) {
+	doc := []byte(`{"s":"héllo","esc":"a\u00e9\ud800b","n":-1.5,"b":true,"o":{"x":["ü"]},"a":[1,"x"]}`)
+	e := mustExtractor(t, "s", "esc", "n", "b", "o", "a")
+	out := make([]Value, 6)
+	if _, err := e.Extract(doc, out, nil); err != nil {
+		t.Fatal(err)
+	}
+	for i, v := range out {
+		if !v.KnownUTF8() {
+			t.Errorf("value %d %s: KnownUTF8() = false for a value the scanner read", i, show(v))
+		}
+		if !utf8.Valid(v.Bytes) {
+			t.Errorf("value %d %s: KnownUTF8() but not valid UTF-8", i, show(v))
+		}
+	}
+	if StringValue("x").KnownUTF8() || (Value{Kind: String, Bytes: []byte{0xff}}).KnownUTF8() {
+		t.Error("a value not read by the scanner reports KnownUTF8")
+	}
+	// A document with invalid UTF-8 in a string is an error, never a value said to be valid.
+	if _, err := e.Extract([]byte("{\"s\":\"a\xffb\"}"), out, nil); err == nil {
+		t.Error("invalid UTF-8 in a string was accepted")
 	}
 }

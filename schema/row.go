@@ -127,7 +127,7 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 	// Anything else, or an error, is convert's, which says why.
 	switch c.conv {
 	case convString:
-		if !utf8.Valid(fv.Bytes) {
+		if !fv.KnownUTF8() && !utf8.Valid(fv.Bytes) {
 			return errNotUTF8
 		}
 		*v = parquet.ByteArrayValue(fv.Bytes)
