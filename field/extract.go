@@ -417,6 +417,45 @@ func special(x uint64) uint64 {
 	return ((q - lsb) | (b - lsb) | (x - lsb*0x20) | x) & msb
 }
 
+// plainRun returns the index of the first byte from i on that is '"', '\\', a control character or
+// not ASCII, looking at eight bytes at a time while eight remain: it may stop at a plain byte among
+// the last seven, which the caller then looks at one by one. Most strings are short and end within
+// the first two words; a longer one (a message body, a padding field no column reads, which must
+// still be valid) is then skipped 32 bytes per test, which takes a tenth of the CPU off a record of
+// 1 KB. Testing 32 bytes from the start cost more on short strings than it saved.
+func plainRun(doc []byte, i int) int {
+	le := binary.LittleEndian
+	for k := 0; k < 2 && i+8 <= len(doc); k++ {
+		if m := special(le.Uint64(doc[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	for i+32 <= len(doc) {
+		w := doc[i : i+32 : i+32]
+		a, b, c, d := special(le.Uint64(w)), special(le.Uint64(w[8:])), special(le.Uint64(w[16:])), special(le.Uint64(w[24:]))
+		switch {
+		case a|b|c|d == 0:
+			i += 32
+			continue
+		case a != 0:
+			return i + bits.TrailingZeros64(a)>>3
+		case b != 0:
+			return i + 8 + bits.TrailingZeros64(b)>>3
+		case c != 0:
+			return i + 16 + bits.TrailingZeros64(c)>>3
+		}
+		return i + 24 + bits.TrailingZeros64(d)>>3
+	}
+	for i+8 <= len(doc) {
+		if m := special(le.Uint64(doc[i:])); m != 0 {
+			return i + bits.TrailingZeros64(m)>>3
+		}
+		i += 8
+	}
+	return i
+}
+
 // str scans the string starting at doc[i] == '"' and returns the index just past the closing quote
 // and whether the string holds escapes.
 func (p *parser) str(i int) (int, bool, error) {
@@ -424,14 +463,7 @@ func (p *parser) str(i int) (int, bool, error) {
 	esc := false
 	i++
 	for {
-		// Most string bytes are plain ASCII: skip them eight at a time.
-		for i+8 <= len(doc) {
-			if m := special(binary.LittleEndian.Uint64(doc[i:])); m != 0 {
-				i += bits.TrailingZeros64(m) >> 3
-				break
-			}
-			i += 8
-		}
+		i = plainRun(doc, i)
 		if i >= len(doc) {
 			return i, esc, p.eof()
 		}

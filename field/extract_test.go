@@ -525,3 +525,29 @@ func TestKnownUTF8(t *testing.T) {
 		t.Error("invalid UTF-8 in a string was accepted")
 	}
 }
+
+// Strings of every length up to past two 32-byte blocks, with an escape, a control character,
+// non-ASCII or invalid UTF-8 at every position: plainRun skips plain bytes by words and blocks,
+// and must stop at exactly the byte that needs a look. encoding/json is the oracle.
+func TestExtractLongStrings(t *testing.T) {
+	e := mustExtractor(t, "s")
+	out := make([]Value, 1)
+	specials := []string{`\"`, `\\`, `\n`, `\u00e9`, "é", "\x01", "\xff", "€"}
+	for n := 0; n <= 100; n++ {
+		for _, sp := range specials {
+			for at := 0; at <= n; at += max(1, n/13) {
+				body := strings.Repeat("a", at) + sp + strings.Repeat("b", n-at)
+				doc := []byte(`{"s":"` + body + `","t":1}`)
+				var want struct{ S string }
+				wantErr := json.Unmarshal(doc, &want) != nil || !utf8.Valid(doc)
+				_, err := e.Extract(doc, out, nil)
+				if (err != nil) != wantErr {
+					t.Fatalf("Extract(%q): err %v, want error %v", doc, err, wantErr)
+				}
+				if err == nil && (out[0].Kind != String || string(out[0].Bytes) != want.S) {
+					t.Fatalf("Extract(%q) = %s, want %q", doc, show(out[0]), want.S)
+				}
+			}
+		}
+	}
+}
