@@ -24,6 +24,7 @@ import (
 type prefetch struct {
 	c     chan []*sarama.ConsumerMessage
 	quit  chan struct{}
+	once  sync.Once
 	wg    sync.WaitGroup
 	limit int64
 
@@ -82,13 +83,16 @@ func (p *prefetch) done(b []*sarama.ConsumerMessage) {
 }
 
 // stop ends the goroutine and waits for it; messages still queued are dropped, as sarama drops its
-// own when a claim ends: the claim's offsets move only with what it handled.
+// own when a claim ends: the claim's offsets move only with what it handled. Calling it again
+// does nothing.
 func (p *prefetch) stop() {
-	p.mu.Lock()
-	p.quitting = true
-	p.mu.Unlock()
-	close(p.quit)
-	p.room.Broadcast()
+	p.once.Do(func() {
+		p.mu.Lock()
+		p.quitting = true
+		p.mu.Unlock()
+		close(p.quit)
+		p.room.Broadcast()
+	})
 	p.wg.Wait()
 }
 

@@ -1,6 +1,7 @@
 package consumer
 
 import (
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,35 +64,46 @@ func TestPrefetchBoundedByBytes(t *testing.T) {
 			in := make(chan *sarama.ConsumerMessage) // unbuffered: every message read is counted below
 			p := startPrefetch(in, tt.limit)
 			defer p.stop()
-			sent := int64(0)
-		feed:
-			for i := int64(0); ; i++ {
-				select {
-				case in <- msg(i, tt.size):
-					sent += int64(tt.size)
-				case <-time.After(200 * time.Millisecond):
-					break feed // the prefetch stopped reading
+			var sent atomic.Int64
+			feeding := make(chan struct{})
+			go func() {
+				defer close(feeding)
+				for i := int64(0); ; i++ {
+					select {
+					case in <- msg(i, tt.size):
+						sent.Add(int64(tt.size))
+					case <-p.quit:
+						return
+					}
 				}
+			}()
+			// Nothing is taken: the prefetch fills up to its limit, then stops reading.
+			deadline := time.Now().Add(10 * time.Second)
+			for sent.Load() < tt.limit {
+				if time.Now().After(deadline) {
+					t.Fatalf("read only %d bytes in 10s, limit %d", sent.Load(), tt.limit)
+				}
+				time.Sleep(time.Millisecond)
 			}
-			if sent > tt.most {
-				t.Fatalf("read %d bytes with nothing taken, more than %d (limit %d)", sent, tt.most, tt.limit)
-			}
-			if sent < tt.limit {
-				t.Fatalf("read only %d bytes before stopping, limit %d", sent, tt.limit)
+			time.Sleep(100 * time.Millisecond) // time to read more, if it wrongly would
+			if n := sent.Load(); n > tt.most {
+				t.Fatalf("read %d bytes with nothing taken, more than %d (limit %d)", n, tt.most, tt.limit)
 			}
 			// Taking batches makes room: reading resumes.
-			deadline := time.After(5 * time.Second)
-			for {
+			before := sent.Load()
+			deadline = time.Now().Add(10 * time.Second)
+			for sent.Load() == before {
+				if time.Now().After(deadline) {
+					t.Fatal("no message read after the batches were given back")
+				}
 				select {
 				case b := <-p.C():
 					p.done(b)
-					continue
-				case in <- msg(-1, tt.size):
-				case <-deadline:
-					t.Fatal("no message read after the batches were given back")
+				case <-time.After(time.Millisecond):
 				}
-				break
 			}
+			p.stop()
+			<-feeding
 		})
 	}
 }
