@@ -408,6 +408,9 @@ func (g *Group) Run(ctx context.Context) error {
 	// would otherwise show only at the first flush, with records consumed and retried forever.
 	for _, dir := range []string{g.opts.Root, path.Join(g.opts.Root, offsets.StagingDir, g.opts.Group)} {
 		if err := storage.CheckWritable(ctx, g.opts.FS, dir); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while starting, before anything was consumed: a clean stop
+			}
 			return err
 		}
 	}

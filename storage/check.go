@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"time"
 )
 
 // NotWritableError says a directory the loader must write to cannot take a file. Err is the
@@ -37,16 +38,24 @@ func CheckWritable(ctx context.Context, fsys FS, dir string) error {
 	if err != nil {
 		return &NotWritableError{Dir: dir, Err: err}
 	}
+	// Once the probe exists, it is removed even if ctx is cancelled meanwhile (a loader stopped
+	// while it starts): a cancelled removal left it behind and reported the directory as not
+	// writable, which it was.
+	cleanup, cancel := context.WithTimeout(context.WithoutCancel(ctx), probeCleanupTimeout)
+	defer cancel()
 	if _, err := f.Write([]byte("probe\n")); err != nil {
 		_ = f.Abort()
 		return &NotWritableError{Dir: dir, Err: fmt.Errorf("write %s: %w", probe, err)}
 	}
 	if err := f.Close(); err != nil {
-		_ = fsys.Remove(ctx, probe)
+		_ = fsys.Remove(cleanup, probe)
 		return &NotWritableError{Dir: dir, Err: fmt.Errorf("close %s: %w", probe, err)}
 	}
-	if err := fsys.Remove(ctx, probe); err != nil {
+	if err := fsys.Remove(cleanup, probe); err != nil {
 		return &NotWritableError{Dir: dir, Err: err}
 	}
 	return nil
 }
+
+// probeCleanupTimeout bounds the probe's removal once its context no longer does.
+const probeCleanupTimeout = 30 * time.Second
