@@ -159,14 +159,7 @@ func TestAvroNestedColumns(t *testing.T) {
 		t.Errorf("files of versions %v, want 1 and 2", versions)
 	}
 	seen := map[int64]bool{}
-	err := filepath.Walk(filepath.Join(h.root, h.topic), func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() || !strings.HasSuffix(p, ".parquet") {
-			return err
-		}
-		tbl, err := verify.ReadPath(p)
-		if err != nil {
-			return err
-		}
+	eachTable(t, filepath.Join(h.root, h.topic), func(tbl *verify.Table) {
 		for _, row := range tbl.Rows {
 			id := row[tbl.Col("id")].(int64)
 			if seen[id] {
@@ -183,11 +176,7 @@ func TestAvroNestedColumns(t *testing.T) {
 				t.Errorf("id %d: email %q is not masked", id, email)
 			}
 		}
-		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if len(seen) != 2*n {
 		t.Errorf("%d ids, want %d", len(seen), 2*n)
 	}
@@ -266,14 +255,7 @@ message Order { int64 id = 1; repeated string tags = 2; map<string, int64> attrs
 				t.Fatalf("%d dead letters", d)
 			}
 			seen := 0
-			err = filepath.Walk(filepath.Join(h.root, h.topic), func(path string, fi os.FileInfo, err error) error {
-				if err != nil || fi.IsDir() || !strings.HasSuffix(path, ".parquet") {
-					return err
-				}
-				tbl, err := verify.ReadPath(path)
-				if err != nil {
-					return err
-				}
+			eachTable(t, filepath.Join(h.root, h.topic), func(tbl *verify.Table) {
 				for _, row := range tbl.Rows {
 					i := int(row[tbl.Col("id")].(int64))
 					seen++
@@ -304,14 +286,30 @@ message Order { int64 id = 1; repeated string tags = 2; map<string, int64> attrs
 						}
 					}
 				}
-				return nil
 			})
-			if err != nil {
-				t.Fatal(err)
-			}
 			if seen != n {
 				t.Errorf("%d rows, want %d", seen, n)
 			}
 		})
+	}
+}
+
+// eachTable reads every Parquet file under dir with internal/verify (arrow-go) and hands it to f;
+// a file that cannot be read fails the test.
+func eachTable(t *testing.T, dir string, f func(*verify.Table)) {
+	t.Helper()
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() || !strings.HasSuffix(p, ".parquet") {
+			return err
+		}
+		tbl, err := verify.ReadPath(p)
+		if err != nil {
+			return err
+		}
+		f(tbl)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

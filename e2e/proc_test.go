@@ -71,8 +71,15 @@ func (h *harness) writeConfig(t *testing.T, group string, session time.Duration,
 // The test's cleanup kills it if it still runs.
 func spawn(t *testing.T, name, mode, cfgPath, spec string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), mode, "--config", cfgPath)
-	cmd.Env = append(os.Environ(), failpoint.EnvVar+"="+spec)
+	return spawnArgs(t, name, []string{mode, "--config", cfgPath}, failpoint.EnvVar+"="+spec)
+}
+
+// spawnArgs starts the loader binary with args and env added to the test's environment; like
+// spawn, it is killed at the test's end if it is still running.
+func spawnArgs(t *testing.T, name string, args []string, env ...string) *proc {
+	t.Helper()
+	cmd := exec.Command(binary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
 	p := &proc{t: t, name: name, cmd: cmd, out: &syncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {

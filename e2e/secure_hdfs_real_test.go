@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -297,19 +296,10 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 	}
 	tgtsBefore, nnBefore := tgts(), nnTickets()
 
-	cmd := exec.Command(binary(t), "run", "--config", conf)
-	cmd.Env = append(os.Environ(), "HADOOP_CONF_DIR="+sh.confDir)
-	var runOut syncBuffer
-	cmd.Stdout, cmd.Stderr = &runOut, &runOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	run := spawnArgs(t, "run", []string{"run", "--config", conf}, "HADOOP_CONF_DIR="+sh.confDir)
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // no-op after a clean stop
 		if t.Failed() {
-			t.Logf("run output (tail):\n%s", tail(runOut.String(), 8000))
+			t.Logf("run output (tail):\n%s", run.tail(8000))
 		}
 	})
 
@@ -323,8 +313,8 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 	var restartTook []time.Duration
 	for time.Since(began) < runFor {
 		select {
-		case err := <-done:
-			t.Fatalf("run exited after %s: %v", time.Since(began).Round(time.Second), err)
+		case <-run.done:
+			t.Fatalf("run exited after %s: %v", time.Since(began).Round(time.Second), run.err)
 		default:
 		}
 		if err := h.produceNext(120, 40); err != nil {
@@ -349,16 +339,12 @@ func TestRealSecureHDFSTicketRenewal(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	h.waitCommitted(group, 1, 2*time.Minute)
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if run.exited() {
+		t.Fatalf("run exited before SIGTERM: %v\n%s", run.err, run.tail(6000))
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v", err)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("run did not stop within a minute of SIGTERM")
+	run.signal(syscall.SIGTERM)
+	if err := run.wait(time.Minute); err != nil {
+		t.Fatalf("run: %v", err)
 	}
 	ran := time.Since(began)
 	newTGTs, newNN := tgts()-tgtsBefore, nnTickets()-nnBefore

@@ -302,42 +302,29 @@ func TestRealSecureNoSecretInOutput(t *testing.T) {
 	}
 
 	addr := deadAddr(t) // free now; the loader binds it
-	cmd := exec.Command(binary(t), "run", "--config", cfg, "--metrics-addr", addr)
-	cmd.Env = append(os.Environ(), env...)
-	var runOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &runOut, &runOut
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	run := spawnArgs(t, "run", []string{"run", "--config", cfg, "--metrics-addr", addr}, env...)
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // no-op after a clean stop
 		if t.Failed() {
-			t.Logf("run output (tail):\n%s", tail(runOut.String(), 6000))
+			t.Logf("run output (tail):\n%s", run.tail(6000))
 		}
 	})
 	h.waitCommitted(group, 1, time.Minute)
 	metrics := scrape(t, "http://"+addr+"/metrics")
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if run.exited() {
+		t.Fatalf("run exited before SIGTERM: %v\n%s", run.err, run.tail(6000))
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run: %v\n%s", err, runOut.String())
-		}
-	case <-time.After(time.Minute):
-		t.Fatalf("run did not stop within a minute of SIGTERM:\n%s", runOut.String())
+	run.signal(syscall.SIGTERM)
+	if err := run.wait(time.Minute); err != nil {
+		t.Fatalf("run: %v\n%s", err, run.out.String())
 	}
-	if !strings.Contains(runOut.String(), "component=sarama") {
+	if !strings.Contains(run.out.String(), "component=sarama") {
 		t.Errorf("no sarama debug lines in the run's log: the search below would miss them")
 	}
 	if !strings.Contains(metrics, "kafka2hdfs_") {
 		t.Fatalf("no kafka2hdfs metrics scraped:\n%s", metrics)
 	}
 
-	outputs := map[string]string{"validate": validateOut, "run stdout+stderr": runOut.String(), "/metrics": metrics}
+	outputs := map[string]string{"validate": validateOut, "run stdout+stderr": run.out.String(), "/metrics": metrics}
 	fsys, root := h.outputFS()
 	var walk func(dir string)
 	walk = func(dir string) {
@@ -374,7 +361,7 @@ func TestRealSecureNoSecretInOutput(t *testing.T) {
 		}
 	}
 	t.Logf("searched validate (%d bytes), the run's log (%d bytes), /metrics (%d bytes) and %d HDFS files for the password: not found",
-		len(validateOut), runOut.Len(), len(metrics), files)
+		len(validateOut), len(run.out.String()), len(metrics), files)
 	fsys2, p := h.outputFS()
 	h.checkDeadLetters(h.proveFS(t, group, "secure run, searched for its password [real Kafka "+h.real.kafkaVersion+"]", "", fsys2, p))
 }
