@@ -66,18 +66,15 @@ func (p *prefetch) C() <-chan []*sarama.ConsumerMessage { return p.c }
 // target's look: a claim with messages queued here is not starved.
 func (p *prefetch) Queued() int { return int(p.queued.Load()) }
 
-// done gives back a batch taken from C once its messages are handled: their bytes make room, and
-// the slice is reused.
+// done gives back a batch taken from C once its messages are handled: their bytes make room.
 func (p *prefetch) done(b []*sarama.ConsumerMessage) {
 	var n int64
 	for _, m := range b {
 		n += messageBytes(m)
 	}
 	p.queued.Add(-int64(len(b)))
-	clear(b)
 	p.mu.Lock()
 	p.bytes -= n
-	p.free = append(p.free, b[:0])
 	p.mu.Unlock()
 	p.room.Signal()
 }
@@ -96,17 +93,6 @@ func (p *prefetch) stop() {
 	p.wg.Wait()
 }
 
-func (p *prefetch) batch() []*sarama.ConsumerMessage {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if n := len(p.free); n > 0 {
-		b := p.free[n-1]
-		p.free = p.free[:n-1]
-		return b
-	}
-	return make([]*sarama.ConsumerMessage, 0, prefetchBatch)
-}
-
 func (p *prefetch) run(msgs <-chan *sarama.ConsumerMessage) {
 	defer p.wg.Done()
 	defer close(p.c)
@@ -122,7 +108,7 @@ func (p *prefetch) run(msgs <-chan *sarama.ConsumerMessage) {
 			}
 		}
 		// Take what sarama has queued without blocking: a batch per burst of a fetch response.
-		b := append(p.batch(), m)
+		b := append(make([]*sarama.ConsumerMessage, 0, prefetchBatch), m)
 		n := messageBytes(m)
 	fill:
 		for len(b) < prefetchBatch && n < p.limit {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 
@@ -283,7 +282,7 @@ func (c *column) appendNested(row parquet.Row, fv field.Value) (parquet.Row, err
 	default:
 		return row, fmt.Errorf("want a %s, got %s %s", kindOf(sh), fv.Kind, quote(fv.Bytes))
 	}
-	if !utf8.Valid(fv.Bytes) {
+	if !validText(fv) {
 		return row, errNotUTF8
 	}
 	sw := shredder{base: c.leaf, cols: make([][]parquet.Value, sh.count())}

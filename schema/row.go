@@ -127,7 +127,7 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 	// Anything else, or an error, is convert's, which says why.
 	switch c.conv {
 	case convString:
-		if !fv.KnownUTF8() && !utf8.Valid(fv.Bytes) {
+		if !validText(fv) {
 			return errNotUTF8
 		}
 		*v = parquet.ByteArrayValue(fv.Bytes)
@@ -154,6 +154,10 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 
 var errNotUTF8 = errors.New("not valid UTF-8")
 
+// validText reports whether fv's bytes are valid UTF-8, as a STRING column (or a nested column's
+// JSON text) needs: without looking when the JSON scanner read them (it checked every byte).
+func validText(fv field.Value) bool { return fv.KnownUTF8() || utf8.Valid(fv.Bytes) }
+
 // HeaderKeyField is the Field of a ConvertError about a header key.
 const HeaderKeyField = "@header key"
 
@@ -164,7 +168,7 @@ func (c *column) convert(fv field.Value, r *record.Record) (parquet.Value, error
 	case convString:
 		// Numbers, booleans and nested JSON are kept as their exact text: lossless, and common
 		// for ids that are sometimes numbers and for free-form property bags.
-		if !utf8.Valid(b) {
+		if !validText(fv) {
 			return parquet.Value{}, errNotUTF8
 		}
 		return parquet.ByteArrayValue(b), nil
