@@ -33,8 +33,6 @@ type prefetch struct {
 	bytes    int64      // queued in c, not yet given back
 	quitting bool
 
-	free [][]*sarama.ConsumerMessage // batches given back, for reuse
-
 	queued atomic.Int64 // messages taken from sarama and not yet given back
 }
 
