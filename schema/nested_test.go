@@ -307,7 +307,7 @@ func TestNestedConfigErrors(t *testing.T) {
 }
 
 // FuzzNestedText: whatever the text of a nested value, shredding it fails or gives a row whose
-// values are for the schema's columns in order (what the writer's checkRow wants): never a panic.
+// values are for the schema's columns in order (what the writer's row buffer checks): never a panic.
 func FuzzNestedText(f *testing.F) {
 	layout := record.NewLayout(true)
 	s, err := schema.NewJSON(nestedCols, layout, schema.Options{})

@@ -141,6 +141,10 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 		}
 	case convDouble:
 		if fv.Kind == field.Number { // a JSON number: no NaN, no hexadecimal
+			if x, ok := parseSimpleFloat(fv.Bytes); ok {
+				*v = parquet.DoubleValue(x)
+				return nil
+			}
 			if x, err := strconv.ParseFloat(string(fv.Bytes), 64); err == nil {
 				*v = parquet.DoubleValue(x)
 				return nil

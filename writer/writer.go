@@ -130,26 +130,28 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	if bk == nil || bk.dir != dir || bk.s != s {
 		bk = p.buckets[bucketKey(dir, s)]
 	}
-	var columns int
-	if bk != nil {
-		columns = len(bk.buf.cols)
-	} else {
-		columns = len(s.Parquet().Columns())
-	}
-	est, err := checkRow(row, columns)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", dir, err)
-	}
 	if bk == nil {
-		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(columns)}
+		// Registered once its first row is in: a refused row leaves no empty bucket behind.
+		nb := &bucket{dir: dir, s: s, buf: newRowBuffer(len(s.Parquet().Columns()))}
+		grown, err := nb.buf.add(row)
+		if err != nil {
+			return fmt.Errorf("write %s: %w", dir, err)
+		}
+		bk = nb
 		p.buckets[bucketKey(dir, s)] = bk
 		p.order = append(p.order, bk)
+		p.acct.add(grown, grown)
+	} else {
+		grown, err := bk.buf.add(row)
+		if grown != 0 { // most rows fit the chunks: no atomics then
+			p.acct.add(grown, grown)
+		}
+		if err != nil {
+			return fmt.Errorf("write %s: %w", dir, err)
+		}
 	}
 	p.last = bk
 	bk.rows++
-	if grown := bk.buf.add(row, est); grown != 0 { // most rows fit the chunks: no atomics then
-		p.acct.add(grown, grown)
-	}
 	if bk.out != nil {
 		// A row group still ends at the row that fills it, as it did row by row.
 		if bk.buf.rows >= directBatchRows || bk.buf.est >= directBatchBytes ||
@@ -288,31 +290,6 @@ func (p *Partition) drain(bk *bucket, keep bool) error {
 	of.rgBytes += est
 	p.hold(bk, est-freed)
 	return nil
-}
-
-// checkRow checks a whole row before any of it is buffered: a row that misses a column, or holds
-// them out of order, would make the file unreadable (parquet-go's WriteRows does not check). In the
-// same pass it returns the row's row-group estimate: 8 bytes plus the byte length per value, close
-// to what the column buffers hold uncompressed.
-func checkRow(row parquet.Row, columns int) (est int64, err error) {
-	col := 0
-	for i := range row {
-		v := &row[i] // not a copy of each value
-		if c := v.Column(); c != col {
-			if c != col+1 || i == 0 {
-				return 0, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, col, col+1)
-			}
-			col = c
-		}
-		est += 8
-		if k := v.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
-			est += int64(len(v.ByteArray()))
-		}
-	}
-	if len(row) == 0 || col != columns-1 {
-		return 0, fmt.Errorf("row holds %d of the schema's %d columns", min(col+1, len(row)), columns)
-	}
-	return est, nil
 }
 
 // Page buffer bounds: parquet-go allocates a page buffer per column per open writer, so a file

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -19,11 +20,13 @@ func profileFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "cpuprofile", Hidden: true, Usage: "write a CPU profile of the command to this file"},
 		&cli.StringFlag{Name: "memprofile", Hidden: true, Usage: "write a heap profile taken when the heap in use peaked to this file"},
+		&cli.StringFlag{Name: "trace", Hidden: true, Usage: "write an execution trace of the command to this file (go tool trace): where the loader waits"},
 	}
 }
 
 var (
 	cpuProfileFile *os.File
+	traceFile      *os.File
 	// stopHeapWatch ends the heap sampler and writes the profile of the peak.
 	stopHeapWatch func() error
 )
@@ -43,6 +46,17 @@ func startProfiles(c *cli.Context) error {
 	if p := c.String("memprofile"); p != "" {
 		stopHeapWatch = watchHeap(p)
 	}
+	if p := c.String("trace"); p != "" {
+		f, err := createProfile(p)
+		if err != nil {
+			return err
+		}
+		if err := trace.Start(f); err != nil {
+			f.Close()
+			return err
+		}
+		traceFile = f
+	}
 	return nil
 }
 
@@ -52,6 +66,13 @@ func stopProfiles(*cli.Context) error {
 		pprof.StopCPUProfile()
 		err = cpuProfileFile.Close()
 		cpuProfileFile = nil
+	}
+	if traceFile != nil {
+		trace.Stop()
+		if cerr := traceFile.Close(); err == nil {
+			err = cerr
+		}
+		traceFile = nil
 	}
 	if stopHeapWatch != nil {
 		if herr := stopHeapWatch(); err == nil {
