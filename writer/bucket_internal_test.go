@@ -48,7 +48,7 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 	row := func(i int64, cols ...int) parquet.Row {
 		r := make(parquet.Row, len(cols))
 		for k, c := range cols {
-			r[k] = parquet.Int64Value(i*10 + int64(k)).Level(0, 0, c)
+			r[k] = parquet.Int64Value(i*10+int64(k)).Level(0, 0, c)
 		}
 		return r
 	}
