@@ -139,6 +139,9 @@ func (f TimeFormat) Parse(v Value) (time.Time, error) {
 		if v.Kind != String {
 			return time.Time{}, fmt.Errorf("want an RFC3339 string, got %s %.40s", v.Kind, s)
 		}
+		if t, ok := parseRFC3339UTC(s); ok {
+			return t, nil
+		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
 			return time.Time{}, fmt.Errorf("not RFC3339: %q", s)
