@@ -290,11 +290,15 @@ var (
 )
 
 func checkTimestampRange(t time.Time) error {
-	if t.Before(minTimestamp) || !t.Before(maxTimestamp) {
+	// Unix seconds are floored (the nanoseconds within them are never negative) and the bounds
+	// are whole seconds, so this is t.Before(minTimestamp) || !t.Before(maxTimestamp).
+	if sec := t.Unix(); sec < 0 || sec >= maxTimestampUnix {
 		return fmt.Errorf("timestamp %s is outside the years 1970 to 9999", t.UTC().Format(time.RFC3339Nano))
 	}
 	return nil
 }
+
+var maxTimestampUnix = maxTimestamp.Unix()
 
 // unitRange is the range of a timestamp column's values, in its unit.
 func (c *column) unitRange() (lo, hi int64) {
@@ -308,14 +312,15 @@ func (c *column) isTime() bool {
 	return c.typ == TypeTimestampMillis || c.typ == TypeTimestampMicros || c.typ == TypeDate
 }
 
-// fromTime is the value of instant t in a timestamp column (whole units, floored) or a date column
-// (the UTC day that contains t).
+// fromTime is the value of instant t in a timestamp column (whole units, floored: UnixMilli and
+// UnixMicro floor, unlike UnixNano they do not overflow past 1678..2262) or a date column (the UTC
+// day that contains t).
 func (c *column) fromTime(t time.Time) (parquet.Value, error) {
 	switch c.conv {
 	case convTimestampMillis:
-		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Millisecond), t, true)), nil
+		return parquet.Int64Value(t.UnixMilli()), nil
 	case convTimestampMicros:
-		return parquet.Int64Value(floorDiv(t.UnixNano(), int64(time.Microsecond), t, false)), nil
+		return parquet.Int64Value(t.UnixMicro()), nil
 	case convDate:
 		days := t.Unix() / 86400
 		if t.Unix() < 0 && t.Unix()%86400 != 0 {
@@ -328,30 +333,6 @@ func (c *column) fromTime(t time.Time) (parquet.Value, error) {
 		return parquet.Int32Value(int32(days)), nil
 	}
 	return parquet.Value{}, fmt.Errorf("type %s does not hold a time", c.typ)
-}
-
-// UnixNano is exact for these instants (it overflows outside 1678..2262).
-var (
-	nanoFrom = time.Date(1681, 1, 1, 0, 0, 0, 0, time.UTC)
-	nanoTo   = time.Date(2260, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
-)
-
-// floorDiv converts an instant to whole units, flooring so that instants before 1970 land in the
-// unit that contains them. UnixNano overflows outside 1678..2262, so those go through seconds.
-func floorDiv(ns, unit int64, t time.Time, millis bool) int64 {
-	if !t.Before(nanoFrom) && t.Before(nanoTo) { // the years 1681 to 2259, without Year()'s cost
-		q := ns / unit
-		if ns%unit < 0 {
-			q--
-		}
-		return q
-	}
-	sec := t.Unix()
-	sub := int64(t.Nanosecond()) / unit
-	if millis {
-		return sec*1000 + sub
-	}
-	return sec*1_000_000 + sub
 }
 
 func parseInt(fv field.Value, bits int) (int64, error) {
