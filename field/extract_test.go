@@ -38,6 +38,15 @@ func arr(s string) Value { return Value{Kind: Array, Bytes: []byte(s)} }
 func boo(s string) Value { return Value{Kind: Bool, Bytes: []byte(s)} }
 func null() Value        { return Value{Kind: Null} }
 func missing() Value     { return Value{} }
+
+// manyPaths is n paths from format with 0 to n-1.
+func manyPaths(n int, format string) []string {
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = fmt.Sprintf(format, i)
+	}
+	return paths
+}
 func same(a, b Value) bool {
 	return a.Kind == b.Kind && string(a.Bytes) == string(b.Bytes) && (a.Bytes == nil) == (b.Bytes == nil)
 }
@@ -157,6 +166,17 @@ func TestExtract(t *testing.T) {
 			doc:   `{"a":{"b":1,"b":{"c":2}}}`,
 			paths: []string{"a.b", "a.b.c"},
 			want:  []Value{obj(`{"c":2}`), num("2")},
+		},
+		{
+			// Nodes past the first 64 are reset at every match, not just a repeated one.
+			name:  "duplicate keys past the 64th trie node",
+			doc:   `{"k40":{"x":1},"k40":2,"k0":{"x":3},"k0":{"y":4},"k41":{"x":5}}`,
+			paths: append(manyPaths(42, "k%d.x"), "k0.y"),
+			want: func() []Value {
+				w := make([]Value, 43)
+				w[41], w[42] = num("5"), num("4") // k0.x and k40.x are gone with their objects
+				return w
+			}(),
 		},
 		{
 			name:  "no paths only validates",
