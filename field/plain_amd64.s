@@ -1,0 +1,43 @@
+#include "textflag.h"
+
+// func scanSSE2(p *byte, n int) int
+TEXT ·scanSSE2(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ SI, DI
+	LEAQ (SI)(CX*1), DX
+	MOVQ $0x2222222222222222, AX // '"'
+	MOVQ AX, X1
+	PUNPCKLQDQ X1, X1
+	MOVQ $0x5c5c5c5c5c5c5c5c, AX // '\\'
+	MOVQ AX, X2
+	PUNPCKLQDQ X2, X2
+	MOVQ $0x2020202020202020, AX // signed, 0x20 > b holds for b < 0x20 and for b >= 0x80
+	MOVQ AX, X3
+	PUNPCKLQDQ X3, X3
+
+loop:
+	MOVOU    (SI), X0
+	MOVOU    X0, X4
+	PCMPEQB  X1, X4
+	MOVOU    X0, X5
+	PCMPEQB  X2, X5
+	MOVOU    X3, X6
+	PCMPGTB  X0, X6
+	POR      X5, X4
+	POR      X6, X4
+	PMOVMSKB X4, AX
+	TESTL    AX, AX
+	JNZ      found
+	ADDQ     $16, SI
+	CMPQ     SI, DX
+	JB       loop
+	MOVQ     CX, ret+16(FP)
+	RET
+
+found:
+	BSFL AX, AX
+	SUBQ DI, SI
+	ADDQ SI, AX
+	MOVQ AX, ret+16(FP)
+	RET

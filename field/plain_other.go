@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package field
+
+// haveScanBlocks is false: plainRun tests long strings with SWAR throughout.
+const haveScanBlocks = false
+
+func scanBlocks(doc []byte, i, end int) int { panic("field: no scanBlocks on this platform") }
