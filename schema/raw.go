@@ -9,6 +9,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/kafka2hdfs/kafka2hdfs/internal/pqvalue"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 )
 
@@ -25,15 +26,17 @@ func (s *Schema) appendMeta(row parquet.Row, r *record.Record, first int) parque
 	m[1] = parquet.Int32Value(r.Partition)
 	m[2] = parquet.Int64Value(r.Offset)
 	m[3] = parquet.Int64Value(r.Timestamp.UnixMilli())
+	keyDef := 0
 	if r.Key == nil {
 		m[4] = parquet.NullValue()
 	} else {
 		m[4] = parquet.ByteArrayValue(r.Key)
-		m[4].SetDefinitionLevel(1)
+		keyDef = 1
 	}
-	for i := range m {
-		m[i].SetColumnIndex(first + i)
+	for i := range m[:4] {
+		pqvalue.SetLevels(&m[i], 0, 0, first+i)
 	}
+	pqvalue.SetLevels(&m[4], 0, keyDef, first+4)
 	return row
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/kafka2hdfs/kafka2hdfs/field"
+	"github.com/kafka2hdfs/kafka2hdfs/internal/pqvalue"
 	"github.com/kafka2hdfs/kafka2hdfs/record"
 )
 
@@ -53,13 +54,11 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 		if err := c.value(v, r.Fields[c.slot], r); err != nil {
 			return row[:i], &ConvertError{Column: c.name, Field: c.field, Err: err}
 		}
-		v.SetRepetitionLevel(0)
-		if c.required || v.IsNull() {
-			v.SetDefinitionLevel(0)
-		} else {
-			v.SetDefinitionLevel(1)
+		def := 1
+		if c.required || pqvalue.IsNull(v) {
+			def = 0
 		}
-		v.SetColumnIndex(i)
+		pqvalue.SetLevels(v, 0, def, i) // one store, which the writer's copy forwards from
 	}
 	if err := s.checkKey(r); err != nil {
 		return row, err
@@ -85,13 +84,11 @@ func (s *Schema) nestedRow(r *record.Record, row parquet.Row) (parquet.Row, erro
 		if err := c.value(v, r.Fields[c.slot], r); err != nil {
 			return row[:len(row)-1], &ConvertError{Column: c.name, Field: c.field, Err: err}
 		}
-		v.SetRepetitionLevel(0)
-		if c.required || v.IsNull() {
-			v.SetDefinitionLevel(0)
-		} else {
-			v.SetDefinitionLevel(1)
+		def := 1
+		if c.required || pqvalue.IsNull(v) {
+			def = 0
 		}
-		v.SetColumnIndex(c.leaf)
+		pqvalue.SetLevels(v, 0, def, c.leaf)
 	}
 	if err := s.checkKey(r); err != nil {
 		return row, err

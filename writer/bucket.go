@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/pqvalue"
 )
 
 // valueSize is what one buffered value costs: parquet.Value is a pointer, a word and four small
@@ -62,7 +64,7 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 	last := 0 // the column of the previous value
 	for i := range row {
 		v := &row[i] // values are not copied, nor rebuilt but for their bytes: both cost
-		c := v.Column()
+		c := pqvalue.Column(v)
 		if c != last {
 			if c != last+1 || i == 0 || c >= len(b.cols) {
 				b.unadd(row[:i])
@@ -83,31 +85,18 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 				col = grown
 			}
 		}
-		// Grown by reslicing and stored in place: append(col, *v) went through a copy of the
-		// value on the stack, read back with overlapping loads the CPU cannot forward from the
-		// stores (a store-forwarding stall per value, half of add's time).
+		// Grown by reslicing and copied in place, a word at a time (pqvalue): append(col, *v),
+		// and parquet-go's accessors, copy the value through the stack with loads wider than the
+		// stores that just wrote it, which the CPU cannot forward (a stall each).
 		n := len(col)
 		col = col[:n+1]
 		w := &col[n]
-		*w = *v
+		pqvalue.Copy(w, v)
 		b.cols[c] = col
-		switch k := v.Kind(); k {
-		case parquet.ByteArray, parquet.FixedLenByteArray:
-			src := v.ByteArray()
+		if k := pqvalue.Kind(v); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+			src := pqvalue.ByteArray(v)
 			est += int64(len(src))
-			p := b.copyBytes(src)
-			if valuePtrPatchable {
-				setValueBytes(w, p)
-				continue
-			}
-			if k == parquet.ByteArray {
-				*w = parquet.ByteArrayValue(p)
-			} else {
-				*w = parquet.FixedLenByteArrayValue(p)
-			}
-			w.SetRepetitionLevel(v.RepetitionLevel())
-			w.SetDefinitionLevel(v.DefinitionLevel())
-			w.SetColumnIndex(c)
+			pqvalue.SetByteArray(w, b.copyBytes(src))
 		}
 	}
 	if len(row) == 0 || last != len(b.cols)-1 {
@@ -124,7 +113,7 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 // in the arena: a refused row is a bug in the row's builder, not a path worth making exact.
 func (b *rowBuffer) unadd(vals []parquet.Value) {
 	for i := len(vals) - 1; i >= 0; i-- {
-		c := vals[i].Column()
+		c := pqvalue.Column(&vals[i])
 		col := b.cols[c]
 		if len(col) == 0 {
 			full := b.full[c]
@@ -134,25 +123,6 @@ func (b *rowBuffer) unadd(vals []parquet.Value) {
 		b.cols[c] = col[:len(col)-1]
 	}
 }
-
-// setValueBytes points the byte-array value w at p, of the same length as its bytes, keeping its
-// kind and levels: parquet.Value holds its bytes as a pointer (its first field) and a length.
-// Rebuilding the value with ByteArrayValue and setting its three levels again cost a fifth of
-// add's time; valuePtrPatchable checks at start that the layout is still the one assumed.
-func setValueBytes(w *parquet.Value, p []byte) {
-	*(**byte)(unsafe.Pointer(w)) = unsafe.SliceData(p)
-}
-
-// valuePtrPatchable says whether setValueBytes works with the parquet-go linked in: a value whose
-// pointer it moved reads back the new bytes with its kind and levels unchanged. If a parquet-go
-// release changed Value's layout, add rebuilds values instead.
-var valuePtrPatchable = func() bool {
-	a, b := []byte("abcd"), []byte("wxyz")
-	v := parquet.ByteArrayValue(a).Level(1, 2, 3)
-	setValueBytes(&v, b)
-	return unsafe.SliceData(v.ByteArray()) == unsafe.SliceData(b) && len(v.ByteArray()) == 4 &&
-		v.Kind() == parquet.ByteArray && v.RepetitionLevel() == 1 && v.DefinitionLevel() == 2 && v.Column() == 3
-}()
 
 // column calls f with each chunk of column c, oldest first, skipping empty ones.
 func (b *rowBuffer) column(c int, f func([]parquet.Value) error) error {

@@ -7,14 +7,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// The row buffer's fast path must be the one taken with the parquet-go this module pins; if an
-// upgrade changed parquet.Value's layout, this fails and says why add got slower.
-func TestValuePtrPatchable(t *testing.T) {
-	if !valuePtrPatchable {
-		t.Fatal("parquet.Value no longer holds its bytes' pointer first: rowBuffer.add rebuilds every byte-array value (slower, still correct)")
-	}
-}
-
 // A buffered row reads back exactly as it was given, its bytes copied out of the caller's memory.
 func TestRowBufferCopiesBytes(t *testing.T) {
 	src := []byte("hello world")

@@ -1,0 +1,163 @@
+// Package pqvalue reads and writes the fields of a parquet.Value in place, on the loader's per-cell
+// path (schema builds rows of them, the writer buffers them).
+//
+// Why: parquet-go's exported accessors (Column, Kind, IsNull, ByteArray) take the Value by value,
+// and Go copies a 24-byte struct of six fields to the stack for each call, with two overlapping
+// 16-byte loads. A value that was just built is still in the CPU's store buffer as several smaller
+// stores (its pointer, its length, a kind byte, level bytes, a 16-bit column), which a wider load
+// cannot be forwarded from: every such call stalled the pipeline, a few times per cell. parquet-go
+// avoids this inside itself with unexported pointer-receiver helpers; these are the same for the
+// loader. SetLevels writes a value's kind, levels and column as one 8-byte store, so that the
+// writer's word-by-word copy of the value (Copy) forwards too.
+//
+// The layout is parquet-go's (a pointer, a uint64, then kind, definition level, repetition level
+// and the column index's complement). Fast says whether the linked parquet-go still has it,
+// checked against the exported API at start; if not, every function falls back to the exported
+// API (slower, still correct), and TestLayout fails to say so.
+package pqvalue
+
+import (
+	"unsafe"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+const (
+	offKind = 16
+	offCol  = 20
+)
+
+// word2 is the third word of a value: kind, definition level, repetition level, a padding byte, the
+// column index's complement, two padding bytes.
+func word2(v *parquet.Value) *uint64 { return (*uint64)(unsafe.Add(unsafe.Pointer(v), 16)) }
+
+// Fast says whether the in-place functions below are in use.
+var Fast bool
+
+func init() {
+	Fast = true // layoutMatches checks the in-place paths
+	Fast = layoutMatches()
+}
+
+// Column is v.Column().
+func Column(v *parquet.Value) int {
+	if !Fast {
+		return v.Column()
+	}
+	col := ^*(*uint16)(unsafe.Add(unsafe.Pointer(v), offCol))
+	if col == 0xffff {
+		return -1
+	}
+	return int(col)
+}
+
+// Kind is v.Kind().
+func Kind(v *parquet.Value) parquet.Kind {
+	if !Fast {
+		return v.Kind()
+	}
+	return ^parquet.Kind(*(*int8)(unsafe.Add(unsafe.Pointer(v), offKind)))
+}
+
+// IsNull is v.IsNull().
+func IsNull(v *parquet.Value) bool {
+	if !Fast {
+		return v.IsNull()
+	}
+	return *(*int8)(unsafe.Add(unsafe.Pointer(v), offKind)) == 0
+}
+
+// ByteArray is v.ByteArray(): the bytes of a BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY value.
+func ByteArray(v *parquet.Value) []byte {
+	if !Fast {
+		return v.ByteArray()
+	}
+	p := unsafe.Pointer(v)
+	return unsafe.Slice(*(**byte)(p), *(*uint64)(unsafe.Add(p, 8)))
+}
+
+// SetByteArray points the byte-array value v at p, of the same length as its bytes, keeping its
+// kind and levels (rebuilding it with ByteArrayValue and its three levels cost a fifth of
+// buffering a row).
+func SetByteArray(v *parquet.Value, p []byte) {
+	if !Fast {
+		k, r, d, c := v.Kind(), v.RepetitionLevel(), v.DefinitionLevel(), v.Column()
+		if k == parquet.FixedLenByteArray {
+			*v = parquet.FixedLenByteArrayValue(p)
+		} else {
+			*v = parquet.ByteArrayValue(p)
+		}
+		*v = v.Level(r, d, c)
+		return
+	}
+	*(**byte)(unsafe.Pointer(v)) = unsafe.SliceData(p)
+}
+
+// SetLevels is v.SetRepetitionLevel(rep), v.SetDefinitionLevel(def) and v.SetColumnIndex(col), as
+// one store; the levels must be at most 255 and col at most parquet.MaxColumnIndex (as the
+// schema's are by construction).
+func SetLevels(v *parquet.Value, rep, def, col int) {
+	if !Fast {
+		v.SetRepetitionLevel(rep)
+		v.SetDefinitionLevel(def)
+		v.SetColumnIndex(col)
+		return
+	}
+	kind := uint64(*(*uint8)(unsafe.Add(unsafe.Pointer(v), offKind)))
+	*word2(v) = kind | uint64(uint8(def))<<8 | uint64(uint8(rep))<<16 | uint64(^uint16(col))<<32
+}
+
+// Copy copies *src to *dst a word at a time: a word written by one store forwards from it.
+func Copy(dst, src *parquet.Value) {
+	if !Fast {
+		*dst = *src
+		return
+	}
+	d, s := (*[3]uint64)(unsafe.Pointer(dst)), (*[3]uint64)(unsafe.Pointer(src))
+	d[0], d[1], d[2] = s[0], s[1], s[2]
+}
+
+// layoutMatches checks the functions above against parquet-go's exported API on values of every
+// kind, with levels and columns at their edges.
+func layoutMatches() bool {
+	if unsafe.Sizeof(parquet.Value{}) != 24 {
+		return false
+	}
+	a, b := []byte("abcd"), []byte("wxyz")
+	values := []parquet.Value{
+		parquet.NullValue(), parquet.BooleanValue(true), parquet.Int32Value(-7), parquet.Int64Value(1 << 40),
+		parquet.DoubleValue(2.5), parquet.FloatValue(1.5), parquet.ByteArrayValue(a), parquet.FixedLenByteArrayValue(a),
+		parquet.ValueOf(nil),
+	}
+	for _, base := range values {
+		for _, lv := range [][3]int{{0, 0, 0}, {1, 2, 3}, {255, 255, 1000}, {0, 1, parquet.MaxColumnIndex}} {
+			want := base.Level(lv[0], lv[1], lv[2])
+			got := base
+			SetLevels(&got, lv[0], lv[1], lv[2])
+			if got != want || Column(&got) != want.Column() || Kind(&got) != want.Kind() || IsNull(&got) != want.IsNull() ||
+				got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] {
+				return false
+			}
+			var c parquet.Value
+			Copy(&c, &got)
+			if c != got {
+				return false
+			}
+			if k := want.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
+				if unsafe.SliceData(ByteArray(&got)) != unsafe.SliceData(a) || len(ByteArray(&got)) != len(a) {
+					return false
+				}
+				SetByteArray(&got, b)
+				gb := got.ByteArray()
+				if unsafe.SliceData(gb) != unsafe.SliceData(b) || len(gb) != len(b) || got.Kind() != k ||
+					got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] || got.Column() != lv[2] {
+					return false
+				}
+			}
+		}
+	}
+	if Column(&parquet.Value{}) != (parquet.Value{}).Column() {
+		return false
+	}
+	return true
+}
