@@ -298,7 +298,7 @@ func (h *handler) loop(sess sarama.ConsumerGroupSession, claim sarama.ConsumerGr
 			// handled before the other cases are looked at again, since a message taken from the
 			// queue and dropped would leave a hole once the next one is handled.
 			pl.now = time.Now()
-			for _, m := range b {
+			for _, m := range b.msgs {
 				sw.receive()
 				if done, err := h.message(ctx, sess, pl, m); done || err != nil {
 					return err

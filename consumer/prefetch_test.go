@@ -26,10 +26,17 @@ func TestPrefetchOrder(t *testing.T) {
 	defer p.stop()
 	next := int64(0)
 	for b := range p.C() {
-		if len(b) == 0 || len(b) > prefetchBatch {
-			t.Fatalf("batch of %d messages", len(b))
+		if len(b.msgs) == 0 || len(b.msgs) > prefetchBatch {
+			t.Fatalf("batch of %d messages", len(b.msgs))
 		}
-		for _, m := range b {
+		var n int64
+		for _, m := range b.msgs {
+			n += messageBytes(m)
+		}
+		if n != b.bytes {
+			t.Fatalf("batch of %d bytes says %d", n, b.bytes)
+		}
+		for _, m := range b.msgs {
 			if m.Offset != next {
 				t.Fatalf("offset %d, want %d", m.Offset, next)
 			}
