@@ -281,14 +281,12 @@ func (c *column) convert(fv field.Value, r *record.Record) (parquet.Value, error
 // readers fail: DuckDB cannot convert a millisecond timestamp beyond ±294,000 years to micros and
 // refuses the whole file; and a conversion past int64 (epoch millis into a micros column) would wrap
 // silently. Before 1970 is rejected too, so that Go's zero time (year 1) is never stored as a value.
-var (
-	minTimestamp = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxTimestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
-)
+// The lower bound is the Unix epoch itself (Unix seconds 0).
+var maxTimestamp = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) // exclusive
 
 func checkTimestampRange(t time.Time) error {
 	// Unix seconds are floored (the nanoseconds within them are never negative) and the bounds
-	// are whole seconds, so this is t.Before(minTimestamp) || !t.Before(maxTimestamp).
+	// are whole seconds, so this is t.Before(1970-01-01) || !t.Before(maxTimestamp).
 	if sec := t.Unix(); sec < 0 || sec >= maxTimestampUnix {
 		return fmt.Errorf("timestamp %s is outside the years 1970 to 9999", t.UTC().Format(time.RFC3339Nano))
 	}

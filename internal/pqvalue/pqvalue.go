@@ -156,8 +156,5 @@ func layoutMatches() bool {
 			}
 		}
 	}
-	if Column(&parquet.Value{}) != (parquet.Value{}).Column() {
-		return false
-	}
-	return true
+	return Column(&parquet.Value{}) == (parquet.Value{}).Column()
 }
