@@ -99,10 +99,8 @@ func (b *bench) avroCompare(ctx context.Context, sc *sarama.Config) error {
 	if err != nil {
 		return err
 	}
-	for _, topic := range []string{o.Topic, b.avroTopic()} {
-		if err := b.warmUp(ctx, topic); err != nil {
-			return err
-		}
+	if err := b.warmUp(ctx, o.Topic, b.benchConfig(o.Topic)); err != nil {
+		return err
 	}
 	rep.Config = avroLoaderConfig([]string{"<broker>"}, b.avroTopic(), "<group>", "<root>", "<registry>")
 	runs := make([][]Result, 2)

@@ -454,7 +454,7 @@ func (b *bench) runCase(ctx context.Context, sc *sarama.Config, c Case, parties 
 	if n := sumWant(want); n != seed.Records {
 		return seed, nil, nil, fmt.Errorf("broker holds %d records, %d were seeded", n, seed.Records)
 	}
-	if err := b.warmUp(ctx, b.topic); err != nil {
+	if err := b.warmUp(ctx, b.topic, b.benchConfig(b.topic)); err != nil {
 		return seed, want, nil, err
 	}
 	runs := make([][]Result, len(parties))
@@ -501,17 +501,34 @@ func (b *bench) hdfsParty() string {
 	return PartyHDFS
 }
 
-// warmUp reads topic once with the raw consumer, unmeasured. The first read after seeding ran up
-// to a third slower, and with up to half again the CPU per record, for whichever party came first
-// (in 2026-12-06's runs: the broker's first pass over what it had just been sent, and its garbage
-// from seeding), so repeat 1 was an outlier of one party only.
-func (b *bench) warmUp(ctx context.Context, topic string) error {
-	_, _, err := b.measure(ctx, "warm-up read of "+topic+" (not measured)", "bench-consume", "--brokers", strings.Join(b.brokers, ","),
-		"--topic", topic, "--group", fmt.Sprintf("bench-warm-%d", time.Now().UnixNano()))
-	if err != nil {
-		return fmt.Errorf("warm-up read of %s: %w", topic, err)
+// warmUp loads topic once to the local filesystem, unmeasured, with the bench's loader config, and
+// removes the output. In 2026-12-06's runs, the first loader run after seeding used up to half again
+// the CPU per record of the later ones, whichever party had read the topic before it: its socket
+// reads took five times the system time, the kernel finding the pages for a fresh heap of 400 MiB
+// only by reclaiming what seeding had left (a read by the raw consumer, of 60 MiB, did not help).
+// Repeat 1 of the loader was then an outlier of one party only.
+//
+// config makes the run's loader config from a group and an output root.
+func (b *bench) warmUp(ctx context.Context, topic string, config func(group, root string) string) error {
+	root := filepath.Join(b.opts.WorkDir, "out-warm-up")
+	if err := os.RemoveAll(root); err != nil {
+		return err
 	}
-	return nil
+	cfg, err := b.writeConfig("warm-up", config(fmt.Sprintf("bench-warm-%d", time.Now().UnixNano()), root))
+	if err != nil {
+		return err
+	}
+	if _, _, err := b.measure(ctx, "warm-up load of "+topic+" (not measured)", "batch", "--config", cfg, "--progress", "none"); err != nil {
+		return fmt.Errorf("warm-up load of %s: %w", topic, err)
+	}
+	return b.remove(root)
+}
+
+// benchConfig is the bench's loader config for topic, to the local filesystem.
+func (b *bench) benchConfig(topic string) func(group, root string) string {
+	return func(group, root string) string {
+		return LoaderConfig(b.brokers, topic, group, root, defaultLateness, "")
+	}
 }
 
 // brokerCPU is the broker process's CPU time so far (0 for an external broker: it is not ours
@@ -599,7 +616,7 @@ func (b *bench) loaderLocal(ctx context.Context, r int, want map[verify.TP]int64
 // no run resumes another's offsets) and charges the broker's CPU during it.
 func (b *bench) loaderRun(ctx context.Context, name, root string, seed SeedReport) (Result, error) {
 	group := fmt.Sprintf("bench-%s-%d", name, time.Now().UnixNano())
-	cfg, err := b.writeConfig(name, LoaderConfig(b.brokers, b.topic, group, root, defaultLateness, ""))
+	cfg, err := b.writeConfig(name, b.benchConfig(b.topic)(group, root))
 	if err != nil {
 		return Result{}, err
 	}
@@ -707,14 +724,16 @@ func (b *bench) buckets(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := b.warmUp(ctx, b.topic); err != nil {
+	extra := bucketsExtra(bo)
+	if err := b.warmUp(ctx, b.topic, func(group, root string) string {
+		return LoaderConfig(b.brokers, b.topic, group, root, bucketsLateness, extra)
+	}); err != nil {
 		return err
 	}
 	root := filepath.Join(b.opts.WorkDir, "out-buckets")
 	if err := os.RemoveAll(root); err != nil {
 		return err
 	}
-	extra := bucketsExtra(bo)
 	cfg, err := b.writeConfig("buckets", LoaderConfig(b.brokers, b.topic, fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root, bucketsLateness, extra))
 	if err != nil {
 		return err
