@@ -501,12 +501,12 @@ func (b *bench) hdfsParty() string {
 	return PartyHDFS
 }
 
-// warmUp loads topic once to the local filesystem, unmeasured, with the bench's loader config, and
-// removes the output. In 2026-12-06's runs, the first loader run after seeding used up to half again
-// the CPU per record of the later ones, whichever party had read the topic before it: its socket
-// reads took five times the system time, the kernel finding the pages for a fresh heap of 400 MiB
-// only by reclaiming what seeding had left (a read by the raw consumer, of 60 MiB, did not help).
-// Repeat 1 of the loader was then an outlier of one party only.
+// warmUp loads topic once to the local filesystem, unmeasured, and removes the output. In
+// 2026-12-06's runs, the first loader process after seeding used up to half again the CPU per
+// record of the later ones, nearly all of it system time in its socket reads, whichever party had
+// read the topic before it (a read by the raw consumer did not help; the cause is not pinned
+// down). Repeat 1 of the loader was then an outlier of one party only. With this warm-up the
+// 64-partition and Avro cases' repeats agreed; the main case's first still ran a fifth above.
 //
 // config makes the run's loader config from a group and an output root.
 func (b *bench) warmUp(ctx context.Context, topic string, config func(group, root string) string) error {

@@ -205,8 +205,8 @@ func (rep *Report) Markdown(w io.Writer) {
 		comp = "Kafka batches compressed with " + o.Compression
 	}
 	p("%s; %s. Each party ran %d time(s), interleaved (ceiling, local, HDFS, ceiling, ...), after one unmeasured\n", o.Span, comp, o.Repeats)
-	p("load of the topic to the local filesystem (a warm-up: the first loader process after seeding paid the kernel's reclaim\n")
-	p("of seeding's memory, up to half again the CPU per record);\n")
+	p("load of the topic to the local filesystem (a warm-up: the first loader process after seeding used up to half again\n")
+	p("the CPU per record, in its socket reads' system time);\n")
 	p("cells are the median with (min–max). Rates are over each process's whole life, start to exit (connecting,\n")
 	p("joining the group, the final commit included). CPU is user+system time of the process and peak RSS its\n")
 	p("maximum resident set, both from the kernel (getrusage of the child; the bench resets its own peak RSS\n")
