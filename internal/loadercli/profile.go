@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -32,32 +33,31 @@ var (
 )
 
 func startProfiles(c *cli.Context) error {
-	if p := c.String("cpuprofile"); p != "" {
-		f, err := createProfile(p)
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			f.Close()
-			return err
-		}
-		cpuProfileFile = f
+	var err error
+	if cpuProfileFile, err = startTo(c.String("cpuprofile"), pprof.StartCPUProfile); err != nil {
+		return err
 	}
 	if p := c.String("memprofile"); p != "" {
 		stopHeapWatch = watchHeap(p)
 	}
-	if p := c.String("trace"); p != "" {
-		f, err := createProfile(p)
-		if err != nil {
-			return err
-		}
-		if err := trace.Start(f); err != nil {
-			f.Close()
-			return err
-		}
-		traceFile = f
+	traceFile, err = startTo(c.String("trace"), trace.Start)
+	return err
+}
+
+// startTo creates the file at path (nil, nil for no path) and starts a recorder writing to it.
+func startTo(path string, start func(io.Writer) error) (*os.File, error) {
+	if path == "" {
+		return nil, nil
 	}
-	return nil
+	f, err := createProfile(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func stopProfiles(*cli.Context) error {
