@@ -1,6 +1,7 @@
 package pqvalue
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
@@ -9,15 +10,22 @@ import (
 // The in-place paths must be the ones taken with the parquet-go this module pins; if an upgrade
 // changed parquet.Value's layout, this fails and says why the loader got slower.
 func TestLayout(t *testing.T) {
+	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+		t.Skipf("the in-place layout is checked on amd64 and arm64; on %s it may differ (Fast is %v)", runtime.GOARCH, Fast)
+	}
 	if !Fast {
 		t.Fatal("parquet.Value's layout is not the one pqvalue assumes: every cell goes through parquet-go's exported accessors (slower, still correct)")
 	}
 }
 
-// The fallbacks agree with the in-place paths.
+// The fallbacks agree with the in-place paths (where the layout allows those).
 func TestFallback(t *testing.T) {
 	defer func(f bool) { Fast = f }(Fast)
-	for _, fast := range []bool{true, false} {
+	modes := []bool{false}
+	if Fast {
+		modes = append(modes, true)
+	}
+	for _, fast := range modes {
 		Fast = fast
 		v := parquet.ByteArrayValue([]byte("abc"))
 		SetLevels(&v, 1, 2, 7)
