@@ -54,11 +54,7 @@ func (s *Schema) Row(r *record.Record, row parquet.Row) (parquet.Row, error) {
 		if err := c.value(v, r.Fields[c.slot], r); err != nil {
 			return row[:i], &ConvertError{Column: c.name, Field: c.field, Err: err}
 		}
-		def := 1
-		if c.required || pqvalue.IsNull(v) {
-			def = 0
-		}
-		pqvalue.SetLevels(v, 0, def, i) // one store, which the writer's copy forwards from
+		pqvalue.SetLevels(v, 0, c.defLevel(v), i) // one store, which the writer's copy forwards from
 	}
 	if err := s.checkKey(r); err != nil {
 		return row, err
@@ -84,11 +80,7 @@ func (s *Schema) nestedRow(r *record.Record, row parquet.Row) (parquet.Row, erro
 		if err := c.value(v, r.Fields[c.slot], r); err != nil {
 			return row[:len(row)-1], &ConvertError{Column: c.name, Field: c.field, Err: err}
 		}
-		def := 1
-		if c.required || pqvalue.IsNull(v) {
-			def = 0
-		}
-		pqvalue.SetLevels(v, 0, def, c.leaf)
+		pqvalue.SetLevels(v, 0, c.defLevel(v), c.leaf)
 	}
 	if err := s.checkKey(r); err != nil {
 		return row, err
@@ -102,6 +94,15 @@ func (s *Schema) checkKey(r *record.Record) error {
 		return &ConvertError{Column: ColKey, Field: record.KeyName, Err: errNotUTF8}
 	}
 	return nil
+}
+
+// defLevel is the definition level of v, the column's value: 1 unless it is null or the column
+// is required.
+func (c *column) defLevel(v *parquet.Value) int {
+	if c.required || pqvalue.IsNull(v) {
+		return 0
+	}
+	return 1
 }
 
 // value converts fv, a field value of r, into *v, levels not set.

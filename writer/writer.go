@@ -130,25 +130,23 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	if bk == nil || bk.dir != dir || bk.s != s {
 		bk = p.buckets[bucketKey(dir, s)]
 	}
-	if bk == nil {
-		// Registered once its first row is in: a refused row leaves no empty bucket behind.
-		nb := &bucket{dir: dir, s: s, buf: newRowBuffer(len(s.Parquet().Columns()))}
-		grown, err := nb.buf.add(row)
-		if err != nil {
-			return fmt.Errorf("write %s: %w", dir, err)
-		}
-		bk = nb
+	fresh := bk == nil
+	if fresh {
+		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(len(s.Parquet().Columns()))}
+	}
+	grown, err := bk.buf.add(row)
+	if err != nil && fresh {
+		return fmt.Errorf("write %s: %w", dir, err) // not registered: a refused row leaves no empty bucket
+	}
+	if grown != 0 { // most rows fit the chunks: no atomics then
+		p.acct.add(grown, grown)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", dir, err)
+	}
+	if fresh {
 		p.buckets[bucketKey(dir, s)] = bk
 		p.order = append(p.order, bk)
-		p.acct.add(grown, grown)
-	} else {
-		grown, err := bk.buf.add(row)
-		if grown != 0 { // most rows fit the chunks: no atomics then
-			p.acct.add(grown, grown)
-		}
-		if err != nil {
-			return fmt.Errorf("write %s: %w", dir, err)
-		}
 	}
 	p.last = bk
 	bk.rows++

@@ -725,16 +725,17 @@ func (b *bench) buckets(ctx context.Context) error {
 		return err
 	}
 	extra := bucketsExtra(bo)
-	if err := b.warmUp(ctx, b.topic, func(group, root string) string {
+	config := func(group, root string) string {
 		return LoaderConfig(b.brokers, b.topic, group, root, bucketsLateness, extra)
-	}); err != nil {
+	}
+	if err := b.warmUp(ctx, b.topic, config); err != nil {
 		return err
 	}
 	root := filepath.Join(b.opts.WorkDir, "out-buckets")
 	if err := os.RemoveAll(root); err != nil {
 		return err
 	}
-	cfg, err := b.writeConfig("buckets", LoaderConfig(b.brokers, b.topic, fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root, bucketsLateness, extra))
+	cfg, err := b.writeConfig("buckets", config(fmt.Sprintf("bench-buckets-%d", time.Now().UnixNano()), root))
 	if err != nil {
 		return err
 	}

@@ -27,10 +27,6 @@ const (
 	offCol  = 20
 )
 
-// word2 is the third word of a value: kind, definition level, repetition level, a padding byte, the
-// column index's complement, two padding bytes.
-func word2(v *parquet.Value) *uint64 { return (*uint64)(unsafe.Add(unsafe.Pointer(v), 16)) }
-
 // Fast says whether the in-place functions below are in use.
 var Fast bool
 
@@ -81,16 +77,21 @@ func ByteArray(v *parquet.Value) []byte {
 // buffering a row).
 func SetByteArray(v *parquet.Value, p []byte) {
 	if !Fast {
-		k, r, d, c := v.Kind(), v.RepetitionLevel(), v.DefinitionLevel(), v.Column()
-		if k == parquet.FixedLenByteArray {
-			*v = parquet.FixedLenByteArrayValue(p)
-		} else {
-			*v = parquet.ByteArrayValue(p)
-		}
-		*v = v.Level(r, d, c)
+		setByteArraySlow(v, p)
 		return
 	}
 	*(**byte)(unsafe.Pointer(v)) = unsafe.SliceData(p)
+}
+
+// setByteArraySlow is SetByteArray through the exported API; apart, so that SetByteArray inlines.
+func setByteArraySlow(v *parquet.Value, p []byte) {
+	k, r, d, c := v.Kind(), v.RepetitionLevel(), v.DefinitionLevel(), v.Column()
+	if k == parquet.FixedLenByteArray {
+		*v = parquet.FixedLenByteArrayValue(p)
+	} else {
+		*v = parquet.ByteArrayValue(p)
+	}
+	*v = v.Level(r, d, c)
 }
 
 // SetLevels is v.SetRepetitionLevel(rep), v.SetDefinitionLevel(def) and v.SetColumnIndex(col), as
@@ -98,13 +99,22 @@ func SetByteArray(v *parquet.Value, p []byte) {
 // schema's are by construction).
 func SetLevels(v *parquet.Value, rep, def, col int) {
 	if !Fast {
-		v.SetRepetitionLevel(rep)
-		v.SetDefinitionLevel(def)
-		v.SetColumnIndex(col)
+		setLevelsSlow(v, rep, def, col)
 		return
 	}
-	kind := uint64(*(*uint8)(unsafe.Add(unsafe.Pointer(v), offKind)))
-	*word2(v) = kind | uint64(uint8(def))<<8 | uint64(uint8(rep))<<16 | uint64(^uint16(col))<<32
+	// The third word: kind, definition level, repetition level, a padding byte, the column index's
+	// complement, two padding bytes. The kind byte is read alone (a load the store that wrote it
+	// forwards); the word is written whole.
+	w := (*[3]uint64)(unsafe.Pointer(v))
+	kind := uint64(*(*uint8)(unsafe.Pointer(&w[2])))
+	w[2] = kind | uint64(uint8(def))<<8 | uint64(uint8(rep))<<16 | uint64(^uint16(col))<<32
+}
+
+// setLevelsSlow is SetLevels through the exported API; apart, so that SetLevels inlines.
+func setLevelsSlow(v *parquet.Value, rep, def, col int) {
+	v.SetRepetitionLevel(rep)
+	v.SetDefinitionLevel(def)
+	v.SetColumnIndex(col)
 }
 
 // Copy copies *src to *dst a word at a time: a word written by one store forwards from it.
