@@ -10,12 +10,16 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/kafka2hdfs/kafka2hdfs/internal/verify"
 	"github.com/kafka2hdfs/kafka2hdfs/offsets"
@@ -67,8 +71,9 @@ func (fx fixture) fill(t *testing.T, r *record.Record, b *record.Buffers, off in
 // fileWriter writes rows through writer.Partition, the loader's own write path, with row groups so
 // small that every file has several, and reads the staged file back with the independent reader.
 type fileWriter struct {
-	p *writer.Partition
-	s *schema.Schema
+	p    *writer.Partition
+	s    *schema.Schema
+	path string // the staged file, once read
 }
 
 func newFileWriter(t *testing.T, s *schema.Schema) *fileWriter {
@@ -95,7 +100,8 @@ func (w *fileWriter) read(t *testing.T) *verify.Table {
 	if len(files) != 1 {
 		t.Fatalf("staged %d files, want 1", len(files))
 	}
-	tbl, err := verify.ReadPath(w.p.StagingPath(files[0]))
+	w.path = w.p.StagingPath(files[0])
+	tbl, err := verify.ReadPath(w.path)
 	if err != nil {
 		t.Fatalf("ReadFile: %v", err)
 	}
@@ -381,6 +387,105 @@ func TestRoundTripJSON(t *testing.T) {
 			checkRows(t, tbl, want)
 		})
 	}
+}
+
+// TestRoundTripIntegersDeltaEncoded checks the integer columns the writer stores as
+// DELTA_BINARY_PACKED (every INT32 and INT64 leaf: ints, dates, timestamps, small decimals and the
+// Kafka metadata) against the independent reader: runs that count up (offsets), repeats,
+// neighbours at opposite extremes (whose deltas overflow and must wrap), random values and nulls,
+// over many pages, miniblocks and row groups.
+func TestRoundTripIntegersDeltaEncoded(t *testing.T) {
+	fx := compile(t, []schema.Column{{Name: "i32", Type: "int32"}, {Name: "i64", Type: "int64"},
+		{Name: "dt", Type: "date"}, {Name: "ts", Type: "timestamp-micros"}, {Name: "dec", Type: "decimal(18,2)"}},
+		schema.Options{})
+	w := newFileWriter(t, fx.s)
+	rng := rand.New(rand.NewPCG(1, 2))
+	var (
+		r    record.Record
+		bufs record.Buffers
+		row  parquet.Row
+		want []map[string]any
+	)
+	for i := range 1000 {
+		var i32 int32
+		var i64 int64
+		switch {
+		case i < 200: // counting up, as offsets do
+			i32, i64 = int32(i), int64(i)
+		case i < 300: // one value repeated
+			i32, i64 = 7, -7
+		case i < 400: // extremes side by side: every delta overflows
+			if i%2 == 0 {
+				i32, i64 = math.MinInt32, math.MinInt64
+			} else {
+				i32, i64 = math.MaxInt32, math.MaxInt64
+			}
+		default:
+			i32, i64 = int32(rng.Uint32()), int64(rng.Uint64())
+		}
+		days := int32(rng.IntN(2932896)) - 719162                                // 0001-01-01 to 9999-12-31
+		micros := rng.Int64N(253402300799999999)                                 // 1970 to 9999
+		cents := rng.Int64N(2_000_000_000_000_000_000/1000) - 1_000_000_000_000_000 // within decimal(18,2)
+		js := fmt.Sprintf(`{"i32":%d,"i64":%d,"dt":%d,"ts":%d,"dec":"%d.%02d"}`, i32, i64, days, micros, cents/100, abs(cents%100))
+		if cents < 0 && cents > -100 {
+			js = fmt.Sprintf(`{"i32":%d,"i64":%d,"dt":%d,"ts":%d,"dec":"-0.%02d"}`, i32, i64, days, micros, -cents)
+		}
+		exp := map[string]any{"i32": i32, "i64": i64, "dt": verify.Date(days), "ts": verify.Micros(micros),
+			"dec": verify.Decimal(decimalString(cents))}
+		if i%9 == 4 { // nulls between values
+			js, exp = `{}`, map[string]any{"i32": nil, "i64": nil, "dt": nil, "ts": nil, "dec": nil}
+		}
+		fx.fill(t, &r, &bufs, int64(i), input{json: js, timestamp: 1700000000000 + int64(i%5)})
+		var err error
+		if row, err = fx.s.Row(&r, row); err != nil {
+			t.Fatalf("row %d %s: %v", i, js, err)
+		}
+		w.write(t, row)
+		exp["kafka_topic"], exp["kafka_partition"], exp["kafka_offset"] = "clicks", int32(3), int64(i)
+		exp["kafka_timestamp"], exp["kafka_key"] = verify.Millis(1700000000000+int64(i%5)), nil
+		want = append(want, exp)
+	}
+	checkRows(t, w.read(t), want)
+
+	f, err := os.Open(w.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pf, err := parquet.OpenFile(f, st.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := pf.Metadata()
+	if len(md.RowGroups) < 2 {
+		t.Fatalf("%d row groups, want several", len(md.RowGroups))
+	}
+	for _, rg := range md.RowGroups {
+		for _, c := range rg.Columns {
+			m := c.MetaData
+			if m.Type != format.Int32 && m.Type != format.Int64 {
+				continue
+			}
+			if !slices.Contains(m.Encoding, format.DeltaBinaryPacked) || slices.Contains(m.Encoding, format.Plain) {
+				t.Errorf("column %v: encodings %v, want DELTA_BINARY_PACKED and no PLAIN", m.PathInSchema, m.Encoding)
+			}
+		}
+	}
+}
+
+func abs(n int64) int64 { return max(n, -n) }
+
+// decimalString renders cents as arrow-go renders a decimal(18,2).
+func decimalString(cents int64) string {
+	sign := ""
+	if cents < 0 {
+		sign, cents = "-", -cents
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, cents/100, cents%100)
 }
 
 // TestRoundTripFloats checks that float and double values keep their exact bits.

@@ -338,6 +338,7 @@ func (p *Partition) open(ctx context.Context, bk *bucket, page int) error {
 		opts = append(opts, parquet.CreatedBy(p.cfg.CreatedBy, "", ""))
 	}
 	opts = append(opts, byteArrayStatistics(bk.s.Parquet())...)
+	opts = append(opts, integerEncodings...)
 	bk.out = &fileOut{id: id, staging: name, f: f, cw: cw, pw: parquet.NewGenericWriter[any](cw, opts...),
 		cost: openCost(bk.s.Parquet(), page)}
 	p.acct.addFile()
@@ -517,6 +518,18 @@ func DataDir(topic, bucketPath string) string { return path.Join(topic, bucketPa
 // ErrorDir is the root-relative directory of a topic's dead letters for a bucket.
 func ErrorDir(topic, bucketPath string) string {
 	return path.Join(offsets.ErrorsDir, topic, bucketPath)
+}
+
+// integerEncodings store INT32 and INT64 columns (ints, timestamps, dates, small decimals, the
+// Kafka partition and offset) as DELTA_BINARY_PACKED instead of PLAIN: offsets that count up by
+// one, a partition that never changes and times in event order take a few bits per value instead
+// of 4 or 8 bytes, which snappy only halved. On the benchmark's events the files got 20% smaller
+// (47.9 to 38.5 MB) and snappy had a fifth less to compress. Every reader that takes the
+// DELTA_LENGTH_BYTE_ARRAY strings parquet-go already writes (Spark 3.3 and later, parquet-mr,
+// Arrow, Trino, DuckDB) reads these.
+var integerEncodings = []parquet.WriterOption{
+	parquet.DefaultEncodingFor(parquet.Int32, &parquet.DeltaBinaryPacked),
+	parquet.DefaultEncodingFor(parquet.Int64, &parquet.DeltaBinaryPacked),
 }
 
 // MaxStatisticsBytes bounds a min or max statistic of a byte-array column (parquet-mr's default
