@@ -203,7 +203,7 @@ func buildShape(c Column, path string, rep int, n *int) (*shape, parquet.Node, e
 		if err != nil {
 			return nil, nil, err
 		}
-		sh.elem, node = val, parquet.Map(parquet.String(), vn)
+		sh.elem, node = val, parquet.Map(stringNode(), vn)
 	case TypeGroup:
 		sh.kind = shapeGroup
 		if len(c.Fields) == 0 {

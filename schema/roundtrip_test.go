@@ -423,8 +423,8 @@ func TestRoundTripIntegersDeltaEncoded(t *testing.T) {
 		default:
 			i32, i64 = int32(rng.Uint32()), int64(rng.Uint64())
 		}
-		days := int32(rng.IntN(2932896)) - 719162                                // 0001-01-01 to 9999-12-31
-		micros := rng.Int64N(253402300799999999)                                 // 1970 to 9999
+		days := int32(rng.IntN(2932896)) - 719162                                   // 0001-01-01 to 9999-12-31
+		micros := rng.Int64N(253402300799999999)                                    // 1970 to 9999
 		cents := rng.Int64N(2_000_000_000_000_000_000/1000) - 1_000_000_000_000_000 // within decimal(18,2)
 		js := fmt.Sprintf(`{"i32":%d,"i64":%d,"dt":%d,"ts":%d,"dec":"%d.%02d"}`, i32, i64, days, micros, cents/100, abs(cents%100))
 		if cents < 0 && cents > -100 {

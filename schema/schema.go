@@ -231,7 +231,7 @@ func NewDeadLetter(opts Options) (*Schema, error) {
 	s := &Schema{kind: DeadLetter}
 	opts.KeyAsString = false
 	nodes := append(metaNodes(opts), rawNodes()...)
-	nodes = append(nodes, namedNode{"error", parquet.Required(parquet.String())}, namedNode{"stage", parquet.Required(parquet.String())})
+	nodes = append(nodes, namedNode{"error", parquet.Required(stringNode())}, namedNode{"stage", parquet.Required(stringNode())})
 	return s.finish(nodes, opts)
 }
 
@@ -277,9 +277,9 @@ func isMetaName(n string) bool {
 }
 
 func metaNodes(opts Options) []namedNode {
-	key := parquet.Optional(parquet.Leaf(parquet.ByteArrayType))
+	key := parquet.Optional(bytesNode())
 	if opts.KeyAsString {
-		key = parquet.Optional(parquet.String())
+		key = parquet.Optional(stringNode())
 	}
 	return []namedNode{
 		{ColTopic, parquet.Required(dict(parquet.String()))},
@@ -294,10 +294,10 @@ func metaNodes(opts Options) []namedNode {
 // key/value structs: headers may repeat a key, so a MAP would lose data.
 func rawNodes() []namedNode {
 	return []namedNode{
-		{"value", parquet.Optional(parquet.Leaf(parquet.ByteArrayType))},
+		{"value", parquet.Optional(bytesNode())},
 		{"headers", parquet.List(orderedGroup{
-			{"key", parquet.Required(parquet.String())},
-			{"value", parquet.Optional(parquet.Leaf(parquet.ByteArrayType))},
+			{"key", parquet.Required(stringNode())},
+			{"value", parquet.Optional(bytesNode())},
 		})},
 	}
 }
@@ -323,7 +323,7 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 	var node parquet.Node
 	switch c.Type {
 	case TypeString:
-		node = parquet.String()
+		node = stringNode()
 	case TypeInt32:
 		node = parquet.Int(32)
 	case TypeInt64:
@@ -341,7 +341,7 @@ func compileColumn(c Column, layout *record.Layout) (column, parquet.Node, error
 	case TypeDate:
 		node = parquet.Date()
 	case TypeBytes:
-		node = parquet.Leaf(parquet.ByteArrayType)
+		node = bytesNode()
 	case TypeList, TypeMap, TypeGroup:
 		return compileNested(c, col)
 	case "":
