@@ -284,6 +284,10 @@ func (p *parser) set(n int32, kind Kind, i, j int) {
 	default:
 		v.Bytes = p.doc[i:j:j]
 	}
+	if nd.own == 1 { // one path ends here, as most do
+		p.out[p.e.outs[nd.lo]] = v
+		return
+	}
 	for _, o := range p.e.outs[nd.lo : nd.lo+nd.own] {
 		p.out[o] = v
 	}
@@ -299,6 +303,7 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 	var (
 		kids []kid
 		lens uint64
+		hint int // the kid to look at first
 	)
 	if n >= 0 {
 		kids, lens = p.e.nodes[n].kids, p.e.nodes[n].lens
@@ -327,9 +332,16 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 				k = lookupEscaped(kids, key)
 			}
 		} else if lens&(1<<min(len(key), 63)) != 0 {
-			for _, kd := range kids {
-				if kd.key == string(key) {
-					k = kd.node
+			// The search starts after the kid the previous member matched: producers write
+			// an object's keys in one order, and paths are usually listed in it, so the next
+			// member's kid is most often the next one.
+			for t := range kids {
+				x := hint + t
+				if x >= len(kids) {
+					x -= len(kids)
+				}
+				if kids[x].key == string(key) {
+					k, hint = kids[x].node, x+1
 					break
 				}
 			}

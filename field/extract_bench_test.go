@@ -2,7 +2,11 @@ package field
 
 import (
 	"encoding/json"
+	"math/rand/v2"
 	"testing"
+	"time"
+
+	"github.com/kafka2hdfs/kafka2hdfs/internal/benchevent"
 )
 
 // clickEvent is a typical clickstream record: nested user/geo/device objects, arrays of objects,
@@ -91,4 +95,28 @@ func BenchmarkExtract(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkExtractBenchEvent reads the project benchmark's nine paths out of its events, padded to
+// 1 KB as in docs/performance.md.
+func BenchmarkExtractBenchEvent(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	docs := make([][]byte, 1024)
+	for i := range docs {
+		_, v := benchevent.JSON(r, i, time.Unix(1700000000+int64(i), 0), nil)
+		docs[i] = benchevent.Pad(v, 1024)
+	}
+	specs := []string{"event_id", "type", "ts", "user.id", "user.geo.country", "session_id", "page.url", "device.os", "cart.price"}
+	e := mustExtractor(b, specs...)
+	out := make([]Value, len(specs))
+	var scratch []byte
+	b.SetBytes(int64(len(docs[0])))
+	i := 0
+	for b.Loop() {
+		var err error
+		if scratch, err = e.Extract(docs[i&1023], out, scratch[:0]); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
 }

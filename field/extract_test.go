@@ -76,6 +76,15 @@ func TestExtract(t *testing.T) {
 				obj(`{"a":[1,{}]}`), arr(`[1,"2",{"b":3}]`), str(""), obj(`{}`), arr(`[]`), missing()},
 		},
 		{
+			// The kid search starts after the previous match: keys in the paths' order, in
+			// reverse, shuffled, with unknown keys of a kid's length between, and the hint
+			// wrapping around past the last kid.
+			name:  "keys in any order",
+			doc:   `{"c":3,"xx":0,"b":2,"a":1,"o":{"q":5,"p":4,"r":6,"p2":7},"d":4,"o2":{"p":8,"q":9}}`,
+			paths: []string{"a", "b", "c", "d", "o.p", "o.q", "o.r", "o2.p", "o2.q"},
+			want:  []Value{num("1"), num("2"), num("3"), num("4"), num("4"), num("5"), num("6"), num("8"), num("9")},
+		},
+		{
 			name:  "numbers keep their literal",
 			doc:   `{"a":0,"b":-0,"c":4.50,"d":1E+2,"e":1e-07,"f":123456789012345678901234567890,"g":0.0}`,
 			paths: []string{"a", "b", "c", "d", "e", "f", "g"},
