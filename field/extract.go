@@ -46,6 +46,9 @@ type node struct {
 type kid struct {
 	key  string
 	node int32
+	// plain says the key is valid UTF-8 without '"', '\\' or control bytes: a document's key
+	// equal to it byte for byte, closing quote included, is a valid string without a scan.
+	plain bool
 }
 
 // NewExtractor compiles paths. Paths may share prefixes and one may be a prefix of another ("a" and
@@ -80,7 +83,7 @@ func NewExtractor(paths []Path) (*Extractor, error) {
 				next = int32(len(e.nodes))
 				e.nodes = append(e.nodes, node{})
 				ends = append(ends, nil)
-				e.nodes[n].kids = append(e.nodes[n].kids, kid{key: seg, node: next})
+				e.nodes[n].kids = append(e.nodes[n].kids, kid{key: seg, node: next, plain: plainKey(seg)})
 				e.nodes[n].lens |= 1 << min(len(seg), 63)
 			}
 			n = next
@@ -319,30 +322,39 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 		if doc[i] != '"' {
 			return i, p.invalid(i, "looking for beginning of object key string")
 		}
-		j, esc := shortString(doc, i), false
-		if j < 0 {
-			var err error
-			if j, esc, err = p.str(i); err != nil {
-				return j, err
+		k, j := int32(-1), -1 // j: just past the key's closing quote
+		if hint < len(kids) && kids[hint].plain {
+			// First the key the previous member's suggests, compared in place: producers write
+			// an object's keys in one order, and paths are usually listed in it.
+			kd := &kids[hint]
+			if end := i + 1 + len(kd.key); end < len(doc) && doc[end] == '"' && string(doc[i+1:end]) == kd.key {
+				k, j = kd.node, end+1
+				hint++
 			}
 		}
-		k := int32(-1)
-		if key := doc[i+1 : j-1]; esc {
-			if len(kids) > 0 {
-				k = lookupEscaped(kids, key)
-			}
-		} else if lens&(1<<min(len(key), 63)) != 0 {
-			// The search starts after the kid the previous member matched: producers write
-			// an object's keys in one order, and paths are usually listed in it, so the next
-			// member's kid is most often the next one.
-			for t := range kids {
-				x := hint + t
-				if x >= len(kids) {
-					x -= len(kids)
+		if j < 0 {
+			var esc bool
+			if j = shortString(doc, i); j < 0 {
+				var err error
+				if j, esc, err = p.str(i); err != nil {
+					return j, err
 				}
-				if kids[x].key == string(key) {
-					k, hint = kids[x].node, x+1
-					break
+			}
+			if key := doc[i+1 : j-1]; esc {
+				if len(kids) > 0 {
+					k = lookupEscaped(kids, key)
+				}
+			} else if lens&(1<<min(len(key), 63)) != 0 {
+				// The search starts after the kid the previous member matched.
+				for t := range kids {
+					x := hint + t
+					if x >= len(kids) {
+						x -= len(kids)
+					}
+					if kids[x].key == string(key) {
+						k, hint = kids[x].node, x+1
+						break
+					}
 				}
 			}
 		}
@@ -644,6 +656,16 @@ func skipSpace(doc []byte, i int) int {
 func isDigit(c byte) bool { return c-'0' < 10 }
 
 func isHex(c byte) bool { return c-'0' < 10 || (c|0x20)-'a' < 6 }
+
+// plainKey reports whether a path segment is valid UTF-8 without '"', '\\' or control bytes.
+func plainKey(seg string) bool {
+	for i := 0; i < len(seg); i++ {
+		if c := seg[i]; c == '"' || c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.ValidString(seg)
+}
 
 // lookupEscaped finds the kid whose key equals the raw key text, which holds escapes, or returns -1.
 func lookupEscaped(kids []kid, key []byte) int32 {

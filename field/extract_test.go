@@ -85,6 +85,14 @@ func TestExtract(t *testing.T) {
 			want:  []Value{num("1"), num("2"), num("3"), num("4"), num("4"), num("5"), num("6"), num("8"), num("9")},
 		},
 		{
+			// The suggested kid is compared in place: a key it is a prefix of, one it equals but
+			// for an escape, and one that goes on past it must all be looked up.
+			name:  "keys near the suggested one",
+			doc:   `{"ab":1,"a":2,"b\u0063":3,"bcd":4,"x":{"é":5,"\u00e9":6}}`,
+			paths: []string{"a", "ab", "bc", "bcd", "x.é"},
+			want:  []Value{num("2"), num("1"), num("3"), num("4"), num("6")},
+		},
+		{
 			name:  "numbers keep their literal",
 			doc:   `{"a":0,"b":-0,"c":4.50,"d":1E+2,"e":1e-07,"f":123456789012345678901234567890,"g":0.0}`,
 			paths: []string{"a", "b", "c", "d", "e", "f", "g"},
