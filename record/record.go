@@ -269,6 +269,10 @@ func (l *Layout) FillerWith(newExt func([]field.Path) (Extractor, error)) (*Fill
 			f.headers = append(f.headers, headerSlot{name: s.header, slot: Slot(i)})
 		}
 	}
+	f.jsonRun = len(f.jsonSlots) > 0
+	for i, s := range f.jsonSlots {
+		f.jsonRun = f.jsonRun && s == f.jsonSlots[0]+Slot(i)
+	}
 	if l.json {
 		ext, err := newExt(paths)
 		if err != nil {
@@ -290,8 +294,11 @@ type Filler struct {
 	slots     int
 	ext       Extractor
 	jsonSlots []Slot
-	keySlots  []Slot
-	headers   []headerSlot
+	// jsonRun says jsonSlots are consecutive (they are unless a key or header slot was read
+	// between JSON fields): Extract then fills them in place instead of through a copy.
+	jsonRun  bool
+	keySlots []Slot
+	headers  []headerSlot
 }
 
 // Buffers is the per-pipeline scratch space Fill reuses from record to record.
@@ -332,6 +339,12 @@ func (f *Filler) Fill(r *Record, b *Buffers) error {
 	}
 	if !f.json {
 		return nil
+	}
+	if f.jsonRun {
+		first := int(f.jsonSlots[0])
+		var err error
+		b.scratch, err = f.ext.Extract(r.Value, r.Fields[first:first+len(f.jsonSlots)], b.scratch[:0])
+		return err
 	}
 	if cap(b.json) < len(f.jsonSlots) {
 		b.json = make([]field.Value, len(f.jsonSlots))

@@ -59,3 +59,49 @@ func TestRecallTime(t *testing.T) {
 		t.Error("a time remembered for the previous record survived Fill")
 	}
 }
+
+// Fill puts every source where the layout says, whether the JSON fields' slots are one run (filled
+// in place) or have key and header slots between them (filled through a copy), and leaves the
+// JSON slots Missing, the others filled, when the value is not JSON.
+func TestFill(t *testing.T) {
+	for _, names := range [][]string{
+		{"a", "b.c", "@key", "@header.h"},
+		{"a", "@key", "b.c", "@header.h"},
+		{"@header.h", "a", "@key", "b.c"},
+	} {
+		l := record.NewLayout(true)
+		slots := map[string]record.Slot{}
+		for _, n := range names {
+			s, err := l.Read(n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			slots[n] = s
+		}
+		f, err := l.Filler()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b record.Buffers
+		r := &record.Record{Key: []byte("k"), Headers: []record.Header{{Key: "h", Value: []byte("v")}}}
+		for _, doc := range []string{`{"b":{"c":2},"a":"x"}`, `{"a":1}`, `not json`} {
+			r.Value = []byte(doc)
+			fillErr := f.Fill(r, &b)
+			want := map[string]string{"a": "x", "b.c": "2", "@key": "k", "@header.h": "v"}
+			switch doc {
+			case `{"a":1}`:
+				want["a"], want["b.c"] = "1", ""
+			case `not json`:
+				want["a"], want["b.c"] = "", ""
+				if fillErr == nil {
+					t.Errorf("%v: Fill(%s) accepted it", names, doc)
+				}
+			}
+			for n, s := range slots {
+				if got := string(r.Fields[s].Bytes); got != want[n] || r.Fields[s].IsAbsent() != (want[n] == "") {
+					t.Errorf("%v: Fill(%s): %s = %q (absent %v), want %q", names, doc, n, got, r.Fields[s].IsAbsent(), want[n])
+				}
+			}
+		}
+	}
+}
