@@ -61,8 +61,12 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 			"missing last":   row(i, 0, 1),
 			"missing middle": row(i, 0, 2),
 			"out of order":   row(i, 1, 0, 2),
-			"too many":       row(i, 0, 1, 2, 3),
-			"empty":          nil,
+			// As many values as columns, so add takes them as one per column until the
+			// one that is not, then hands the row to addAny.
+			"repeated, last missing":   row(i, 0, 1, 1),
+			"repeated, middle missing": row(i, 0, 0, 2),
+			"too many":                 row(i, 0, 1, 2, 3),
+			"empty":                    nil,
 		} {
 			if _, err := b.add(bad); err == nil {
 				t.Fatalf("row %d: %s accepted", i, name)
