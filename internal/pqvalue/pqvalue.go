@@ -11,12 +11,17 @@
 // writer's word-by-word copy of the value (Copy) forwards too.
 //
 // The layout is parquet-go's (a pointer, a uint64, then kind, definition level, repetition level
-// and the column index's complement). Fast says whether the linked parquet-go still has it,
-// checked against the exported API at start; if not, every function falls back to the exported
-// API (slower, still correct), and TestLayout fails to say so.
+// and the column index's complement). On amd64 and arm64, where the loader runs, Fast is a
+// constant true: the in-place paths are compiled in and the checks for them compiled out (a
+// branch on a variable in each function kept SetLevels from inlining and cost a few instructions
+// per call: 425 of the 13,700 instructions per record of BenchmarkPipeline at 1 KB, cachegrind). The layout is checked against parquet-go's
+// exported API at start, and a parquet-go whose layout differs stops the program there rather than
+// have it write wrong values (TestLayout fails first). Elsewhere every function uses the exported
+// API.
 package pqvalue
 
 import (
+	"fmt"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
@@ -27,12 +32,14 @@ const (
 	offCol  = 20
 )
 
-// Fast says whether the in-place functions below are in use.
-var Fast bool
-
 func init() {
-	Fast = true // layoutMatches checks the in-place paths
-	Fast = layoutMatches()
+	if !Fast {
+		return
+	}
+	if why := layoutMismatch(); why != "" {
+		panic("pqvalue: the linked parquet-go's Value no longer has the layout this build reads in place (" +
+			why + " differ from the exported API); update internal/pqvalue for it")
+	}
 }
 
 // Column is v.Column().
@@ -118,20 +125,34 @@ func setLevelsSlow(v *parquet.Value, rep, def, col int) {
 }
 
 // Copy copies *src to *dst a word at a time: a word written by one store forwards from it.
+//
+// The first word is copied as the pointer it is. Copied as a uint64 (as it was), it was a pointer
+// written without the garbage collector's write barrier, and the compiler, which may assume that
+// memory read through a pointer type is not written through a pointer-free one, moved a read of
+// the destination's pointer above the copy: with this package's checks compiled out, a value
+// compared equal to its copy no more (layoutMismatch caught it).
 func Copy(dst, src *parquet.Value) {
 	if !Fast {
 		*dst = *src
 		return
 	}
-	d, s := (*[3]uint64)(unsafe.Pointer(dst)), (*[3]uint64)(unsafe.Pointer(src))
-	d[0], d[1], d[2] = s[0], s[1], s[2]
+	d, s := (*words)(unsafe.Pointer(dst)), (*words)(unsafe.Pointer(src))
+	d.ptr, d.u64, d.tail = s.ptr, s.u64, s.tail
 }
 
-// layoutMatches checks the functions above against parquet-go's exported API on values of every
-// kind, with levels and columns at their edges.
-func layoutMatches() bool {
-	if unsafe.Sizeof(parquet.Value{}) != 24 {
-		return false
+// words is parquet.Value as Copy moves it: its pointer, its 8-byte payload, and the word holding
+// kind, levels and column (no pointers).
+type words struct {
+	ptr  unsafe.Pointer
+	u64  uint64
+	tail uint64
+}
+
+// layoutMismatch checks the functions above against parquet-go's exported API on values of every
+// kind, with levels and columns at their edges, and says what differs ("" if nothing does).
+func layoutMismatch() string {
+	if n := unsafe.Sizeof(parquet.Value{}); n != 24 {
+		return fmt.Sprintf("parquet.Value is %d bytes, not 24", n)
 	}
 	a, b := []byte("abcd"), []byte("wxyz")
 	values := []parquet.Value{
@@ -146,25 +167,28 @@ func layoutMatches() bool {
 			SetLevels(&got, lv[0], lv[1], lv[2])
 			if got != want || Column(&got) != want.Column() || Kind(&got) != want.Kind() || IsNull(&got) != want.IsNull() ||
 				got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] {
-				return false
+				return fmt.Sprintf("%v with levels %v: SetLevels, Column, Kind or IsNull", want, lv)
 			}
 			var c parquet.Value
 			Copy(&c, &got)
 			if c != got {
-				return false
+				return fmt.Sprintf("%v: Copy", want)
 			}
 			if k := want.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
 				if unsafe.SliceData(ByteArray(&got)) != unsafe.SliceData(a) || len(ByteArray(&got)) != len(a) {
-					return false
+					return fmt.Sprintf("%v: ByteArray", want)
 				}
 				SetByteArray(&got, b)
 				gb := got.ByteArray()
 				if unsafe.SliceData(gb) != unsafe.SliceData(b) || len(gb) != len(b) || got.Kind() != k ||
 					got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] || got.Column() != lv[2] {
-					return false
+					return fmt.Sprintf("%v: SetByteArray", want)
 				}
 			}
 		}
 	}
-	return Column(&parquet.Value{}) == (parquet.Value{}).Column()
+	if Column(&parquet.Value{}) != (parquet.Value{}).Column() {
+		return "the zero Value's Column"
+	}
+	return ""
 }

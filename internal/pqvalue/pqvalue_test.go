@@ -7,40 +7,47 @@ import (
 	"github.com/parquet-go/parquet-go"
 )
 
-// The in-place paths must be the ones taken with the parquet-go this module pins; if an upgrade
-// changed parquet.Value's layout, this fails and says why the loader got slower.
+// The in-place paths must be the ones taken with the parquet-go this module pins, and agree with
+// its exported API (init stops the program if they do not; this says so in a test run first).
 func TestLayout(t *testing.T) {
 	if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
-		t.Skipf("the in-place layout is checked on amd64 and arm64; on %s it may differ (Fast is %v)", runtime.GOARCH, Fast)
+		t.Skipf("the in-place layout is used on amd64 and arm64; on %s Fast is %v", runtime.GOARCH, Fast)
 	}
-	if !Fast {
-		t.Fatal("parquet.Value's layout is not the one pqvalue assumes: every cell goes through parquet-go's exported accessors (slower, still correct)")
+	if why := layoutMismatch(); !Fast || why != "" {
+		t.Fatalf("parquet.Value is not as pqvalue reads it in place: %s", why)
 	}
 }
 
-// The fallbacks agree with the in-place paths (where the layout allows those).
+// Whatever this architecture compiles in, the functions agree with parquet-go's exported API; and
+// the fallbacks kept apart so that the functions inline agree with them, on every architecture.
 func TestFallback(t *testing.T) {
-	defer func(f bool) { Fast = f }(Fast)
-	modes := []bool{false}
-	if Fast {
-		modes = append(modes, true)
+	abc := []byte("abc")
+	v := parquet.ByteArrayValue(abc)
+	SetLevels(&v, 1, 2, 7)
+	if Column(&v) != 7 || Kind(&v) != parquet.ByteArray || IsNull(&v) || v.RepetitionLevel() != 1 || v.DefinitionLevel() != 2 {
+		t.Fatalf("SetLevels: %v", v)
 	}
-	for _, fast := range modes {
-		Fast = fast
-		v := parquet.ByteArrayValue([]byte("abc"))
-		SetLevels(&v, 1, 2, 7)
-		if Column(&v) != 7 || Kind(&v) != parquet.ByteArray || IsNull(&v) || v.RepetitionLevel() != 1 || v.DefinitionLevel() != 2 {
-			t.Fatalf("fast %v: %v", fast, v)
-		}
-		SetByteArray(&v, []byte("xyz"))
-		var c parquet.Value
-		Copy(&c, &v)
-		if string(ByteArray(&c)) != "xyz" || c.Column() != 7 || c.DefinitionLevel() != 2 {
-			t.Fatalf("fast %v: copy %v", fast, c)
-		}
-		n := parquet.NullValue()
-		if !IsNull(&n) || Column(&n) != -1 {
-			t.Fatalf("fast %v: null %v column %d", fast, n, Column(&n))
-		}
+	w := parquet.ByteArrayValue(abc)
+	setLevelsSlow(&w, 1, 2, 7)
+	if w != v {
+		t.Fatalf("setLevelsSlow: %v, SetLevels: %v", w, v)
+	}
+	xyz := []byte("xyz")
+	SetByteArray(&v, xyz)
+	setByteArraySlow(&w, xyz)
+	if string(w.ByteArray()) != "xyz" || w.Column() != 7 || w.DefinitionLevel() != 2 || w.RepetitionLevel() != 1 {
+		t.Fatalf("setByteArraySlow: %v", w)
+	}
+	if Fast && w != v {
+		t.Fatalf("setByteArraySlow: %v, SetByteArray: %v", w, v)
+	}
+	var c parquet.Value
+	Copy(&c, &v)
+	if string(ByteArray(&c)) != "xyz" || c.Column() != 7 || c.DefinitionLevel() != 2 {
+		t.Fatalf("copy %v", c)
+	}
+	n := parquet.NullValue()
+	if !IsNull(&n) || Column(&n) != -1 {
+		t.Fatalf("null %v column %d", n, Column(&n))
 	}
 }
