@@ -40,3 +40,29 @@ func parseSimpleFloat(b []byte) (float64, bool) {
 	}
 	return f, true
 }
+
+// parseSimpleInt parses an integer of at most 18 digits with an optional minus sign, which cannot
+// overflow an int64, exactly as strconv.ParseInt(s, 10, 64) does, and reports false for anything
+// else, which strconv then parses or refuses. Ids and counts are that shape; strconv's generality
+// (bases, underscores, the overflow check, an error value) cost 200 instructions more per value.
+func parseSimpleInt(b []byte) (int64, bool) {
+	i, neg := 0, false
+	if len(b) > 0 && b[0] == '-' {
+		i, neg = 1, true
+	}
+	if n := len(b) - i; n == 0 || n > 18 {
+		return 0, false
+	}
+	var m int64
+	for ; i < len(b); i++ {
+		c := b[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		m = m*10 + int64(c)
+	}
+	if neg {
+		m = -m
+	}
+	return m, true
+}

@@ -76,3 +76,42 @@ func TestParseSimpleFloatLongFractions(t *testing.T) {
 		}
 	}
 }
+
+// parseSimpleInt agrees with strconv.ParseInt where it answers, and leaves to strconv what it does
+// not (more than 18 digits, signs other than a leading minus, anything not a digit).
+func TestParseSimpleInt(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"0", true}, {"-0", true}, {"7", true}, {"-7", true}, {"50000", true}, {"007", true},
+		{"999999999999999999", true}, {"-999999999999999999", true},
+		{"9223372036854775807", false}, {"1000000000000000000", false}, // 19 digits: strconv's
+		{"", false}, {"-", false}, {"+1", false}, {"1.5", false}, {"1e3", false}, {"1_000", false},
+		{" 1", false}, {"1 ", false}, {"--1", false}, {"0x10", false}, {"١", false},
+	} {
+		got, ok := parseSimpleInt([]byte(tc.in))
+		if ok != tc.ok {
+			t.Errorf("%q: ok = %v, want %v", tc.in, ok, tc.ok)
+			continue
+		}
+		if want, err := strconv.ParseInt(tc.in, 10, 64); ok && (err != nil || got != want) {
+			t.Errorf("%q: %d, strconv says %d %v", tc.in, got, want, err)
+		}
+	}
+}
+
+func FuzzParseSimpleInt(f *testing.F) {
+	for _, s := range []string{"0", "-7", "123456789012345678", "1234567890123456789", "1.5", "+1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := parseSimpleInt([]byte(s))
+		if !ok {
+			return
+		}
+		if want, err := strconv.ParseInt(s, 10, 64); err != nil || got != want {
+			t.Fatalf("%q: %d, strconv says %d %v", s, got, want, err)
+		}
+	})
+}

@@ -132,6 +132,10 @@ func (c *column) value(v *parquet.Value, fv field.Value, r *record.Record) error
 		return nil
 	case convInt64:
 		if fv.Kind == field.Number {
+			if n, ok := parseSimpleInt(fv.Bytes); ok {
+				*v = parquet.Int64Value(n)
+				return nil
+			}
 			if n, err := strconv.ParseInt(string(fv.Bytes), 10, 64); err == nil {
 				*v = parquet.Int64Value(n)
 				return nil
