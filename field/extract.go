@@ -265,34 +265,33 @@ func (p *parser) value(i int, n int32, depth int) (int, error) {
 		return j, err
 	}
 	if n >= 0 {
-		p.set(n, kind, i, j)
+		if nd := &p.e.nodes[n]; nd.own != 0 {
+			p.set(nd, kind, i, j)
+		}
 	}
 	return j, nil
 }
 
-// set stores the value of kind at doc[i:j] in the outs of node n.
-func (p *parser) set(n int32, kind Kind, i, j int) {
-	nd := &p.e.nodes[n]
-	if nd.own == 0 {
-		return
-	}
-	v := Value{Kind: kind, utf8: true}
+// set stores the value of kind at doc[i:j] in the outs of trie node nd (which has some).
+func (p *parser) set(nd *node, kind Kind, i, j int) {
+	var b []byte
 	switch kind {
 	case String:
-		v.Bytes = p.doc[i+1 : j-1 : j-1]
+		b = p.doc[i+1 : j-1 : j-1]
 	case kindEscaped:
-		v.Bytes = p.doc[i+1 : j-1 : j-1]
+		b = p.doc[i+1 : j-1 : j-1]
 		p.escaped = true
 	case Null:
 	default:
-		v.Bytes = p.doc[i:j:j]
+		b = p.doc[i:j:j]
 	}
-	if nd.own == 1 { // one path ends here, as most do
-		p.out[p.e.outs[nd.lo]] = v
+	if nd.own == 1 { // one path ends here, as most do: its value is written in place
+		o := &p.out[p.e.outs[nd.lo]]
+		o.Kind, o.utf8, o.Bytes = kind, true, b
 		return
 	}
 	for _, o := range p.e.outs[nd.lo : nd.lo+nd.own] {
-		p.out[o] = v
+		p.out[o] = Value{Kind: kind, utf8: true, Bytes: b}
 	}
 }
 
