@@ -342,8 +342,11 @@ func (f *Filler) Fill(r *Record, b *Buffers) error {
 	}
 	if f.jsonRun {
 		first := int(f.jsonSlots[0])
+		out := r.Fields[first : first+len(f.jsonSlots)]
 		var err error
-		b.scratch, err = f.ext.Extract(r.Value, r.Fields[first:first+len(f.jsonSlots)], b.scratch[:0])
+		if b.scratch, err = f.ext.Extract(r.Value, out, b.scratch[:0]); err != nil {
+			clear(out) // a value that does not parse leaves no field, whatever the extractor wrote
+		}
 		return err
 	}
 	if cap(b.json) < len(f.jsonSlots) {

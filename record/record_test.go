@@ -1,6 +1,7 @@
 package record_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -103,5 +104,33 @@ func TestFill(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// halfExtractor writes its first out value, then fails: an extractor that errs after writing.
+type halfExtractor struct{}
+
+func (halfExtractor) Extract(_ []byte, out []field.Value, scratch []byte) ([]byte, error) {
+	out[0] = field.Value{Kind: field.String, Bytes: []byte("partial")}
+	return scratch, errors.New("broken value")
+}
+
+// A value that does not parse leaves every JSON field Missing, whatever the extractor wrote before
+// it failed, in the in-place layout too.
+func TestFillClearsOnError(t *testing.T) {
+	l := record.NewLayout(true)
+	sa, _ := l.Read("a")
+	sb, _ := l.Read("b")
+	f, err := l.FillerWith(func([]field.Path) (record.Extractor, error) { return halfExtractor{}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b record.Buffers
+	r := &record.Record{Value: []byte("x")}
+	if err := f.Fill(r, &b); err == nil {
+		t.Fatal("Fill accepted a value the extractor refused")
+	}
+	if !r.Fields[sa].IsAbsent() || !r.Fields[sb].IsAbsent() {
+		t.Fatalf("fields after a failed Fill: %+v", r.Fields)
 	}
 }

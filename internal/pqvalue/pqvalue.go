@@ -14,10 +14,10 @@
 // and the column index's complement). On amd64 and arm64, where the loader runs, Fast is a
 // constant true: the in-place paths are compiled in and the checks for them compiled out (a
 // branch on a variable in each function kept SetLevels from inlining and cost a few instructions
-// per call: 425 of the 13,700 instructions per record of BenchmarkPipeline at 1 KB, cachegrind). The layout is checked against parquet-go's
-// exported API at start, and a parquet-go whose layout differs stops the program there rather than
-// have it write wrong values (TestLayout fails first). Elsewhere every function uses the exported
-// API.
+// per call: 425 of the 13,700 instructions per record of BenchmarkPipeline at 1 KB, counted by
+// cachegrind). The layout is checked against parquet-go's exported API at start, and a
+// parquet-go whose layout differs stops the program there rather than have it write wrong values
+// (this package's tests fail first). Elsewhere every function uses the exported API.
 package pqvalue
 
 import (
@@ -37,8 +37,8 @@ func init() {
 		return
 	}
 	if why := layoutMismatch(); why != "" {
-		panic("pqvalue: the linked parquet-go's Value no longer has the layout this build reads in place (" +
-			why + " differ from the exported API); update internal/pqvalue for it")
+		panic("pqvalue: the linked parquet-go's Value no longer has the layout this build reads in place: " +
+			why + " disagrees with parquet-go's exported API; update internal/pqvalue for it")
 	}
 }
 
