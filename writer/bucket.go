@@ -59,23 +59,31 @@ func newRowBuffer(columns int) *rowBuffer {
 // The row's row-group estimate, 8 bytes plus the byte length per value (close to what the column
 // buffers hold uncompressed), is added up in the same pass.
 func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
-	if len(row) != len(b.cols) {
-		return b.addAny(row)
-	}
-	// As many values as columns: a valid row then has one per column, as schema.Row builds the
-	// rows of flat schemas, so value c must be column c's, one comparison instead of tracking
-	// runs of a column's values. A row that is not so is malformed; it is taken back out and
-	// left to addAny, which refuses it with the reason.
 	before := b.cost
 	var est int64
-	for c := range row {
-		v := &row[c]
-		if pqvalue.Column(v) != c {
-			b.unadd(row[:c]) // what the taken-back values grew stays counted, as unadd says
-			_, err := b.addAny(row)
-			return b.cost - before, err
+	last := -1 // the column of the previous value
+	for i := range row {
+		v := &row[i] // values are not copied, nor rebuilt but for their bytes: both cost
+		// A value is the previous one's column's (a repeated column) or the next column's. The
+		// unsigned comparison refuses columns below 0 too, and lets the compiler drop b.cols[c]'s
+		// bounds check.
+		c := pqvalue.Column(v)
+		if uint(c) >= uint(len(b.cols)) || c != last && c != last+1 {
+			b.unadd(row[:i])
+			want := fmt.Sprint(last + 1)
+			if last >= 0 {
+				want = fmt.Sprint(last, " or ", last+1)
+			}
+			return b.cost - before, fmt.Errorf("row value %d is for column %d, want column %s", i, c, want)
 		}
-		// put, inlined by hand: it does not inline, and its call was a tenth of a flat row.
+		last = c
+		// The column's slice is resliced where it lies (a store of its length alone; loading it
+		// and storing it back whole, with a write barrier check, was a tenth of add's
+		// instructions) and the value copied in place, a word at a time (pqvalue): append(col,
+		// *v), and parquet-go's accessors, copy the value through the stack with loads wider
+		// than the stores that just wrote it, which the CPU cannot forward (a stall each). This
+		// is written out here rather than called: as a function it did not inline, and its call
+		// was a tenth of adding a row.
 		col := &b.cols[c]
 		n := len(*col)
 		if n == cap(*col) {
@@ -92,56 +100,9 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 			est += int64(len(src))
 		}
 	}
-	b.rows++
-	b.est += est
-	return b.cost - before, nil
-}
-
-// put appends v to column c, its bytes copied into the arena, and returns its row-group estimate.
-// The column's slice is resliced where it lies (a store of its length alone; loading it and storing
-// it back whole, with a write barrier check, was a tenth of add's instructions) and the value
-// copied in place, a word at a time (pqvalue): append(col, *v), and parquet-go's accessors, copy
-// the value through the stack with loads wider than the stores that just wrote it, which the CPU
-// cannot forward (a stall each).
-func (b *rowBuffer) put(c int, v *parquet.Value) int64 {
-	col := &b.cols[c]
-	n := len(*col)
-	if n == cap(*col) {
-		b.grow(c)
-		n = len(*col)
-	}
-	*col = (*col)[:n+1]
-	w := &(*col)[n]
-	pqvalue.Copy(w, v)
-	if k := pqvalue.Kind(v); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
-		src := pqvalue.ByteArray(v)
-		pqvalue.SetByteArray(w, b.copyBytes(src))
-		return 8 + int64(len(src))
-	}
-	return 8
-}
-
-// addAny is add for rows of any shape: a column's values in a run (a repeated column has
-// several), the columns in order, every one of them.
-func (b *rowBuffer) addAny(row parquet.Row) (grown int64, err error) {
-	before := b.cost
-	var est int64
-	last := 0 // the column of the previous value
-	for i := range row {
-		v := &row[i] // values are not copied, nor rebuilt but for their bytes: both cost
-		c := pqvalue.Column(v)
-		if c != last {
-			if c != last+1 || i == 0 || c >= len(b.cols) {
-				b.unadd(row[:i])
-				return b.cost - before, fmt.Errorf("row value %d is for column %d, want column %d or %d", i, c, last, last+1)
-			}
-			last = c
-		}
-		est += b.put(c, v)
-	}
-	if len(row) == 0 || last != len(b.cols)-1 {
+	if last != len(b.cols)-1 {
 		b.unadd(row)
-		return b.cost - before, fmt.Errorf("row holds %d of the schema's %d columns", min(last+1, len(row)), len(b.cols))
+		return b.cost - before, fmt.Errorf("row holds %d of the schema's %d columns", last+1, len(b.cols))
 	}
 	b.rows++
 	b.est += est

@@ -61,10 +61,10 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 			"missing last":   row(i, 0, 1),
 			"missing middle": row(i, 0, 2),
 			"out of order":   row(i, 1, 0, 2),
-			// As many values as columns, so add takes them as one per column until the
-			// one that is not, then hands the row to addAny.
+			// As many values as columns, refused only at the last value or the second.
 			"repeated, last missing":   row(i, 0, 1, 1),
 			"repeated, middle missing": row(i, 0, 0, 2),
+			"no column":                {parquet.Int64Value(i)},
 			"too many":                 row(i, 0, 1, 2, 3),
 			"empty":                    nil,
 		} {
