@@ -49,6 +49,13 @@ type kid struct {
 	// plain says the key is valid UTF-8 without '"', '\\' or control bytes: a document's key
 	// equal to it byte for byte, closing quote included, is a valid string without a scan.
 	plain bool
+	// For a plain key of at most 7 bytes, word holds it and its closing quote as a little-endian
+	// word and mask covers them (else mask is 0): the key after an opening quote is then one load,
+	// one AND and one comparison away, where a string comparison cost a call.
+	word, mask uint64
+	// out is the one out index whose path ends at node, or -1 when none does, -2 when several do:
+	// the common cases then need no look at the node itself.
+	out int32
 }
 
 // NewExtractor compiles paths. Paths may share prefixes and one may be a prefix of another ("a" and
@@ -83,7 +90,7 @@ func NewExtractor(paths []Path) (*Extractor, error) {
 				next = int32(len(e.nodes))
 				e.nodes = append(e.nodes, node{})
 				ends = append(ends, nil)
-				e.nodes[n].kids = append(e.nodes[n].kids, kid{key: seg, node: next, plain: plainKey(seg)})
+				e.nodes[n].kids = append(e.nodes[n].kids, newKid(seg, next))
 				e.nodes[n].lens |= 1 << min(len(seg), 63)
 			}
 			n = next
@@ -106,7 +113,31 @@ func NewExtractor(paths []Path) (*Extractor, error) {
 		nd.hi = int32(len(e.outs))
 	}
 	layout(0)
+	for n := range e.nodes {
+		for x := range e.nodes[n].kids {
+			kd := &e.nodes[n].kids[x]
+			switch nd := &e.nodes[kd.node]; nd.own {
+			case 0:
+				kd.out = -1
+			case 1:
+				kd.out = e.outs[nd.lo]
+			default:
+				kd.out = -2
+			}
+		}
+	}
 	return e, nil
+}
+
+func newKid(key string, n int32) kid {
+	k := kid{key: key, node: n, plain: plainKey(key)}
+	if k.plain && len(key) < 8 {
+		var w [8]byte
+		copy(w[:], key+`"`)
+		k.word = binary.LittleEndian.Uint64(w[:])
+		k.mask = 1<<(8*(len(key)+1)) - 1
+	}
+	return k
 }
 
 // Paths returns the paths in the order Extract fills out.
@@ -218,11 +249,11 @@ func (p *parser) document() error {
 }
 
 // value scans the value starting at doc[i] (not whitespace) inside a container at depth and returns
-// the index just past it. When n >= 0 the value is the one trie node n stands for.
-func (p *parser) value(i int, n int32, depth int) (int, error) {
+// the index just past it and its kind. When n >= 0 the value is the one trie node n stands for.
+func (p *parser) value(i int, n int32, depth int) (int, Kind, error) {
 	doc := p.doc
 	if i >= len(doc) {
-		return i, p.eof()
+		return i, 0, p.eof()
 	}
 	var (
 		kind Kind
@@ -256,24 +287,16 @@ func (p *parser) value(i int, n int32, depth int) (int, error) {
 		j, err = p.literal(i, "null")
 	default:
 		if c != '-' && !isDigit(c) {
-			return i, p.invalid(i, "looking for beginning of value")
+			return i, 0, p.invalid(i, "looking for beginning of value")
 		}
 		kind = Number
 		j, err = p.number(i)
 	}
-	if err != nil {
-		return j, err
-	}
-	if n >= 0 {
-		if nd := &p.e.nodes[n]; nd.own != 0 {
-			p.set(nd, kind, i, j)
-		}
-	}
-	return j, nil
+	return j, kind, err
 }
 
-// set stores the value of kind at doc[i:j] in the outs of trie node nd (which has some).
-func (p *parser) set(nd *node, kind Kind, i, j int) {
+// set stores the value of kind at doc[i:j] in out[o], or with o == -2 in the outs of trie node n.
+func (p *parser) set(o, n int32, kind Kind, i, j int) {
 	var b []byte
 	switch kind {
 	case String:
@@ -285,11 +308,12 @@ func (p *parser) set(nd *node, kind Kind, i, j int) {
 	default:
 		b = p.doc[i:j:j]
 	}
-	if nd.own == 1 { // one path ends here, as most do: its value is written in place
-		o := &p.out[p.e.outs[nd.lo]]
-		o.Kind, o.utf8, o.Bytes = kind, true, b
+	if o >= 0 { // one path ends here, as most do: its value is written in place
+		v := &p.out[o]
+		v.Kind, v.utf8, v.Bytes = kind, true, b
 		return
 	}
+	nd := &p.e.nodes[n]
 	for _, o := range p.e.outs[nd.lo : nd.lo+nd.own] {
 		p.out[o] = Value{Kind: kind, utf8: true, Bytes: b}
 	}
@@ -322,12 +346,18 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 			return i, p.invalid(i, "looking for beginning of object key string")
 		}
 		k, j := int32(-1), -1 // j: just past the key's closing quote
-		if hint < len(kids) && kids[hint].plain {
+		o := int32(-1)        // the matched kid's out
+		if hint < len(kids) {
 			// First the key the previous member's suggests, compared in place: producers write
 			// an object's keys in one order, and paths are usually listed in it.
 			kd := &kids[hint]
-			if end := i + 1 + len(kd.key); end < len(doc) && doc[end] == '"' && string(doc[i+1:end]) == kd.key {
-				k, j = kd.node, end+1
+			if kd.mask != 0 {
+				if i+9 <= len(doc) && binary.LittleEndian.Uint64(doc[i+1:])&kd.mask == kd.word {
+					k, o, j = kd.node, kd.out, i+2+len(kd.key)
+					hint++
+				}
+			} else if end := i + 1 + len(kd.key); kd.plain && end < len(doc) && doc[end] == '"' && string(doc[i+1:end]) == kd.key {
+				k, o, j = kd.node, kd.out, end+1
 				hint++
 			}
 		}
@@ -340,8 +370,8 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 				}
 			}
 			if key := doc[i+1 : j-1]; esc {
-				if len(kids) > 0 {
-					k = lookupEscaped(kids, key)
+				if x := lookupEscaped(kids, key); x >= 0 {
+					k, o = kids[x].node, kids[x].out
 				}
 			} else if lens&(1<<min(len(key), 63)) != 0 {
 				// The search starts after the kid the previous member matched.
@@ -351,20 +381,27 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 						x -= len(kids)
 					}
 					if kids[x].key == string(key) {
-						k, hint = kids[x].node, x+1
+						k, o, hint = kids[x].node, kids[x].out, x+1
 						break
 					}
 				}
 			}
 		}
-		i = skipSpace(doc, j)
-		if i >= len(doc) {
-			return i, p.eof()
+		// Compact JSON has no whitespace around ':' and ',': each is tested for before a skip.
+		if j < len(doc) && doc[j] == ':' {
+			i = j + 1
+		} else {
+			if i = skipSpace(doc, j); i >= len(doc) {
+				return i, p.eof()
+			}
+			if doc[i] != ':' {
+				return i, p.invalid(i, "after object key")
+			}
+			i++
 		}
-		if doc[i] != ':' {
-			return i, p.invalid(i, "after object key")
+		if i >= len(doc) || doc[i] <= ' ' {
+			i = skipSpace(doc, i)
 		}
-		i = skipSpace(doc, i+1)
 		if k >= 0 && p.again(k) {
 			// Last wins: whatever an earlier member with this key left below it is gone.
 			nd := &p.e.nodes[k]
@@ -372,19 +409,45 @@ func (p *parser) object(i int, n int32, depth int) (int, error) {
 				p.out[o] = Value{}
 			}
 		}
-		var err error
-		if i, err = p.value(i, k, depth); err != nil {
+		start := i
+		var (
+			kind Kind
+			err  error
+		)
+		if i < len(doc) && doc[i] == '"' {
+			// Most values are strings, most of them short: they cost no call.
+			kind = String
+			if j := shortString(doc, i); j >= 0 {
+				i = j
+			} else {
+				var esc bool
+				if i, esc, err = p.str(i); err != nil {
+					return i, err
+				}
+				if esc {
+					kind = kindEscaped
+				}
+			}
+		} else if i, kind, err = p.value(i, k, depth); err != nil {
 			return i, err
 		}
-		i = skipSpace(doc, i)
-		if i >= len(doc) {
-			return i, p.eof()
+		if o >= 0 && kind == String {
+			v := &p.out[o]
+			v.Kind, v.utf8, v.Bytes = String, true, doc[start+1:i-1:i-1]
+		} else if o != -1 {
+			p.set(o, k, kind, start, i)
+		}
+		if i >= len(doc) || doc[i] <= ' ' {
+			if i = skipSpace(doc, i); i >= len(doc) {
+				return i, p.eof()
+			}
 		}
 		switch doc[i] {
 		case ',':
-			i = skipSpace(doc, i+1)
-			if i >= len(doc) {
-				return i, p.eof()
+			if i++; i >= len(doc) || doc[i] != '"' {
+				if i = skipSpace(doc, i); i >= len(doc) {
+					return i, p.eof()
+				}
 			}
 		case '}':
 			return i + 1, nil
@@ -410,7 +473,7 @@ func (p *parser) array(i int, depth int) (int, error) {
 	}
 	for {
 		var err error
-		if i, err = p.value(i, -1, depth); err != nil {
+		if i, _, err = p.value(i, -1, depth); err != nil {
 			return i, err
 		}
 		i = skipSpace(doc, i)
@@ -434,15 +497,23 @@ const (
 )
 
 // shortString returns the index just past the string starting at doc[i] == '"' when it is plain
-// ASCII closing within the next eight bytes, else -1: most keys and many values are that short, and
-// this way they cost no call.
+// ASCII closing within the next sixteen bytes, else -1: most keys and many values are that short,
+// and this way they cost no call.
 func shortString(doc []byte, i int) int {
-	if i+9 > len(doc) {
+	if i+17 > len(doc) {
 		return -1
 	}
-	m := special(binary.LittleEndian.Uint64(doc[i+1:]))
-	k := i + 1 + bits.TrailingZeros64(m)>>3
-	if m == 0 || doc[k] != '"' {
+	le := binary.LittleEndian
+	k := i + 1
+	m := special(le.Uint64(doc[k:]))
+	if m == 0 {
+		k += 8
+		if m = special(le.Uint64(doc[k:])); m == 0 {
+			return -1
+		}
+	}
+	k += bits.TrailingZeros64(m) >> 3
+	if doc[k] != '"' {
 		return -1
 	}
 	return k + 1
@@ -666,11 +737,12 @@ func plainKey(seg string) bool {
 	return utf8.ValidString(seg)
 }
 
-// lookupEscaped finds the kid whose key equals the raw key text, which holds escapes, or returns -1.
-func lookupEscaped(kids []kid, key []byte) int32 {
-	for _, k := range kids {
+// lookupEscaped finds the kid whose key equals the raw key text, which holds escapes, and returns
+// its index, or -1.
+func lookupEscaped(kids []kid, key []byte) int {
+	for x, k := range kids {
 		if escapedEqual(key, k.key) {
-			return k.node
+			return x
 		}
 	}
 	return -1

@@ -3,6 +3,7 @@ package field
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"strconv"
 	"testing"
 	"time"
 
@@ -98,25 +99,29 @@ func BenchmarkExtract(b *testing.B) {
 }
 
 // BenchmarkExtractBenchEvent reads the project benchmark's nine paths out of its events, padded to
-// 1 KB as in docs/performance.md.
+// 200 B and 1 KB as in docs/performance.md.
 func BenchmarkExtractBenchEvent(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
-	docs := make([][]byte, 1024)
-	for i := range docs {
-		_, v := benchevent.JSON(r, i, time.Unix(1700000000+int64(i), 0), nil)
-		docs[i] = benchevent.Pad(v, 1024)
-	}
 	specs := []string{"event_id", "type", "ts", "user.id", "user.geo.country", "session_id", "page.url", "device.os", "cart.price"}
-	e := mustExtractor(b, specs...)
-	out := make([]Value, len(specs))
-	var scratch []byte
-	b.SetBytes(int64(len(docs[0])))
-	i := 0
-	for b.Loop() {
-		var err error
-		if scratch, err = e.Extract(docs[i&1023], out, scratch[:0]); err != nil {
-			b.Fatal(err)
-		}
-		i++
+	for _, size := range []int{200, 1024} {
+		b.Run(strconv.Itoa(size), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			docs := make([][]byte, 1024)
+			for i := range docs {
+				_, v := benchevent.JSON(r, i, time.Unix(1700000000+int64(i), 0), nil)
+				docs[i] = benchevent.Pad(v, size)
+			}
+			e := mustExtractor(b, specs...)
+			out := make([]Value, len(specs))
+			var scratch []byte
+			b.SetBytes(int64(len(docs[0])))
+			i := 0
+			for b.Loop() {
+				var err error
+				if scratch, err = e.Extract(docs[i&1023], out, scratch[:0]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
 	}
 }

@@ -93,6 +93,29 @@ func TestExtract(t *testing.T) {
 			want:  []Value{num("2"), num("1"), num("3"), num("4"), num("6")},
 		},
 		{
+			// A kid of up to 7 bytes is compared as one word, closing quote included: keys one
+			// byte longer or shorter than it, of exactly 7 and 8 bytes, and a document that ends
+			// too soon for a word after the key's opening quote.
+			name:  "keys compared a word at a time",
+			doc:   `{"abcdef":3,"abcdefg":1,"abcdefx":9,"abcdefgh":2,"abcdefgx":4,"s":{"k":5,"kk":6},"q":"0123456789abcde","r":"0123456789abcdef","t":"0123456\"89"}`,
+			paths: []string{"abcdefg", "abcdef", "abcdefgh", "s.k", "s.kk", "q", "r", "t"},
+			want:  []Value{num("1"), num("3"), num("2"), num("5"), num("6"), str("0123456789abcde"), str("0123456789abcdef"), str(`0123456"89`)},
+		},
+		{
+			name:  "a short key at the end",
+			doc:   `{"b":0,"a":1}`,
+			paths: []string{"b", "a"},
+			want:  []Value{num("0"), num("1")},
+		},
+		{
+			// Whitespace where compact JSON has none: around ':' and ',', before '}', and
+			// before a key after ','.
+			name:  "whitespace at every gap",
+			doc:   "{\"a\" :1 , \"b\":\t\"x\"\n,\n\"c\":{ \"d\" : 2 }\r}",
+			paths: []string{"a", "b", "c.d"},
+			want:  []Value{num("1"), str("x"), num("2")},
+		},
+		{
 			name:  "numbers keep their literal",
 			doc:   `{"a":0,"b":-0,"c":4.50,"d":1E+2,"e":1e-07,"f":123456789012345678901234567890,"g":0.0}`,
 			paths: []string{"a", "b", "c", "d", "e", "f", "g"},
