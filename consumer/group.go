@@ -138,11 +138,15 @@ type Group struct {
 	// they never queue behind a fetch the broker holds open (see New).
 	commits sarama.Client
 	// gate pauses fetching while partitions wait for memory.
-	gate    fetchGate
-	proto   *offsets.Protocol
-	wcfg    *writer.Config
-	stats   *Stats
-	metrics *metrics
+	gate fetchGate
+	// reached wakes watchBatch when one of this member's partitions committed up to its target.
+	reached chan struct{}
+	// batchTick is how often watchBatch asks Kafka anyway; 0 means 100ms.
+	batchTick time.Duration
+	proto     *offsets.Protocol
+	wcfg      *writer.Config
+	stats     *Stats
+	metrics   *metrics
 
 	mu      sync.Mutex
 	targets map[offsets.TP]int64 // batch mode: the high watermarks at start
@@ -277,7 +281,7 @@ func New(opts Options) (*Group, error) {
 		}
 		return nil, fmt.Errorf("connect to kafka %v: %w", opts.Brokers, err)
 	}
-	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry), releaseInstance: release}
+	g := &Group{opts: opts, log: opts.Log, client: client, commits: commits, stats: newStats(), metrics: newMetrics(opts.Registry), releaseInstance: release, reached: make(chan struct{}, 1)}
 	g.proto = &offsets.Protocol{FS: opts.FS, Paths: offsets.Paths{Root: opts.Root, Group: opts.Group}, Log: opts.Log}
 	g.wcfg = &writer.Config{FS: opts.FS, Paths: g.proto.Paths, RowGroupBytes: opts.RowGroupBytes, Budget: opts.Budget, Log: opts.Log, CreatedBy: opts.CreatedBy}
 	g.stallWatch = g.newStallWatch

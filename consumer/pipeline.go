@@ -498,6 +498,9 @@ func (pl *pipeline) commit(ctx context.Context, s *sealed) error {
 	}
 	pl.committed = step.End + 1
 	pl.g.partitionCommitted(pl.tp)
+	if pl.target >= 0 && pl.committed >= pl.target {
+		pl.g.targetCommitted()
+	}
 	if pl.g.completer != nil {
 		pl.saveWatermark(ctx, s.wm)
 	}
