@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 )
 
 // A buffered row reads back exactly as it was given, its bytes copied out of the caller's memory.
@@ -24,7 +25,7 @@ func TestRowBufferCopiesBytes(t *testing.T) {
 	copy(src, "XXXXXXXXXXX")
 	for c := range row {
 		var got []parquet.Value
-		if err := b.column(c, func(v []parquet.Value) error { got = append(got, v...); return nil }); err != nil {
+		if err := b.column(c, new([]parquet.Value), func(v []parquet.Value) error { got = append(got, v...); return nil }); err != nil {
 			t.Fatal(err)
 		}
 		if len(got) != 1 || !parquet.Equal(got[0], want[c]) || got[0].Column() != c ||
@@ -78,7 +79,7 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 	}
 	for c := range 3 {
 		var got []int64
-		_ = b.column(c, func(vals []parquet.Value) error {
+		_ = b.column(c, new([]parquet.Value), func(vals []parquet.Value) error {
 			for _, v := range vals {
 				if v.Column() != c {
 					t.Fatalf("column %d holds a value of column %d", c, v.Column())
@@ -100,4 +101,104 @@ func firstDiff(a, b []int64) int {
 		}
 	}
 	return min(len(a), len(b))
+}
+
+// Every kind of value reads back as it was added, bytes of every size among them: empty and nil,
+// short, one byte either side of an arena chunk's size, several chunks long, across many chunks,
+// and again after the buffer is rewound for the next batch (its current chunk kept) and reset.
+// The cost is what the buffer holds: its cells' capacity and its chunks.
+func TestRowBufferCellsRoundTrip(t *testing.T) {
+	sizes := []int{0, 1, 7, 15, 16, 100, maxChunk - 1, maxChunk, maxChunk + 1, 3 * maxChunk, 5}
+	row := func(i int) parquet.Row {
+		n := sizes[i%len(sizes)]
+		p := make([]byte, n)
+		for k := range p {
+			p[k] = byte(i*31 + k)
+		}
+		null := parquet.NullValue()
+		if i%3 == 0 {
+			null = parquet.Int32Value(int32(-i))
+		}
+		return parquet.Row{
+			parquet.ByteArrayValue(p).Level(0, 1, 0),
+			parquet.ByteArrayValue(nil).Level(0, 1, 1),
+			parquet.FixedLenByteArrayValue([]byte{byte(i), 2, 3}).Level(0, 0, 2),
+			parquet.Int64Value(-int64(i)<<33).Level(0, 0, 3),
+			parquet.DoubleValue(float64(i)/3).Level(0, 0, 4),
+			parquet.Int96Value(deprecated.Int96{uint32(i), 1, ^uint32(0)}).Level(0, 0, 5),
+			parquet.BooleanValue(i%2 == 0).Level(0, 0, 6),
+			null.Level(0, 0, 7),
+			// A repeated column: two values, the second with repetition level 1.
+			parquet.ByteArrayValue([]byte("abc")).Level(0, 2, 8),
+			parquet.ByteArrayValue(p[:min(n, 9)]).Level(1, 2, 8),
+		}
+	}
+	const columns = 9
+	rows := make([]parquet.Row, 3120)
+	for i := range rows {
+		rows[i] = row(i)
+	}
+	b := newRowBuffer(columns)
+	check := func(from, to int) {
+		t.Helper()
+		for c := range columns {
+			var got []parquet.Value
+			_ = b.column(c, new([]parquet.Value), func(v []parquet.Value) error { got = append(got, v...); return nil })
+			var want []parquet.Value
+			for i := from; i < to; i++ {
+				for _, v := range rows[i] {
+					if v.Column() == c {
+						want = append(want, v)
+					}
+				}
+			}
+			if len(got) != len(want) {
+				t.Fatalf("column %d: %d values, want %d", c, len(got), len(want))
+			}
+			for k := range want {
+				g, w := got[k], want[k]
+				if !parquet.Equal(g, w) || g.Kind() != w.Kind() || g.Column() != c ||
+					g.RepetitionLevel() != w.RepetitionLevel() || g.DefinitionLevel() != w.DefinitionLevel() {
+					t.Fatalf("column %d value %d: got %v, want %v", c, k, g, w)
+				}
+			}
+		}
+		var cost int64
+		for c := range columns {
+			cost += int64(cap(b.cols[c])) * cellSize
+			for _, f := range b.full[c] {
+				cost += int64(cap(f)) * cellSize
+			}
+		}
+		if len(b.bases) > 0 {
+			cost += int64(cap(b.chunk)) // the current chunk; earlier ones are checked through the sum below
+		}
+		if b.cost < cost {
+			t.Fatalf("cost %d, below the %d the cells and current chunk hold", b.cost, cost)
+		}
+	}
+	add := func(from, to int) {
+		t.Helper()
+		for i := from; i < to; i++ {
+			if _, err := b.add(rows[i]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	add(0, 3000)
+	if len(b.bases) < 10 {
+		t.Fatalf("%d arena chunks: the test meant to cross many", len(b.bases))
+	}
+	check(0, 3000)
+	b.rewind()
+	if len(b.bases) != 1 {
+		t.Fatalf("rewind kept %d arena chunks, want the current one", len(b.bases))
+	}
+	add(3000, 3100)
+	check(3000, 3100)
+	if freed := b.reset(); freed <= 0 || b.cost != 0 || b.rows != 0 {
+		t.Fatalf("reset freed %d, left cost %d and %d rows", freed, b.cost, b.rows)
+	}
+	add(3100, 3120)
+	check(3100, 3120)
 }

@@ -52,7 +52,7 @@ func (p *Partition) Spill() (freed int64, err error) {
 		if full || bk.buf.rows == 0 {
 			continue
 		}
-		p.enc = appendBuffer(p.enc[:0], bk.buf)
+		p.enc = appendBuffer(p.enc[:0], bk.buf, &p.vals)
 		n := int64(len(p.enc))
 		if full = !b.spillRoom(n); full {
 			continue // encoding the other buckets would be wasted work
@@ -220,10 +220,10 @@ func appendSegment(dst []byte, cols [][]parquet.Value) []byte {
 }
 
 // appendBuffer is appendSegment of a row buffer's columns, chunk by chunk.
-func appendBuffer(dst []byte, b *rowBuffer) []byte {
+func appendBuffer(dst []byte, b *rowBuffer, scratch *[]parquet.Value) []byte {
 	for c := range b.cols {
 		dst = binary.AppendUvarint(dst, uint64(b.columnLen(c)))
-		_ = b.column(c, func(vals []parquet.Value) error {
+		_ = b.column(c, scratch, func(vals []parquet.Value) error {
 			for _, v := range vals {
 				dst = appendValue(dst, v)
 			}

@@ -43,7 +43,7 @@ func benchRows(b *testing.B, n int) (*schema.Schema, []parquet.Row) {
 		r := &record.Record{Topic: "t", Offset: int64(i), Key: []byte(fmt.Sprintf("user-%d", i%5000)),
 			Value: fmt.Appendf(nil, `{"event_id":"%08x","type":"view","ts":%d,"user":{"id":%d,"geo":{"country":"DE"}},`+
 				`"session_id":"s%d","page":{"url":"/p/%d"},"device":{"os":"Linux"},"cart":{"price":%d.5}}`,
-				i*2654435761, 1_764_000_000_000+int64(i)*14, i%5000, i/7, i%1000, i%100)}
+				uint32(i)*2654435761, 1_764_000_000_000+int64(i)*14, i%5000, i/7, i%1000, i%100)}
 		var bufs record.Buffers
 		if err := f.Fill(r, &bufs); err != nil {
 			b.Fatal(err)

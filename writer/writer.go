@@ -73,8 +73,9 @@ type Partition struct {
 	order   []*bucket          // in first-write order, for repeatable step metadata
 	last    *bucket            // the bucket written last: consecutive rows mostly share it
 	acct    *account
-	spill   *spillFile // the step's spill file, created at its first spill
-	enc     []byte     // spill encoding scratch
+	spill   *spillFile      // the step's spill file, created at its first spill
+	enc     []byte          // spill encoding scratch
+	vals    []parquet.Value // the values of a chunk of buffered cells on their way to parquet-go
 }
 
 type bucket struct {
@@ -270,7 +271,7 @@ func (p *Partition) drain(bk *bucket, keep bool) error {
 	of := bk.out
 	cols := of.pw.ColumnWriters()
 	for c := range bk.buf.cols {
-		err := bk.buf.column(c, func(vals []parquet.Value) error {
+		err := bk.buf.column(c, &p.vals, func(vals []parquet.Value) error {
 			_, err := cols[c].WriteRowValues(vals)
 			return err
 		})

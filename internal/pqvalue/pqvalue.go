@@ -8,7 +8,8 @@
 // cannot be forwarded from: every such call stalled the pipeline, a few times per cell. parquet-go
 // avoids this inside itself with unexported pointer-receiver helpers; these are the same for the
 // loader. SetLevels writes a value's kind, levels and column as one 8-byte store, so that the
-// writer's word-by-word copy of the value (Copy) forwards too.
+// writer's word-by-word load of the value (Words) forwards too; Words and SetWords let the writer
+// keep buffered values as pointer-free words of its own.
 //
 // The layout is parquet-go's (a pointer, a uint64, then kind, definition level, repetition level
 // and the column index's complement). On amd64 and arm64, where the loader runs, Fast is a
@@ -21,10 +22,13 @@
 package pqvalue
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/deprecated"
 )
 
 const (
@@ -54,51 +58,12 @@ func Column(v *parquet.Value) int {
 	return int(col)
 }
 
-// Kind is v.Kind().
-func Kind(v *parquet.Value) parquet.Kind {
-	if !Fast {
-		return v.Kind()
-	}
-	return ^parquet.Kind(*(*int8)(unsafe.Add(unsafe.Pointer(v), offKind)))
-}
-
 // IsNull is v.IsNull().
 func IsNull(v *parquet.Value) bool {
 	if !Fast {
 		return v.IsNull()
 	}
 	return *(*int8)(unsafe.Add(unsafe.Pointer(v), offKind)) == 0
-}
-
-// ByteArray is v.ByteArray(): the bytes of a BYTE_ARRAY or FIXED_LEN_BYTE_ARRAY value.
-func ByteArray(v *parquet.Value) []byte {
-	if !Fast {
-		return v.ByteArray()
-	}
-	p := unsafe.Pointer(v)
-	return unsafe.Slice(*(**byte)(p), *(*uint64)(unsafe.Add(p, 8)))
-}
-
-// SetByteArray points the byte-array value v at p, of the same length as its bytes, keeping its
-// kind and levels (rebuilding it with ByteArrayValue and its three levels cost a fifth of
-// buffering a row).
-func SetByteArray(v *parquet.Value, p []byte) {
-	if !Fast {
-		setByteArraySlow(v, p)
-		return
-	}
-	*(**byte)(unsafe.Pointer(v)) = unsafe.SliceData(p)
-}
-
-// setByteArraySlow is SetByteArray through the exported API; apart, so that SetByteArray inlines.
-func setByteArraySlow(v *parquet.Value, p []byte) {
-	k, r, d, c := v.Kind(), v.RepetitionLevel(), v.DefinitionLevel(), v.Column()
-	if k == parquet.FixedLenByteArray {
-		*v = parquet.FixedLenByteArrayValue(p)
-	} else {
-		*v = parquet.ByteArrayValue(p)
-	}
-	*v = v.Level(r, d, c)
 }
 
 // SetLevels is v.SetRepetitionLevel(rep), v.SetDefinitionLevel(def) and v.SetColumnIndex(col), as
@@ -124,28 +89,101 @@ func setLevelsSlow(v *parquet.Value, rep, def, col int) {
 	v.SetColumnIndex(col)
 }
 
-// Copy copies *src to *dst a word at a time: a word written by one store forwards from it.
-//
-// The first word is copied as the pointer it is. Copied as a uint64 (as it was), it was a pointer
-// written without the garbage collector's write barrier, and the compiler, which may assume that
-// memory read through a pointer type is not written through a pointer-free one, moved a read of
-// the destination's pointer above the copy: with this package's checks compiled out, a value
-// compared equal to its copy no more (layoutMismatch caught it).
-func Copy(dst, src *parquet.Value) {
-	if !Fast {
-		*dst = *src
-		return
-	}
-	d, s := (*words)(unsafe.Pointer(dst)), (*words)(unsafe.Pointer(src))
-	d.ptr, d.u64, d.tail = s.ptr, s.u64, s.tail
-}
-
-// words is parquet.Value as Copy moves it: its pointer, its 8-byte payload, and the word holding
+// words is parquet.Value as Words and SetWords see it: its pointer, its 8-byte payload, and the word holding
 // kind, levels and column (no pointers).
 type words struct {
 	ptr  unsafe.Pointer
 	u64  uint64
 	tail uint64
+}
+
+// Padding is the bits of a value's third word (see SetLevels) that hold nothing: the byte after
+// the repetition level and the two after the column index. Tail clears them; a caller may keep its
+// own bits there (the writer keeps a value's place in its arena) and clear them before SetWords.
+const Padding uint64 = 0xffff0000_ff000000
+
+// Words is v as its three words: the pointer to its bytes (nil if it has none: a value of a
+// fixed-size kind, or a null), its 8-byte payload (for bytes, their length), and its third word
+// (kind, levels and column) with the Padding bits clear.
+func Words(v *parquet.Value) (ptr *byte, u64, tail uint64) {
+	if !Fast {
+		return wordsSlow(v)
+	}
+	w := (*words)(unsafe.Pointer(v))
+	return (*byte)(w.ptr), w.u64, w.tail &^ Padding
+}
+
+// SetWords sets *v to the value Words returned as ptr, u64 and tail (whose Padding bits must be
+// clear).
+func SetWords(v *parquet.Value, ptr *byte, u64, tail uint64) {
+	if !Fast {
+		setWordsSlow(v, ptr, u64, tail)
+		return
+	}
+	w := (*words)(unsafe.Pointer(v))
+	w.ptr, w.u64, w.tail = unsafe.Pointer(ptr), u64, tail
+}
+
+// wordsSlow is Words through the exported API, in the in-place layout: a payload and a third word
+// of its own making that setWordsSlow reads back.
+func wordsSlow(v *parquet.Value) (ptr *byte, u64, tail uint64) {
+	k := v.Kind()
+	tail = uint64(uint8(^int8(k))) | uint64(uint8(v.DefinitionLevel()))<<8 | uint64(uint8(v.RepetitionLevel()))<<16 |
+		uint64(^uint16(v.Column()))<<32
+	if v.IsNull() {
+		return nil, 0, tail
+	}
+	switch k {
+	case parquet.Boolean:
+		if v.Boolean() {
+			u64 = 1
+		}
+	case parquet.Int32:
+		u64 = uint64(uint32(v.Int32()))
+	case parquet.Int64:
+		u64 = uint64(v.Int64())
+	case parquet.Float:
+		u64 = uint64(math.Float32bits(v.Float()))
+	case parquet.Double:
+		u64 = math.Float64bits(v.Double())
+	default: // ByteArray, FixedLenByteArray, Int96: bytes
+		b := v.ByteArray()
+		return unsafe.SliceData(b), uint64(len(b)), tail
+	}
+	return nil, u64, tail
+}
+
+// setWordsSlow is SetWords through the exported API, from what wordsSlow returned.
+func setWordsSlow(v *parquet.Value, ptr *byte, u64, tail uint64) {
+	var x parquet.Value
+	kind := int8(uint8(tail))
+	switch k := ^parquet.Kind(kind); {
+	case kind == 0:
+		x = parquet.NullValue()
+	case k == parquet.Boolean:
+		x = parquet.BooleanValue(u64 != 0)
+	case k == parquet.Int32:
+		x = parquet.Int32Value(int32(uint32(u64)))
+	case k == parquet.Int64:
+		x = parquet.Int64Value(int64(u64))
+	case k == parquet.Float:
+		x = parquet.FloatValue(math.Float32frombits(uint32(u64)))
+	case k == parquet.Double:
+		x = parquet.DoubleValue(math.Float64frombits(u64))
+	case k == parquet.ByteArray:
+		x = parquet.ByteArrayValue(unsafe.Slice(ptr, u64))
+	case k == parquet.FixedLenByteArray:
+		x = parquet.FixedLenByteArrayValue(unsafe.Slice(ptr, u64))
+	default: // Int96
+		b := unsafe.Slice(ptr, u64)
+		x = parquet.Int96Value(deprecated.Int96{binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])})
+	}
+	x.SetRepetitionLevel(int(uint8(tail >> 16)))
+	x.SetDefinitionLevel(int(uint8(tail >> 8)))
+	if col := ^uint16(tail >> 32); col != 0xffff {
+		x.SetColumnIndex(int(col))
+	}
+	*v = x
 }
 
 // layoutMismatch checks the functions above against parquet-go's exported API on values of every
@@ -154,36 +192,36 @@ func layoutMismatch() string {
 	if n := unsafe.Sizeof(parquet.Value{}); n != 24 {
 		return fmt.Sprintf("parquet.Value is %d bytes, not 24", n)
 	}
-	a, b := []byte("abcd"), []byte("wxyz")
+	a := []byte("abcd")
 	values := []parquet.Value{
 		parquet.NullValue(), parquet.BooleanValue(true), parquet.Int32Value(-7), parquet.Int64Value(1 << 40),
 		parquet.DoubleValue(2.5), parquet.FloatValue(1.5), parquet.ByteArrayValue(a), parquet.FixedLenByteArrayValue(a),
-		parquet.ValueOf(nil),
+		parquet.ValueOf(nil), parquet.Int96Value(deprecated.Int96{1, 2, 3}),
 	}
 	for _, base := range values {
 		for _, lv := range [][3]int{{0, 0, 0}, {1, 2, 3}, {255, 255, 1000}, {0, 1, parquet.MaxColumnIndex}} {
 			want := base.Level(lv[0], lv[1], lv[2])
 			got := base
 			SetLevels(&got, lv[0], lv[1], lv[2])
-			if got != want || Column(&got) != want.Column() || Kind(&got) != want.Kind() || IsNull(&got) != want.IsNull() ||
+			if got != want || Column(&got) != want.Column() || IsNull(&got) != want.IsNull() ||
 				got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] {
-				return fmt.Sprintf("%v with levels %v: SetLevels, Column, Kind or IsNull", want, lv)
+				return fmt.Sprintf("%v with levels %v: SetLevels, Column or IsNull", want, lv)
 			}
-			var c parquet.Value
-			Copy(&c, &got)
-			if c != got {
-				return fmt.Sprintf("%v: Copy", want)
+			ptr, u64, tail := Words(&got)
+			// The writer copies the bytes a value points to, and only those.
+			switch k := want.Kind(); {
+			case want.IsNull() || k != parquet.ByteArray && k != parquet.FixedLenByteArray && k != parquet.Int96:
+				if ptr != nil {
+					return fmt.Sprintf("%v: Words gives a pointer", want)
+				}
+			case k != parquet.Int96 && (ptr != unsafe.SliceData(a) || u64 != uint64(len(a))):
+				return fmt.Sprintf("%v: Words gives %p and %d, not its bytes", want, ptr, u64)
 			}
-			if k := want.Kind(); k == parquet.ByteArray || k == parquet.FixedLenByteArray {
-				if unsafe.SliceData(ByteArray(&got)) != unsafe.SliceData(a) || len(ByteArray(&got)) != len(a) {
-					return fmt.Sprintf("%v: ByteArray", want)
-				}
-				SetByteArray(&got, b)
-				gb := got.ByteArray()
-				if unsafe.SliceData(gb) != unsafe.SliceData(b) || len(gb) != len(b) || got.Kind() != k ||
-					got.RepetitionLevel() != lv[0] || got.DefinitionLevel() != lv[1] || got.Column() != lv[2] {
-					return fmt.Sprintf("%v: SetByteArray", want)
-				}
+			var r parquet.Value
+			SetWords(&r, ptr, u64, tail)
+			if tail&Padding != 0 || !parquet.Equal(r, got) || r.Kind() != got.Kind() || r.Column() != got.Column() ||
+				r.RepetitionLevel() != got.RepetitionLevel() || r.DefinitionLevel() != got.DefinitionLevel() {
+				return fmt.Sprintf("%v: Words and SetWords", want)
 			}
 		}
 	}
