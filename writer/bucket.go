@@ -55,8 +55,14 @@ const (
 // value on (4, 8, 16, ...) made the many small buckets of a wide time spread many small objects,
 // which the garbage collector scanned at half again the cost.
 type rowBuffer struct {
-	cols [][]cell   // each column's current chunk
+	cols [][]cell   // each column's current chunk (see flat)
 	full [][][]cell // each column's earlier chunks, oldest first
+	// flat says that every row holds each column once, in order: its schema repeats no column.
+	// Then every column's current chunk is kept at its capacity, which is the same for all, and
+	// n of its cells are in use: a row is stored with one capacity check instead of one per
+	// value, and without a store of each column's length (a fifth of adding a row).
+	flat bool
+	n    int
 	// chunk is the arena's current chunk, and bases the first byte of each of its chunks, the
 	// current one last: a cell names its chunk by its index in bases. The values' bytes are
 	// copied here.
@@ -74,8 +80,27 @@ type rowBuffer struct {
 // stay small, and a chunk's costs (an allocation, a WriteRowValues call) are negligible.
 const maxValueChunk = 1024
 
-func newRowBuffer(columns int) *rowBuffer {
-	return &rowBuffer{cols: make([][]cell, columns), full: make([][][]cell, columns)}
+// newRowBuffer is an empty buffer for rows of columns columns; flat if no column repeats.
+func newRowBuffer(columns int, flat bool) *rowBuffer {
+	return &rowBuffer{cols: make([][]cell, columns), full: make([][][]cell, columns), flat: flat}
+}
+
+// flatSchema says whether no column of s repeats (every row holds each column once).
+func flatSchema(s *parquet.Schema) bool {
+	for _, path := range s.Columns() {
+		if leaf, ok := s.Lookup(path...); !ok || leaf.MaxRepetitionLevel > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// current is column c's current chunk, the cells in use.
+func (b *rowBuffer) current(c int) []cell {
+	if b.flat {
+		return b.cols[c][:b.n]
+	}
+	return b.cols[c]
 }
 
 // add appends a row (every column, in order) and returns how much cost grew. It checks the row
@@ -85,6 +110,9 @@ func newRowBuffer(columns int) *rowBuffer {
 // The row's row-group estimate, 8 bytes plus the byte length per value (close to what the column
 // buffers hold uncompressed), is added up in the same pass.
 func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
+	if b.flat {
+		return b.addFlat(row)
+	}
 	before := b.cost
 	var est int64
 	last := -1 // the column of the previous value
@@ -141,6 +169,78 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 	return b.cost - before, nil
 }
 
+// addFlat is add for a flat buffer. A refused row leaves nothing to take back but its bytes in the
+// arena, as in add: n counts the rows, and grows only once the row is in.
+func (b *rowBuffer) addFlat(row parquet.Row) (grown int64, err error) {
+	before := b.cost
+	cols := b.cols
+	if len(row) != len(cols) || len(cols) == 0 {
+		return 0, flatRowError(row, len(cols))
+	}
+	if b.n == cap(cols[0]) {
+		b.growFlat()
+	}
+	n := b.n
+	var est int64
+	for i := range row {
+		v := &row[i]
+		if pqvalue.Column(v) != i {
+			return b.cost - before, flatRowError(row, len(cols))
+		}
+		w := &cols[i][n]
+		ptr, u64, tail := pqvalue.Words(v)
+		est += 8
+		if ptr != nil && u64 != 0 {
+			if u64 > uint64(cap(b.chunk)-len(b.chunk)) {
+				b.newChunk(int(u64))
+			}
+			off := len(b.chunk)
+			b.chunk = b.chunk[:off+int(u64)]
+			copy(b.chunk[off:], unsafe.Slice(ptr, u64))
+			est += int64(u64)
+			u64 |= uint64(len(b.bases)-1) << 32
+			tail |= hasBytes | uint64(off)<<offShift
+		}
+		w.u64, w.tail = u64, tail
+	}
+	b.n = n + 1
+	b.rows++
+	b.est += est
+	return b.cost - before, nil
+}
+
+// flatRowError says why row is not a row of a flat buffer of columns columns.
+func flatRowError(row parquet.Row, columns int) error {
+	for i := range min(len(row), columns) {
+		if c := pqvalue.Column(&row[i]); c != i {
+			return fmt.Errorf("row value %d is for column %d, want column %d (no column of the schema repeats)", i, c, i)
+		}
+	}
+	return fmt.Errorf("row holds %d values, want one for each of the schema's %d columns", len(row), columns)
+}
+
+// growFlat makes room for one more row in a flat buffer whose current chunks are full: all
+// columns' chunks grow together, as grow grows one.
+func (b *rowBuffer) growFlat() {
+	size := cap(b.cols[0])
+	if size >= maxValueChunk {
+		for c, col := range b.cols {
+			b.full[c] = append(b.full[c], col[:b.n])
+			b.cols[c] = make([]cell, maxValueChunk)
+		}
+		b.cost += int64(len(b.cols)) * maxValueChunk * cellSize
+		b.n = 0
+		return
+	}
+	next := min(max(2*size, 4), maxValueChunk)
+	for c, col := range b.cols {
+		grown := make([]cell, next)
+		copy(grown, col[:b.n])
+		b.cols[c] = grown
+	}
+	b.cost += int64(len(b.cols)*(next-size)) * cellSize
+}
+
 // grow makes room for one more value in the full current chunk of column c.
 func (b *rowBuffer) grow(c int) {
 	col := b.cols[c]
@@ -178,10 +278,11 @@ func (b *rowBuffer) column(c int, scratch *[]parquet.Value, f func([]parquet.Val
 			return err
 		}
 	}
-	if len(b.cols[c]) == 0 {
+	cur := b.current(c)
+	if len(cur) == 0 {
 		return nil
 	}
-	return f(b.values(b.cols[c], scratch))
+	return f(b.values(cur, scratch))
 }
 
 // values converts cells into (*scratch)[:len(cells)].
@@ -204,7 +305,7 @@ func (b *rowBuffer) values(cells []cell, scratch *[]parquet.Value) []parquet.Val
 
 // columnLen is the number of values of column c.
 func (b *rowBuffer) columnLen(c int) int {
-	n := len(b.cols[c])
+	n := len(b.current(c))
 	for _, vals := range b.full[c] {
 		n += len(vals)
 	}
@@ -230,10 +331,13 @@ func (b *rowBuffer) rewind() int64 {
 	before := b.cost
 	b.cost = 0
 	for c, col := range b.cols {
-		b.cols[c] = col[:0]
+		if !b.flat {
+			b.cols[c] = col[:0]
+		}
 		b.cost += int64(cap(col)) * cellSize
 	}
 	clear(b.full)
+	b.n = 0
 	if n := len(b.bases); n > 0 {
 		cur := b.bases[n-1]
 		clear(b.bases)
@@ -253,6 +357,6 @@ func (b *rowBuffer) reset() int64 {
 	clear(b.cols)
 	clear(b.full)
 	b.chunk, b.bases = nil, nil
-	b.rows, b.est, b.cost = 0, 0, 0
+	b.rows, b.est, b.cost, b.n = 0, 0, 0, 0
 	return freed
 }

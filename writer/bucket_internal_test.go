@@ -10,6 +10,20 @@ import (
 
 // A buffered row reads back exactly as it was given, its bytes copied out of the caller's memory.
 func TestRowBufferCopiesBytes(t *testing.T) {
+	for _, flat := range []bool{false, true} {
+		t.Run(mode(flat), func(t *testing.T) { testRowBufferCopiesBytes(t, flat) })
+	}
+}
+
+// mode names a row buffer's mode in subtests.
+func mode(flat bool) string {
+	if flat {
+		return "flat"
+	}
+	return "repeated columns"
+}
+
+func testRowBufferCopiesBytes(t *testing.T, flat bool) {
 	src := []byte("hello world")
 	row := parquet.Row{
 		parquet.ByteArrayValue(src[:5]).Level(0, 1, 0),
@@ -18,7 +32,7 @@ func TestRowBufferCopiesBytes(t *testing.T) {
 		parquet.Int64Value(42).Level(0, 0, 3),
 	}
 	want := row.Clone()
-	b := newRowBuffer(len(row))
+	b := newRowBuffer(len(row), flat)
 	if _, err := b.add(row); err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +50,15 @@ func TestRowBufferCopiesBytes(t *testing.T) {
 }
 
 // A refused row is taken back out of every column it reached, across a chunk boundary too, and the
-// rows before it read back unchanged.
+// rows before it read back unchanged; in a flat buffer, whose schema repeats no column, a repeated
+// value is refused too.
 func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
+	for _, flat := range []bool{false, true} {
+		t.Run(mode(flat), func(t *testing.T) { testRowBufferRefusedRowLeavesNoTrace(t, flat) })
+	}
+}
+
+func testRowBufferRefusedRowLeavesNoTrace(t *testing.T, flat bool) {
 	row := func(i int64, cols ...int) parquet.Row {
 		r := make(parquet.Row, len(cols))
 		for k, c := range cols {
@@ -45,7 +66,7 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 		}
 		return r
 	}
-	b := newRowBuffer(3)
+	b := newRowBuffer(3, flat)
 	var want [3][]int64
 	good := 0
 	for i := int64(0); good < 3*maxValueChunk; i++ {
@@ -58,7 +79,7 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 		}
 		// Refused rows, tried where a column's chunk is full too (the refused row then starts
 		// a new chunk, which must be taken back).
-		for name, bad := range map[string]parquet.Row{
+		bads := map[string]parquet.Row{
 			"missing last":   row(i, 0, 1),
 			"missing middle": row(i, 0, 2),
 			"out of order":   row(i, 1, 0, 2),
@@ -68,7 +89,12 @@ func TestRowBufferRefusedRowLeavesNoTrace(t *testing.T) {
 			"no column":                {parquet.Int64Value(i)},
 			"too many":                 row(i, 0, 1, 2, 3),
 			"empty":                    nil,
-		} {
+		}
+		if flat {
+			bads["a column repeated"] = row(i, 0, 1, 1, 2)
+			bads["a column repeated, last missing"] = row(i, 0, 1, 1)
+		}
+		for name, bad := range bads {
 			if _, err := b.add(bad); err == nil {
 				t.Fatalf("row %d: %s accepted", i, name)
 			}
@@ -108,6 +134,12 @@ func firstDiff(a, b []int64) int {
 // and again after the buffer is rewound for the next batch (its current chunk kept) and reset.
 // The cost is what the buffer holds: its cells' capacity and its chunks.
 func TestRowBufferCellsRoundTrip(t *testing.T) {
+	for _, flat := range []bool{false, true} {
+		t.Run(mode(flat), func(t *testing.T) { testRowBufferCellsRoundTrip(t, flat) })
+	}
+}
+
+func testRowBufferCellsRoundTrip(t *testing.T, flat bool) {
 	sizes := []int{0, 1, 7, 15, 16, 100, maxChunk - 1, maxChunk, maxChunk + 1, 3 * maxChunk, 5}
 	row := func(i int) parquet.Row {
 		n := sizes[i%len(sizes)]
@@ -119,7 +151,7 @@ func TestRowBufferCellsRoundTrip(t *testing.T) {
 		if i%3 == 0 {
 			null = parquet.Int32Value(int32(-i))
 		}
-		return parquet.Row{
+		r := parquet.Row{
 			parquet.ByteArrayValue(p).Level(0, 1, 0),
 			parquet.ByteArrayValue(nil).Level(0, 1, 1),
 			parquet.FixedLenByteArrayValue([]byte{byte(i), 2, 3}).Level(0, 0, 2),
@@ -128,17 +160,19 @@ func TestRowBufferCellsRoundTrip(t *testing.T) {
 			parquet.Int96Value(deprecated.Int96{uint32(i), 1, ^uint32(0)}).Level(0, 0, 5),
 			parquet.BooleanValue(i%2 == 0).Level(0, 0, 6),
 			null.Level(0, 0, 7),
-			// A repeated column: two values, the second with repetition level 1.
 			parquet.ByteArrayValue([]byte("abc")).Level(0, 2, 8),
-			parquet.ByteArrayValue(p[:min(n, 9)]).Level(1, 2, 8),
 		}
+		if !flat { // a repeated column: a second value, with repetition level 1
+			r = append(r, parquet.ByteArrayValue(p[:min(n, 9)]).Level(1, 2, 8))
+		}
+		return r
 	}
 	const columns = 9
 	rows := make([]parquet.Row, 3120)
 	for i := range rows {
 		rows[i] = row(i)
 	}
-	b := newRowBuffer(columns)
+	b := newRowBuffer(columns, flat)
 	check := func(from, to int) {
 		t.Helper()
 		for c := range columns {

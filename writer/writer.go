@@ -133,7 +133,8 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	fresh := bk == nil
 	if fresh {
-		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(len(s.Parquet().Columns()))}
+		ps := s.Parquet()
+		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(len(ps.Columns()), flatSchema(ps))}
 	}
 	grown, err := bk.buf.add(row)
 	if err != nil && fresh {
