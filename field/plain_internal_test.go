@@ -2,12 +2,27 @@ package field
 
 import "testing"
 
-// scanBlocks (SSE2 on amd64) finds the first special byte: every byte value at every position of
-// up to four blocks, on a plain background, with a second special byte after the first.
+// scanBlocks (SSE2 or AVX2 on amd64) finds the first special byte: every byte value at every
+// position of up to four blocks, on a plain background, with a second special byte after the first.
+// Both implementations this CPU can run are tested.
 func TestScanBlocks(t *testing.T) {
 	if !haveScanBlocks {
 		t.Skip("no scanBlocks on this platform: plainRun uses SWAR only")
 	}
+	impls := map[string]bool{"SSE2": false}
+	if scanBlocksAVX2 {
+		impls["AVX2"] = true
+	}
+	for name, avx2 := range impls {
+		t.Run(name, func(t *testing.T) {
+			defer func(was bool) { useAVX2 = was }(useAVX2)
+			useAVX2 = avx2
+			testScanBlocks(t)
+		})
+	}
+}
+
+func testScanBlocks(t *testing.T) {
 	isSpecial := func(c byte) bool { return c == '"' || c == '\\' || c < 0x20 || c >= 0x80 }
 	for _, n := range []int{32, 64, 128} {
 		for pos := 0; pos < n; pos++ {
