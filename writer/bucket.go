@@ -188,8 +188,8 @@ func (b *rowBuffer) addFlat(row parquet.Row) (grown int64, err error) {
 			return b.cost - before, flatRowError(row, len(cols))
 		}
 		w := &cols[i][n]
-		// As in add, written out: as a method of its own this block cost 168 in the inliner's measure,
-		// twice its budget, and its call would be in every value's path.
+		// As in add, written out: as a method of its own, this block cost 168 in the
+		// inliner's measure, twice its budget, and its call would be in every value's path.
 		ptr, u64, tail := pqvalue.Words(v)
 		est += 8
 		if ptr != nil && u64 != 0 {
