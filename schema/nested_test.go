@@ -358,3 +358,38 @@ func FuzzNestedText(f *testing.F) {
 		}
 	})
 }
+
+// Leaves counts the Parquet schema's leaf columns, and Repeats says whether one of them repeats,
+// which is what lets the writer keep the rows of a schema without one in a flat buffer: a LIST or
+// MAP column repeats, a group of scalars does not, and the raw kinds' headers do.
+func TestLeavesAndRepeats(t *testing.T) {
+	raw, err := schema.NewRaw(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dead, err := schema.NewDeadLetter(schema.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		s       *schema.Schema
+		repeats bool
+	}{
+		{"scalars", compile(t, []schema.Column{{Name: "a", Type: schema.TypeString}, {Name: "b", Type: schema.TypeInt64}}, schema.Options{}).s, false},
+		{"a group of scalars", compile(t, []schema.Column{nestedCols[0], nestedCols[8]}, schema.Options{}).s, false},
+		{"a list", compile(t, []schema.Column{nestedCols[0], nestedCols[1]}, schema.Options{}).s, true},
+		{"a map", compile(t, []schema.Column{nestedCols[3]}, schema.Options{}).s, true},
+		{"every nested shape", compile(t, nestedCols, schema.Options{}).s, true},
+		{"raw", raw, true},
+		{"dead letter", dead, true},
+	} {
+		ps := tc.s.Parquet()
+		if got, want := tc.s.Leaves(), len(ps.Columns()); got != want {
+			t.Errorf("%s: Leaves %d, want %d", tc.name, got, want)
+		}
+		if got := tc.s.Repeats(); got != tc.repeats {
+			t.Errorf("%s: Repeats %v, want %v\n%s", tc.name, got, tc.repeats, ps)
+		}
+	}
+}

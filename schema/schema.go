@@ -131,6 +131,10 @@ type Schema struct {
 	// nested says a declared column is a LIST, MAP or group: values no longer sit at their
 	// column's index (nested.go).
 	nested bool
+	// leaves is the number of the Parquet schema's leaf columns; repeats says one of them repeats
+	// (a LIST or MAP, or the raw kinds' headers), so a row may hold more values than leaves.
+	leaves  int
+	repeats bool
 }
 
 type column struct {
@@ -244,11 +248,26 @@ func (s *Schema) finish(nodes []namedNode, opts Options) (*Schema, error) {
 	s.keyString = opts.KeyAsString
 	s.topic = new(atomic.Pointer[topicName])
 	s.parquet = parquet.NewSchema("record", orderedGroup(nodes))
+	paths := s.parquet.Columns()
+	s.leaves = len(paths)
+	for _, path := range paths {
+		if leaf, _ := s.parquet.Lookup(path...); leaf.MaxRepetitionLevel > 0 {
+			s.repeats = true
+		}
+	}
 	return s, nil
 }
 
 // Parquet returns the Parquet schema, for the writer.
 func (s *Schema) Parquet() *parquet.Schema { return s.parquet }
+
+// Leaves is the number of leaf columns of the Parquet schema: a row holds a value for each, and
+// more if a column Repeats.
+func (s *Schema) Leaves() int { return s.leaves }
+
+// Repeats says whether a leaf column repeats (a LIST or MAP column, or the raw kinds' headers):
+// if not, every row holds exactly one value per leaf, in order.
+func (s *Schema) Repeats() bool { return s.repeats }
 
 // Codec returns the compression codec every column uses.
 func (s *Schema) Codec() compress.Codec { return s.codec }

@@ -133,8 +133,7 @@ func (p *Partition) Write(ctx context.Context, dir string, s *schema.Schema, row
 	}
 	fresh := bk == nil
 	if fresh {
-		ps := s.Parquet()
-		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(len(ps.Columns()), flatSchema(ps))}
+		bk = &bucket{dir: dir, s: s, buf: newRowBuffer(s.Leaves(), !s.Repeats())}
 	}
 	grown, err := bk.buf.add(row)
 	if err != nil && fresh {
