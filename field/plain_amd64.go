@@ -5,12 +5,9 @@ import "golang.org/x/sys/cpu"
 // haveScanBlocks says plainRun hands the rest of a long string to scanBlocks.
 const haveScanBlocks = true
 
-// scanBlocksAVX2 says this CPU has AVX2 and its OS saves the YMM registers; useAVX2 (a variable
-// for the tests) picks scanAVX2 over scanSSE2.
-var (
-	scanBlocksAVX2 = cpu.X86.HasAVX2
-	useAVX2        = scanBlocksAVX2
-)
+// useAVX2 picks scanAVX2 over scanSSE2: the CPU has AVX2 and the OS saves the YMM registers. A
+// variable, so that the tests run scanSSE2 too.
+var useAVX2 = cpu.X86.HasAVX2
 
 // scanBlocks returns the index of the first byte of doc[i:end] that is '"', '\\', < 0x20 or >= 0x80,
 // or end if there is none; end-i is a positive multiple of 32. It tests 16 bytes (SSE2, every amd64

@@ -1,19 +1,23 @@
 #include "textflag.h"
 
+// Eight of each: '"', '\\', and 0x20, for a signed 0x20 > b, which holds for b below 0x20 and for b
+// at 0x80 and above. Both scans broadcast them from here.
+DATA specials<>+0(SB)/8, $0x2222222222222222
+DATA specials<>+8(SB)/8, $0x5c5c5c5c5c5c5c5c
+DATA specials<>+16(SB)/8, $0x2020202020202020
+GLOBL specials<>(SB), RODATA|NOPTR, $24
+
 // func scanSSE2(p *byte, n int) int
 TEXT ·scanSSE2(SB), NOSPLIT, $0-24
 	MOVQ p+0(FP), SI
 	MOVQ n+8(FP), CX
 	MOVQ SI, DI
 	LEAQ (SI)(CX*1), DX
-	MOVQ $0x2222222222222222, AX // '"'
-	MOVQ AX, X1
+	MOVQ       specials<>+0(SB), X1
 	PUNPCKLQDQ X1, X1
-	MOVQ $0x5c5c5c5c5c5c5c5c, AX // '\\'
-	MOVQ AX, X2
+	MOVQ       specials<>+8(SB), X2
 	PUNPCKLQDQ X2, X2
-	MOVQ $0x2020202020202020, AX // signed, 0x20 > b holds for b < 0x20 and for b >= 0x80
-	MOVQ AX, X3
+	MOVQ       specials<>+16(SB), X3
 	PUNPCKLQDQ X3, X3
 
 loop:
@@ -50,15 +54,9 @@ TEXT ·scanAVX2(SB), NOSPLIT, $0-24
 	MOVQ n+8(FP), CX
 	MOVQ SI, DI
 	LEAQ (SI)(CX*1), DX
-	MOVQ $0x2222222222222222, AX // '"'
-	MOVQ AX, X1
-	VPBROADCASTQ X1, Y1
-	MOVQ $0x5c5c5c5c5c5c5c5c, AX // '\\'
-	MOVQ AX, X2
-	VPBROADCASTQ X2, Y2
-	MOVQ $0x2020202020202020, AX // signed, 0x20 > b holds for b < 0x20 and for b >= 0x80
-	MOVQ AX, X3
-	VPBROADCASTQ X3, Y3
+	VPBROADCASTQ specials<>+0(SB), Y1
+	VPBROADCASTQ specials<>+8(SB), Y2
+	VPBROADCASTQ specials<>+16(SB), Y3
 
 avxloop:
 	VMOVDQU   (SI), Y0

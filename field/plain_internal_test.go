@@ -1,6 +1,10 @@
 package field
 
-import "testing"
+import (
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
 
 // scanBlocks (SSE2 or AVX2 on amd64) finds the first special byte: every byte value at every
 // position of up to four blocks, on a plain background, with a second special byte after the first.
@@ -10,7 +14,7 @@ func TestScanBlocks(t *testing.T) {
 		t.Skip("no scanBlocks on this platform: plainRun uses SWAR only")
 	}
 	impls := map[string]bool{"SSE2": false}
-	if scanBlocksAVX2 {
+	if cpu.X86.HasAVX2 {
 		impls["AVX2"] = true
 	}
 	for name, avx2 := range impls {
