@@ -132,7 +132,8 @@ func (b *rowBuffer) add(row parquet.Row) (grown int64, err error) {
 			n = len(*col)
 		}
 		*col = (*col)[:n+1]
-		w := (*cell)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(*col)), uintptr(n)*unsafe.Sizeof(cell{}))) // &(*col)[n], checked by the line above
+		// &(*col)[n], whose bounds the line above checked.
+		w := (*cell)(unsafe.Add(unsafe.Pointer(unsafe.SliceData(*col)), uintptr(n)*unsafe.Sizeof(cell{})))
 		ptr, u64, tail := pqvalue.Words(v)
 		est += 8
 		if ptr != nil && u64 != 0 {

@@ -132,7 +132,8 @@ func firstDiff(a, b []int64) int {
 // Every kind of value reads back as it was added, bytes of every size among them: empty and nil,
 // short, one byte either side of an arena chunk's size, several chunks long, across many chunks,
 // and again after the buffer is rewound for the next batch (its current chunk kept) and reset.
-// The cost is what the buffer holds: its cells' capacity and its chunks.
+// The cost counts at least the cells' capacity and the current arena chunk, and exactly those
+// once rewound (TestBudgetCountsRealMemory holds the whole cost against the heap).
 func TestRowBufferCellsRoundTrip(t *testing.T) {
 	for _, flat := range []bool{false, true} {
 		t.Run(mode(flat), func(t *testing.T) { testRowBufferCellsRoundTrip(t, flat) })
@@ -197,18 +198,8 @@ func testRowBufferCellsRoundTrip(t *testing.T, flat bool) {
 				}
 			}
 		}
-		var cost int64
-		for c := range columns {
-			cost += int64(cap(b.cols[c])) * cellSize
-			for _, f := range b.full[c] {
-				cost += int64(cap(f)) * cellSize
-			}
-		}
-		if len(b.bases) > 0 {
-			cost += int64(cap(b.chunk)) // the current chunk; earlier ones are checked through the sum below
-		}
-		if b.cost < cost {
-			t.Fatalf("cost %d, below the %d the cells and current chunk hold", b.cost, cost)
+		if held := cellsAndCurrentChunk(b); b.cost < held {
+			t.Fatalf("cost %d, below the %d its cells and current arena chunk hold", b.cost, held)
 		}
 	}
 	add := func(from, to int) {
@@ -228,6 +219,10 @@ func testRowBufferCellsRoundTrip(t *testing.T, flat bool) {
 	if len(b.bases) != 1 {
 		t.Fatalf("rewind kept %d arena chunks, want the current one", len(b.bases))
 	}
+	// What a rewound buffer holds is its current chunks, which the cost then counts exactly.
+	if held := cellsAndCurrentChunk(b); b.cost != held {
+		t.Fatalf("rewound: cost %d, want the %d its cells and current arena chunk hold", b.cost, held)
+	}
 	add(3000, 3100)
 	check(3000, 3100)
 	if freed := b.reset(); freed <= 0 || b.cost != 0 || b.rows != 0 {
@@ -235,4 +230,16 @@ func testRowBufferCellsRoundTrip(t *testing.T, flat bool) {
 	}
 	add(3100, 3120)
 	check(3100, 3120)
+}
+
+// cellsAndCurrentChunk is the capacity b's cells and current arena chunk hold, in bytes.
+func cellsAndCurrentChunk(b *rowBuffer) int64 {
+	var n int64
+	for c := range b.cols {
+		n += int64(cap(b.cols[c])) * cellSize
+		for _, f := range b.full[c] {
+			n += int64(cap(f)) * cellSize
+		}
+	}
+	return n + int64(cap(b.chunk))
 }

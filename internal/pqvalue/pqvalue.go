@@ -89,8 +89,8 @@ func setLevelsSlow(v *parquet.Value, rep, def, col int) {
 	v.SetColumnIndex(col)
 }
 
-// words is parquet.Value as Words and SetWords see it: its pointer, its 8-byte payload, and the word holding
-// kind, levels and column (no pointers).
+// words is parquet.Value as Words and SetWords see it: its pointer, its 8-byte payload, and the
+// word holding kind, levels and column (no pointers).
 type words struct {
 	ptr  unsafe.Pointer
 	u64  uint64
@@ -98,8 +98,9 @@ type words struct {
 }
 
 // Padding is the bits of a value's third word (see SetLevels) that hold nothing: the byte after
-// the repetition level and the two after the column index. Tail clears them; a caller may keep its
-// own bits there (the writer keeps a value's place in its arena) and clear them before SetWords.
+// the repetition level and the two after the column index. Words clears them; a caller may keep
+// its own bits there (the writer keeps a value's place in its arena) and clear them before
+// SetWords.
 const Padding uint64 = 0xffff0000_ff000000
 
 // Words is v as its three words: the pointer to its bytes (nil if it has none: a value of a
@@ -114,7 +115,8 @@ func Words(v *parquet.Value) (ptr *byte, u64, tail uint64) {
 }
 
 // SetWords sets *v to the value Words returned as ptr, u64 and tail (whose Padding bits must be
-// clear).
+// clear). The pointer is stored as the pointer it is, with the garbage collector's write barrier:
+// stored as a uint64, it was once a pointer the compiler moved a read of above the store.
 func SetWords(v *parquet.Value, ptr *byte, u64, tail uint64) {
 	if !Fast {
 		setWordsSlow(v, ptr, u64, tail)
@@ -176,7 +178,8 @@ func setWordsSlow(v *parquet.Value, ptr *byte, u64, tail uint64) {
 		x = parquet.FixedLenByteArrayValue(unsafe.Slice(ptr, u64))
 	default: // Int96
 		b := unsafe.Slice(ptr, u64)
-		x = parquet.Int96Value(deprecated.Int96{binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), binary.LittleEndian.Uint32(b[8:])})
+		le := binary.LittleEndian
+		x = parquet.Int96Value(deprecated.Int96{le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])})
 	}
 	x.SetRepetitionLevel(int(uint8(tail >> 16)))
 	x.SetDefinitionLevel(int(uint8(tail >> 8)))
@@ -214,7 +217,8 @@ func layoutMismatch() string {
 				if ptr != nil {
 					return fmt.Sprintf("%v: Words gives a pointer", want)
 				}
-			case k != parquet.Int96 && (ptr != unsafe.SliceData(a) || u64 != uint64(len(a))):
+			case k == parquet.Int96 && (ptr == nil || u64 != 12),
+				k != parquet.Int96 && (ptr != unsafe.SliceData(a) || u64 != uint64(len(a))):
 				return fmt.Sprintf("%v: Words gives %p and %d, not its bytes", want, ptr, u64)
 			}
 			var r parquet.Value
